@@ -1,0 +1,65 @@
+/** RFC 6154 special-use attributes we map between servers. */
+export type SpecialUse = '\\Inbox' | '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive' | '\\All' | '\\Flagged' | '\\Important';
+
+/** Why a folder lands where it does; shown in `plan` and the app's tree. */
+export type MappingReason =
+  | { kind: 'same-name' }
+  | { kind: 'hierarchy'; from: string; to: string }
+  | { kind: 'special-use'; use: SpecialUse; existing: boolean }
+  | { kind: 'renamed-by-user' }
+  | { kind: 'sanitized'; detail: string };
+
+/** One source folder as listed by the server. */
+export interface SourceFolder {
+  /** Full path on the source, decoded to Unicode. */
+  path: string;
+  /** Path split into its hierarchy levels (namespace prefix removed), decoded. */
+  segments: string[];
+  delimiter: string | null;
+  specialUse?: SpecialUse;
+  /** False for \Noselect containers: they hold no messages, only children. */
+  isSelectable: boolean;
+  messages: number;
+  /** Total bytes; from STATUS=SIZE or summed RFC822.SIZE. */
+  sizeBytes: number;
+  uidValidity?: string;
+  uidNext?: number;
+}
+
+/** A source folder with the decision of where it goes. */
+export interface FolderPlan {
+  source: SourceFolder;
+  /** Full path on the destination (namespace prefix and separator of the destination). */
+  destinationPath: string;
+  reasons: MappingReason[];
+  /** True if the destination folder exists already. */
+  destinationExists: boolean;
+  /** Paths of other source folders that land on the same destination folder. */
+  collidesWith: string[];
+  /** Whether this folder will be copied (filters, user choice, defaults). */
+  isSelected: boolean;
+  /** When not selected by default, why (e.g. Gmail's All Mail repeats every message). */
+  defaultUnselectedReason?: string;
+}
+
+/** The whole plan for a job: what exists, where it goes, what would collide. */
+export interface CopyPlan {
+  source: { delimiter: string; prefix: string; capabilities: string[] };
+  destination: { delimiter: string; prefix: string; capabilities: string[]; quota?: { usedBytes: number; limitBytes: number } };
+  folders: FolderPlan[];
+  /** Sum over selected folders. */
+  selectedMessages: number;
+  selectedBytes: number;
+  /** True if any two selected folders land on one destination folder; copying refuses to start. */
+  hasCollisions: boolean;
+}
+
+/** User choices that shape a plan. */
+export interface PlanOptions {
+  /** Copy only these source folders (and their subfolders). Empty: all. */
+  include?: string[];
+  /** Leave these source folders (and their subfolders) out. */
+  exclude?: string[];
+  /** Source path → destination path chosen by the user. */
+  renames?: Record<string, string>;
+}

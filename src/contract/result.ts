@@ -1,0 +1,42 @@
+/** A value or a reason it could not be had; used at every module boundary instead of throwing. */
+export type Result<T, E = MigrationError> = { ok: true; value: T } | { ok: false; error: E };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });
+
+/** Every way a migration step can fail, each with a sentence a person can read. */
+export type MigrationErrorKind =
+  | 'auth'
+  | 'tls'
+  | 'network'
+  | 'timeout'
+  | 'throttled'
+  | 'quota'
+  | 'rejected'
+  | 'not-found'
+  | 'uidvalidity-changed'
+  | 'bad-input'
+  | 'cancelled'
+  | 'internal';
+
+export interface MigrationError {
+  kind: MigrationErrorKind;
+  /** One sentence for a person: what went wrong and, where known, what to do. */
+  message: string;
+  /** True when trying the same thing again later can succeed without the user changing anything. */
+  retryable: boolean;
+  /** The server's own words (its NO/BAD/BYE text), when there was one. */
+  serverText?: string;
+  /** The server's response code, e.g. `OVERQUOTA`, `LIMIT`, `UNAVAILABLE`. */
+  serverCode?: string;
+  /** A back-off the server asked for, in milliseconds. */
+  retryAfterMs?: number;
+  /** For TLS failures: the SHA-256 fingerprint of the certificate the server presented. */
+  certificateFingerprint?: string;
+}
+
+export const migrationError = (
+  kind: MigrationErrorKind,
+  message: string,
+  extra: Partial<Omit<MigrationError, 'kind' | 'message'>> = {},
+): MigrationError => ({ kind, message, retryable: extra.retryable ?? false, ...extra });
