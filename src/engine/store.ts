@@ -1,0 +1,89 @@
+/**
+ * The two faces of a mail store as the copier sees them. A source can only be read; a
+ * destination can only gain folders and messages. Neither interface has a way to delete,
+ * expunge, rename, move or change flags: the copier cannot issue a destructive command because
+ * no such method exists on what it is given. IMAP accounts and local archives implement both.
+ */
+import type { Result } from '../contract/result.js';
+import type { SourceFolder } from '../contract/plan.js';
+
+/** What identifies a folder's contents at a point in time. */
+export interface FolderState {
+  /** UIDVALIDITY as a decimal string (it can exceed 2^31; archives use their own stable id). */
+  uidValidity: string;
+  uidNext: number;
+  messages: number;
+  /** CONDSTORE's HIGHESTMODSEQ as a decimal string, when the store has it. */
+  highestModseq?: string;
+}
+
+/** Per-message facts, enough to identify, report and re-create a message. */
+export interface MessageMeta {
+  uid: number;
+  sizeBytes: number;
+  /** Flags and keywords as stored, never `\Recent`. */
+  flags: string[];
+  internalDate: Date;
+  /** See fingerprint.ts: stable across stores, keeps genuine twins apart only by count. */
+  fingerprint: string;
+  subject?: string;
+  messageId?: string;
+  date?: string;
+}
+
+/** A message body read from a source, or why it could not be read. */
+export type BodyResult = { uid: number; ok: true; body: Buffer } | { uid: number; ok: false; error: import('../contract/result.js').MigrationError };
+
+/** A message to add to a destination. */
+export interface OutgoingMessage {
+  body: Buffer;
+  flags: string[];
+  internalDate: Date;
+}
+
+/** Where an appended message landed, when the store can tell (UIDPLUS). */
+export interface AppendedMessage {
+  uid?: number;
+  uidValidity?: string;
+}
+
+export interface NamespaceInfo {
+  delimiter: string;
+  prefix: string;
+  capabilities: string[];
+}
+
+/** A read-only mail store. */
+export interface SourceStore {
+  readonly kind: 'imap' | 'archive';
+  namespace(): NamespaceInfo;
+  listFolders(): Promise<Result<SourceFolder[]>>;
+  /** Opens a folder read-only (IMAP: EXAMINE) and reports its state. */
+  openFolder(path: string): Promise<Result<FolderState>>;
+  /** Metadata of the messages of an open folder whose UID is in `uids` ('all' for every message). */
+  listMessages(path: string, uids: number[] | 'all'): Promise<Result<MessageMeta[]>>;
+  /** Message bodies, byte-exact, without changing anything (IMAP: BODY.PEEK[]). Yields in any order. */
+  readBodies(path: string, uids: number[]): AsyncIterable<BodyResult>;
+  close(): Promise<void>;
+}
+
+/** An append-only mail store. */
+export interface DestinationStore {
+  readonly kind: 'imap' | 'archive';
+  namespace(): NamespaceInfo;
+  listFolders(): Promise<Result<SourceFolder[]>>;
+  /** Creates the folder (and subscribes it) if it does not exist. */
+  ensureFolder(path: string): Promise<Result<{ created: boolean }>>;
+  folderState(path: string): Promise<Result<FolderState>>;
+  /** Metadata of the folder's messages with UID >= fromUid (fingerprints for matching). */
+  listMessages(path: string, fromUid: number): Promise<Result<MessageMeta[]>>;
+  /**
+   * Adds messages to a folder. One result per message, in order: a refused message (e.g. too
+   * large) fails alone. A connection failure fails the call as a whole; then it is unknown which
+   * messages landed, and the caller re-identifies them by fingerprint.
+   */
+  append(path: string, messages: OutgoingMessage[]): Promise<Result<Result<AppendedMessage>[]>>;
+  /** Storage quota, when the store knows it. */
+  quota?(): Promise<{ usedBytes: number; limitBytes: number } | undefined>;
+  close(): Promise<void>;
+}
