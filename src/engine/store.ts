@@ -4,7 +4,7 @@
  * expunge, rename, move or change flags: the copier cannot issue a destructive command because
  * no such method exists on what it is given. IMAP accounts and local archives implement both.
  */
-import type { Result } from '../contract/result.js';
+import type { MigrationError, Result } from '../contract/result.js';
 import type { SourceFolder } from '../contract/plan.js';
 
 /** What identifies a folder's contents at a point in time. */
@@ -32,7 +32,7 @@ export interface MessageMeta {
 }
 
 /** A message body read from a source, or why it could not be read. */
-export type BodyResult = { uid: number; ok: true; body: Buffer } | { uid: number; ok: false; error: import('../contract/result.js').MigrationError };
+export type BodyResult = { uid: number; ok: true; body: Buffer } | { uid: number; ok: false; error: MigrationError };
 
 /** A message to add to a destination. */
 export interface OutgoingMessage {
@@ -45,6 +45,11 @@ export interface OutgoingMessage {
 export interface AppendedMessage {
   uid?: number;
   uidValidity?: string;
+}
+
+export interface AppendOutcome {
+  results: Result<AppendedMessage>[];
+  stopped?: MigrationError;
 }
 
 export interface NamespaceInfo {
@@ -60,6 +65,8 @@ export interface SourceStore {
   listFolders(): Promise<Result<SourceFolder[]>>;
   /** Opens a folder read-only (IMAP: EXAMINE) and reports its state. */
   openFolder(path: string): Promise<Result<FolderState>>;
+  /** Every UID in the folder, and which of them are flagged \\Deleted (those are not copied). */
+  listUids(path: string): Promise<Result<{ uids: number[]; deletedUids: number[] }>>;
   /** Metadata of the messages of an open folder whose UID is in `uids` ('all' for every message). */
   listMessages(path: string, uids: number[] | 'all'): Promise<Result<MessageMeta[]>>;
   /** Message bodies, byte-exact, without changing anything (IMAP: BODY.PEEK[]). Yields in any order. */
@@ -78,11 +85,13 @@ export interface DestinationStore {
   /** Metadata of the folder's messages with UID >= fromUid (fingerprints for matching). */
   listMessages(path: string, fromUid: number): Promise<Result<MessageMeta[]>>;
   /**
-   * Adds messages to a folder. One result per message, in order: a refused message (e.g. too
-   * large) fails alone. A connection failure fails the call as a whole; then it is unknown which
-   * messages landed, and the caller re-identifies them by fingerprint.
+   * Adds messages to a folder, in order. `results` holds one entry per message that got an
+   * answer: a refused message (too large, malformed) fails alone and the rest go on. When the
+   * connection fails, the quota runs out or the server throttles, the call stops with `stopped`:
+   * the message being sent then may or may not have landed, and the copier re-identifies it by
+   * fingerprint on the next pass.
    */
-  append(path: string, messages: OutgoingMessage[]): Promise<Result<Result<AppendedMessage>[]>>;
+  append(path: string, messages: OutgoingMessage[]): Promise<AppendOutcome>;
   /** Storage quota, when the store knows it. */
   quota?(): Promise<{ usedBytes: number; limitBytes: number } | undefined>;
   close(): Promise<void>;

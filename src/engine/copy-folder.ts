@@ -1,0 +1,356 @@
+/**
+ * Copies one folder so that the destination ends with exactly the source's messages.
+ *
+ * How a pass works, and why it is safe to interrupt at any point:
+ * 1. EXAMINE the source, read the journal. If either side's UIDVALIDITY changed, the journal's
+ *    UIDs mean nothing any more: it is reset and messages are re-identified by fingerprint.
+ * 2. If the journal says this folder was verified complete and neither side changed since
+ *    (UIDVALIDITY, UIDNEXT, count, HIGHESTMODSEQ), stop: a re-run reads no messages.
+ * 3. Scan the destination from the last pass's UIDNEXT (everything, the first time) and match
+ *    source messages not yet journaled against it by fingerprint, as a multiset. A match is
+ *    journaled as `present` (already there, from an earlier crashed run or from elsewhere).
+ * 4. APPEND the rest in batches (BODY.PEEK on the source, flags and INTERNALDATE kept), each
+ *    journaled as `copied` only after the server's OK, flushed before progress is reported.
+ *    A message the destination refuses is journaled as `failed` with the server's words and
+ *    the folder goes on; a lost connection, throttling or a full quota stops the pass with
+ *    an error value, and the next pass starts again at step 1.
+ * 5. Verify: every expected source message must have its own match on the destination.
+ */
+import type { FailedMessage, FolderReport } from '../contract/job.js';
+import { err, migrationError, ok, type MigrationError, type Result } from '../contract/result.js';
+import type { FolderJournal } from './folder-journal.js';
+import { FingerprintPool } from './fingerprint-pool.js';
+import type { BodyResult, DestinationStore, FolderState, MessageMeta, SourceStore } from './store.js';
+
+/** A batch is cut at this many bytes or messages, whichever comes first. */
+export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
+export const BATCH_MAX_MESSAGES = 200;
+
+export interface CopyFolderDeps {
+  source: SourceStore;
+  destination: DestinationStore;
+  journal: FolderJournal;
+  /** Waits until `bytes` may be sent (bandwidth cap); resolves at once when there is none. */
+  throttle?: (bytes: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface CopyFolderInput {
+  sourcePath: string;
+  destinationPath: string;
+}
+
+/** Absolute counters for one folder. */
+export interface FolderCounters {
+  messagesTotal: number;
+  messagesDone: number;
+  bytesTotal: number;
+  bytesDone: number;
+  /** Bytes actually sent in this pass (for the transfer rate). */
+  bytesSent: number;
+}
+
+export interface CopyFolderOptions {
+  signal?: AbortSignal;
+  onPhase?: (phase: 'scanning' | 'copying' | 'verifying') => void;
+  onProgress?: (counters: FolderCounters) => void;
+  onFailure?: (failure: FailedMessage) => void;
+  onLog?: (level: 'info' | 'warn', message: string) => void;
+  batchMaxBytes?: number;
+  batchMaxMessages?: number;
+}
+
+const sameState = (a: FolderState, b: FolderState): boolean =>
+  a.uidValidity === b.uidValidity && a.uidNext === b.uidNext && a.messages === b.messages && (a.highestModseq ?? '') === (b.highestModseq ?? '');
+
+const cancelled = (): MigrationError => migrationError('cancelled', 'Stopped before the folder was finished; it will continue from here next time.');
+
+/** Splits messages into batches bounded by bytes and count; a huge message is a batch alone. */
+export const toBatches = (messages: MessageMeta[], maxBytes: number, maxMessages: number): MessageMeta[][] => {
+  const batches: MessageMeta[][] = [];
+  let current: MessageMeta[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    if (current.length > 0 && (bytes + m.sizeBytes > maxBytes || current.length >= maxMessages)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += m.sizeBytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+};
+
+const unwrap = <T>(result: Result<T>): T => {
+  if (!result.ok) throw result.error;
+  return result.value;
+};
+
+const failureOf = (sourcePath: string, uidValidity: string, meta: MessageMeta | undefined, uid: number, error: MigrationError): FailedMessage => ({
+  sourcePath,
+  uid,
+  uidValidity,
+  subject: meta?.subject,
+  date: meta?.date,
+  messageId: meta?.messageId,
+  sizeBytes: meta?.sizeBytes,
+  error,
+});
+
+/** Runs one pass over a folder. Errors that stop the pass come back as values. */
+export const copyFolder = async (deps: CopyFolderDeps, input: CopyFolderInput, options: CopyFolderOptions = {}): Promise<Result<FolderReport>> => {
+  try {
+    return ok(await runPass(deps, input, options));
+  } catch (thrown) {
+    if (thrown && typeof thrown === 'object' && 'kind' in thrown) return err(thrown as MigrationError);
+    return err(migrationError('internal', `Unexpected failure while copying ${input.sourcePath}: ${(thrown as Error)?.message ?? String(thrown)}`, { retryable: true }));
+  } finally {
+    await deps.journal.flush().catch(() => undefined);
+  }
+};
+
+const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: CopyFolderOptions): Promise<FolderReport> => {
+  const { source, destination, journal } = deps;
+  const { sourcePath, destinationPath } = input;
+  const signal = options.signal;
+  const checkCancelled = (): void => {
+    if (signal?.aborted) throw cancelled();
+  };
+
+  options.onPhase?.('scanning');
+  const srcState = unwrap(await source.openFolder(sourcePath));
+  unwrap(await destination.ensureFolder(destinationPath));
+  let dstState = unwrap(await destination.folderState(destinationPath));
+
+  const before = journal.current;
+  if (before.lastPass && (before.lastPass.srcUidValidity !== srcState.uidValidity || before.lastPass.dstUidValidity !== dstState.uidValidity)) {
+    const side = before.lastPass.srcUidValidity !== srcState.uidValidity ? 'source' : 'destination';
+    journal.record({ t: 'reset', reason: `UIDVALIDITY changed on the ${side}`, at: Date.now() });
+    options.onLog?.('warn', `${sourcePath}: the ${side} folder was rebuilt (UIDVALIDITY changed); re-identifying messages by content, nothing will be copied twice.`);
+  }
+
+  // Fast path: verified earlier and nothing changed on either side since.
+  const verified = journal.current.lastVerified;
+  if (verified && sameState(verified.src, srcState) && sameState(verified.dst, dstState)) {
+    return reportFromJournal(journal, input, srcState, undefined, true);
+  }
+
+  const { uids, deletedUids } = unwrap(await source.listUids(sourcePath));
+  const deleted = new Set(deletedUids);
+  const expectedUids = uids.filter((uid) => !deleted.has(uid));
+  const state = journal.current;
+  const undone = expectedUids.filter((uid) => !state.done.has(uid));
+  const metas = undone.length > 0 ? unwrap(await source.listMessages(sourcePath, undone)) : [];
+  const metaByUid = new Map(metas.map((m) => [m.uid, m]));
+  checkCancelled();
+
+  // Scan the destination where unjournaled messages can be, and take out what the journal claims.
+  const scanFrom = state.lastPass ? state.lastPass.dstScanFrom : 1;
+  const scanned = undone.length > 0 ? unwrap(await destination.listMessages(destinationPath, scanFrom)) : [];
+  const pool = new FingerprintPool(scanned);
+  for (const entry of state.doneSinceLastPass) {
+    if (entry.dst !== undefined) pool.removeUid(entry.fp, entry.dst);
+    else pool.take(entry.fp);
+  }
+  const toCopy: MessageMeta[] = [];
+  for (const uid of undone) {
+    const meta = metaByUid.get(uid);
+    if (!meta) continue; // expunged between SEARCH and FETCH
+    const dst = pool.take(meta.fingerprint);
+    if (dst !== undefined) journal.record({ t: 'present', src: uid, dst, fp: meta.fingerprint, size: meta.sizeBytes });
+    else toCopy.push(meta);
+  }
+  const scannedUpTo = Math.max(dstState.uidNext, ...scanned.map((m) => m.uid + 1));
+  journal.record({ t: 'pass', srcUidValidity: srcState.uidValidity, dstUidValidity: dstState.uidValidity, dstScanFrom: scannedUpTo, at: Date.now() });
+  await journal.flush();
+
+  // Totals by bytes: what is expected, and what is certainly there already.
+  const counters: FolderCounters = { messagesTotal: expectedUids.length, messagesDone: 0, bytesTotal: 0, bytesDone: 0, bytesSent: 0 };
+  for (const uid of expectedUids) {
+    const done = journal.current.done.get(uid);
+    const size = done?.size ?? metaByUid.get(uid)?.sizeBytes ?? 0;
+    counters.bytesTotal += size;
+    if (done) {
+      counters.messagesDone++;
+      counters.bytesDone += size;
+    }
+  }
+  options.onProgress?.({ ...counters });
+
+  const vanished = new Set<number>(undone.filter((uid) => !metaByUid.has(uid)));
+  if (toCopy.length > 0) {
+    options.onPhase?.('copying');
+    await copyMessages(deps, input, srcState, toCopy, counters, vanished, options);
+  }
+
+  options.onPhase?.('verifying');
+  dstState = unwrap(await destination.folderState(destinationPath));
+  const stillExpected = expectedUids.filter((uid) => !vanished.has(uid));
+  return verifyFolder(deps, input, srcState, dstState, stillExpected, deleted.size);
+};
+
+/** Reads batch k+1 from the source while batch k is being appended to the destination. */
+const copyMessages = async (
+  deps: CopyFolderDeps,
+  input: CopyFolderInput,
+  srcState: FolderState,
+  toCopy: MessageMeta[],
+  counters: FolderCounters,
+  vanished: Set<number>,
+  options: CopyFolderOptions,
+): Promise<void> => {
+  const { source, destination, journal } = deps;
+  const batches = toBatches(toCopy, options.batchMaxBytes ?? BATCH_MAX_BYTES, options.batchMaxMessages ?? BATCH_MAX_MESSAGES);
+  const readBatch = async (batch: MessageMeta[]): Promise<Map<number, BodyResult>> => {
+    const bodies = new Map<number, BodyResult>();
+    for await (const body of source.readBodies(input.sourcePath, batch.map((m) => m.uid))) bodies.set(body.uid, body);
+    return bodies;
+  };
+  const startRead = (batch: MessageMeta[] | undefined) => {
+    if (!batch) return undefined;
+    const promise = readBatch(batch);
+    promise.catch(() => undefined); // observed below; this only keeps an early failure from going unhandled
+    return promise;
+  };
+
+  const fail = (meta: MessageMeta, error: MigrationError): void => {
+    journal.record({ t: 'failed', src: meta.uid, error, subject: meta.subject, date: meta.date, messageId: meta.messageId, size: meta.sizeBytes });
+    options.onFailure?.(failureOf(input.sourcePath, srcState.uidValidity, meta, meta.uid, error));
+  };
+
+  let next = startRead(batches[0]);
+  for (let i = 0; i < batches.length; i++) {
+    const batch = batches[i] as MessageMeta[];
+    const bodies = await (next as Promise<Map<number, BodyResult>>);
+    if (options.signal?.aborted) throw cancelled();
+    next = startRead(batches[i + 1]);
+
+    const sendable: { meta: MessageMeta; body: Buffer }[] = [];
+    for (const meta of batch) {
+      const read = bodies.get(meta.uid);
+      if (!read || (!read.ok && read.error.kind === 'not-found')) {
+        // Expunged on the source while we worked: nothing to copy, nothing to report.
+        vanished.add(meta.uid);
+        continue;
+      }
+      if (!read.ok) {
+        fail(meta, read.error);
+        continue;
+      }
+      if (read.body.length !== meta.sizeBytes) {
+        fail(
+          meta,
+          migrationError('rejected', `The source server sent ${read.body.length} bytes of a message it says has ${meta.sizeBytes}; the message is damaged on the source.`),
+        );
+        continue;
+      }
+      sendable.push({ meta, body: read.body });
+    }
+    if (sendable.length === 0) continue;
+
+    const batchBytes = sendable.reduce((sum, s) => sum + s.body.length, 0);
+    await deps.throttle?.(batchBytes, options.signal);
+    const outcome = await destination.append(
+      input.destinationPath,
+      sendable.map((s) => ({ body: s.body, flags: s.meta.flags, internalDate: s.meta.internalDate })),
+    );
+    outcome.results.forEach((result, at) => {
+      const { meta } = sendable[at] as { meta: MessageMeta };
+      if (result.ok) {
+        journal.record({ t: 'copied', src: meta.uid, dst: result.value.uid, fp: meta.fingerprint, size: meta.sizeBytes });
+        counters.messagesDone++;
+        counters.bytesDone += meta.sizeBytes;
+        counters.bytesSent += meta.sizeBytes;
+      } else {
+        fail(meta, result.error);
+      }
+    });
+    await journal.flush();
+    options.onProgress?.({ ...counters });
+    if (outcome.stopped) {
+      void next?.catch(() => undefined);
+      throw outcome.stopped;
+    }
+  }
+};
+
+/** Each expected source message needs its own fingerprint match among the destination's. */
+const verifyFolder = async (
+  deps: CopyFolderDeps,
+  input: CopyFolderInput,
+  srcState: FolderState,
+  dstState: FolderState,
+  expectedUids: number[],
+  skipped: number,
+): Promise<FolderReport> => {
+  const { destination, journal } = deps;
+  const onDestination = new FingerprintPool(unwrap(await destination.listMessages(input.destinationPath, 1)));
+  let missing = 0;
+  for (const uid of expectedUids) {
+    const done = journal.current.done.get(uid);
+    if (!done) continue; // failed or vanished: reported as such
+    const claimed = done.dst !== undefined && onDestination.removeUid(done.fp, done.dst);
+    if (!claimed && onDestination.take(done.fp) === undefined) missing++;
+  }
+  const report = reportFromJournal(journal, input, srcState, expectedUids, false, skipped);
+  if (missing > 0) {
+    report.isComplete = false;
+    report.status = 'incomplete';
+    report.error = migrationError('internal', `${missing} message(s) recorded as copied are not on the destination any more; run again to copy them.`, { retryable: true });
+    // Forget the ones that vanished so the next pass copies them again.
+    journal.record({ t: 'reset', reason: 'verification found missing messages', at: Date.now() });
+  } else if (report.isComplete) {
+    journal.record({ t: 'verified', src: srcState, dst: dstState, at: Date.now() });
+  }
+  await journal.flush();
+  return report;
+};
+
+/** Builds a folder report from the journal (expectedUids undefined: everything journaled). */
+const reportFromJournal = (
+  journal: FolderJournal,
+  input: CopyFolderInput,
+  srcState: FolderState,
+  expectedUids: number[] | undefined,
+  isFromFastPath: boolean,
+  skipped = 0,
+): FolderReport => {
+  const state = journal.current;
+  const expected = expectedUids ?? [...state.done.keys(), ...state.failed.keys()];
+  let copied = 0;
+  let alreadyThere = 0;
+  const failed: FailedMessage[] = [];
+  for (const uid of expected) {
+    const done = state.done.get(uid);
+    if (done?.t === 'copied') copied++;
+    else if (done?.t === 'present') alreadyThere++;
+    else {
+      const failure = state.failed.get(uid);
+      if (failure) {
+        failed.push({
+          sourcePath: input.sourcePath,
+          uid,
+          uidValidity: srcState.uidValidity,
+          subject: failure.subject,
+          date: failure.date,
+          messageId: failure.messageId,
+          sizeBytes: failure.size,
+          error: failure.error,
+        });
+      }
+    }
+  }
+  const isComplete = isFromFastPath || copied + alreadyThere === expected.length;
+  return {
+    sourcePath: input.sourcePath,
+    destinationPath: input.destinationPath,
+    status: isComplete ? 'verified' : 'incomplete',
+    expected: isFromFastPath ? copied + alreadyThere : expected.length,
+    copied,
+    alreadyThere,
+    skipped: isFromFastPath ? srcState.messages - copied - alreadyThere : skipped,
+    failed,
+    isComplete,
+  };
+};

@@ -1,0 +1,38 @@
+/**
+ * A multiset of destination messages by fingerprint. Matching takes one message out, so two
+ * genuine twins on the source need two copies on the destination before both count as there.
+ */
+import type { MessageMeta } from './store.js';
+
+export class FingerprintPool {
+  private readonly byFingerprint = new Map<string, number[]>();
+
+  constructor(messages: Iterable<Pick<MessageMeta, 'uid' | 'fingerprint'>> = []) {
+    for (const m of messages) this.add(m.fingerprint, m.uid);
+  }
+
+  add(fingerprint: string, uid: number): void {
+    const uids = this.byFingerprint.get(fingerprint);
+    if (uids) uids.push(uid);
+    else this.byFingerprint.set(fingerprint, [uid]);
+  }
+
+  /** Removes the message with this UID (it is claimed by a journal entry). */
+  removeUid(fingerprint: string, uid: number): boolean {
+    const uids = this.byFingerprint.get(fingerprint);
+    const at = uids?.indexOf(uid) ?? -1;
+    if (!uids || at < 0) return false;
+    uids.splice(at, 1);
+    return true;
+  }
+
+  /** Takes any one message with this fingerprint; returns its UID, or undefined if none is left. */
+  take(fingerprint: string): number | undefined {
+    const uids = this.byFingerprint.get(fingerprint);
+    return uids && uids.length > 0 ? uids.shift() : undefined;
+  }
+
+  has(fingerprint: string): boolean {
+    return (this.byFingerprint.get(fingerprint)?.length ?? 0) > 0;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The per-folder journal: an append-only JSON-lines file that says which source messages are
+ * certainly on the destination.
+ *
+ * Invariants:
+ * - A `copied` line is written only after the destination answered OK to the APPEND; a
+ *   `present` line only after the message was found on the destination by fingerprint.
+ * - Lines are flushed with fsync before progress is reported, so a reported message survives
+ *   a crash. A torn last line (crash mid-write) is ignored on load.
+ * - A `pass` line records the destination UIDNEXT at the moment the destination was scanned:
+ *   every destination message below it was matched during that pass; everything at or above
+ *   it (our own unjournaled appends after a crash, new mail) is rescanned by the next pass.
+ * - A `reset` line (UIDVALIDITY changed on either side) voids everything before it; the next
+ *   pass re-identifies messages by fingerprint, so nothing is copied twice.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { MigrationError } from '../contract/result.js';
+import type { FolderState } from './store.js';
+
+export type JournalLine =
+  | { t: 'pass'; srcUidValidity: string; dstUidValidity: string; dstScanFrom: number; at: number }
+  | { t: 'copied' | 'present'; src: number; dst?: number; fp: string; size: number }
+  | { t: 'failed'; src: number; error: MigrationError; subject?: string; date?: string; messageId?: string; size?: number }
+  | { t: 'verified'; src: FolderState; dst: FolderState; at: number }
+  | { t: 'reset'; reason: string; at: number };
+
+export type DoneEntry = Extract<JournalLine, { t: 'copied' | 'present' }>;
+export type FailedEntry = Extract<JournalLine, { t: 'failed' }>;
+
+/** What a journal file says, folded. */
+export interface FolderJournalState {
+  lastPass?: Extract<JournalLine, { t: 'pass' }>;
+  /** Source UID → how it got to the destination. */
+  done: Map<number, DoneEntry>;
+  /** Source UID → the last failure (cleared when the message later arrives). */
+  failed: Map<number, FailedEntry>;
+  /** Done entries written after the last pass line (their destination UIDs are >= dstScanFrom). */
+  doneSinceLastPass: DoneEntry[];
+  lastVerified?: Extract<JournalLine, { t: 'verified' }>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** Validates one parsed line; a line from a future or corrupt file is dropped, not trusted. */
+const asJournalLine = (v: unknown): JournalLine | undefined => {
+  if (!isObject(v) || typeof v.t !== 'string') return undefined;
+  switch (v.t) {
+    case 'pass':
+      return typeof v.srcUidValidity === 'string' && typeof v.dstUidValidity === 'string' && typeof v.dstScanFrom === 'number' ? (v as JournalLine) : undefined;
+    case 'copied':
+    case 'present':
+      return typeof v.src === 'number' && typeof v.fp === 'string' && typeof v.size === 'number' ? (v as JournalLine) : undefined;
+    case 'failed':
+      return typeof v.src === 'number' && isObject(v.error) ? (v as JournalLine) : undefined;
+    case 'verified':
+      return isObject(v.src) && isObject(v.dst) ? (v as JournalLine) : undefined;
+    case 'reset':
+      return v as JournalLine;
+    default:
+      return undefined;
+  }
+};
+
+export const emptyJournalState = (): FolderJournalState => ({ done: new Map(), failed: new Map(), doneSinceLastPass: [] });
+
+/** Folds lines into state. Exported for units. */
+export const foldJournal = (lines: Iterable<JournalLine>, state = emptyJournalState()): FolderJournalState => {
+  for (const line of lines) {
+    switch (line.t) {
+      case 'reset':
+        Object.assign(state, emptyJournalState());
+        state.lastPass = undefined;
+        state.lastVerified = undefined;
+        break;
+      case 'pass':
+        state.lastPass = line;
+        state.doneSinceLastPass = [];
+        break;
+      case 'copied':
+      case 'present':
+        state.done.set(line.src, line);
+        state.failed.delete(line.src);
+        state.doneSinceLastPass.push(line);
+        state.lastVerified = undefined;
+        break;
+      case 'failed':
+        if (!state.done.has(line.src)) state.failed.set(line.src, line);
+        state.lastVerified = undefined;
+        break;
+      case 'verified':
+        state.lastVerified = line;
+        break;
+    }
+  }
+  return state;
+};
+
+/** An open journal file: read once, then appended to. */
+export class FolderJournal {
+  private pending: string[] = [];
+  private readonly state: FolderJournalState;
+
+  private constructor(
+    private readonly file: string,
+    state: FolderJournalState,
+  ) {
+    this.state = state;
+  }
+
+  /** Opens (or creates) the journal of one folder pair. */
+  static async open(directory: string, sourcePath: string, destinationPath: string): Promise<FolderJournal> {
+    await fs.mkdir(directory, { recursive: true });
+    const file = path.join(directory, `${journalKey(sourcePath, destinationPath)}.jsonl`);
+    let text = '';
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const lines: JournalLine[] = [];
+    for (const raw of text.split('\n')) {
+      if (!raw) continue;
+      try {
+        const line = asJournalLine(JSON.parse(raw));
+        if (line) lines.push(line);
+      } catch {
+        // A torn line from a crash mid-write: what it described is re-identified by fingerprint.
+      }
+    }
+    if (text.length > 0 && !text.endsWith('\n')) {
+      // Terminate a torn line so the next append starts on a fresh line.
+      await fs.appendFile(file, '\n');
+    }
+    return new FolderJournal(file, foldJournal(lines));
+  }
+
+  get current(): Readonly<FolderJournalState> {
+    return this.state;
+  }
+
+  /** Queues a line (applied to the in-memory state at once); durable after flush(). */
+  record(line: JournalLine): void {
+    foldJournal([line], this.state);
+    this.pending.push(JSON.stringify(line));
+  }
+
+  /** Appends queued lines and fsyncs. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.join('\n') + '\n';
+    this.pending = [];
+    const handle = await fs.open(this.file, 'a');
+    try {
+      await handle.write(chunk);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** File name of a folder pair's journal: stable, short, safe on every file system. */
+export const journalKey = (sourcePath: string, destinationPath: string): string =>
+  createHash('sha256').update(`${sourcePath}\u0000${destinationPath}`).digest('hex').slice(0, 24);

@@ -1,0 +1,176 @@
+/**
+ * Decides where each source folder lands on the destination, and says why. Pure: no I/O.
+ *
+ * Rules, in order: a user's rename wins (and carries the folder's children along); special-use
+ * folders (Sent, Drafts, Trash, Junk, Archive) land in the destination's own folder of that use;
+ * INBOX is INBOX; everything else keeps its hierarchy, re-joined with the destination's
+ * separator under its namespace prefix. Characters the destination cannot hold in a name are
+ * replaced, with the reason recorded. Two selected folders landing on one name is a collision,
+ * shown before anything is copied.
+ */
+import type { FolderPlan, MappingReason, PlanOptions, SourceFolder, SpecialUse } from '../contract/plan.js';
+import type { NamespaceInfo } from './store.js';
+
+/** Special uses whose folders are merged into the destination's own folder of the same use. */
+const MERGED_SPECIAL_USES = new Set<SpecialUse>(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive']);
+/** Virtual folders that repeat messages held elsewhere (Gmail): not selected by default. */
+const VIRTUAL_SPECIAL_USES: Partial<Record<SpecialUse, string>> = {
+  '\\All': 'It holds every message of the account again (All Mail); copying it would duplicate mail.',
+  '\\Flagged': 'It is a view of flagged messages that live in other folders.',
+  '\\Important': 'It is a view of messages that live in other folders.',
+};
+
+/** Replacement for characters a destination cannot hold in a folder name. */
+const REPLACEMENT = '_';
+
+export interface DestinationFolderInfo {
+  path: string;
+  specialUse?: SpecialUse;
+}
+
+export interface MapFoldersInput {
+  sourceFolders: SourceFolder[];
+  source: NamespaceInfo;
+  destination: NamespaceInfo;
+  destinationFolders: DestinationFolderInfo[];
+  options?: PlanOptions;
+}
+
+/** Makes one level of a name safe for the destination; returns the name and what was changed. */
+export const sanitizeSegment = (segment: string, destinationDelimiter: string): { name: string; detail?: string } => {
+  const problems: string[] = [];
+  let name = segment;
+  if (destinationDelimiter && name.includes(destinationDelimiter)) {
+    name = name.split(destinationDelimiter).join(REPLACEMENT);
+    problems.push(`"${destinationDelimiter}" separates folders on the destination`);
+  }
+  // LIST wildcards and control characters are refused by many servers.
+  if (/[*%\u0000-\u001f\u007f]/.test(name)) {
+    name = name.replace(/[*%\u0000-\u001f\u007f]/g, REPLACEMENT);
+    problems.push('wildcard or control characters are not allowed in folder names');
+  }
+  if (name.trim() !== name) {
+    name = name.trim();
+    problems.push('leading or trailing spaces are dropped by many servers');
+  }
+  if (name === '') {
+    name = REPLACEMENT;
+    problems.push('an empty folder name is not allowed');
+  }
+  return problems.length > 0 ? { name, detail: `"${segment}" → "${name}": ${problems.join('; ')}` } : { name };
+};
+
+/** Is `path` the folder `ancestor` or inside it? */
+export const isWithin = (path: string, ancestor: string, delimiter: string | null): boolean =>
+  path === ancestor || (!!delimiter && path.startsWith(ancestor + delimiter));
+
+const joinDestination = (segments: string[], ns: NamespaceInfo): string => {
+  if (segments.length === 1 && segments[0]?.toUpperCase() === 'INBOX') return 'INBOX';
+  // A source "INBOX/Sub" on a server whose personal namespace *is* INBOX ("INBOX.") is "Sub" there.
+  const levels = ns.prefix.toUpperCase() === `INBOX${ns.delimiter}` && segments[0]?.toUpperCase() === 'INBOX' ? segments.slice(1) : segments;
+  return ns.prefix + levels.join(ns.delimiter);
+};
+
+/** The comparison key for collisions: INBOX is case-insensitive everywhere. */
+const collisionKey = (path: string, ns: NamespaceInfo): string => {
+  const inboxPrefix = `INBOX${ns.delimiter}`;
+  if (path.toUpperCase() === 'INBOX') return 'INBOX';
+  if (path.toUpperCase().startsWith(inboxPrefix.toUpperCase())) return inboxPrefix + path.slice(inboxPrefix.length);
+  return path;
+};
+
+export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
+  const { sourceFolders, destination, destinationFolders } = input;
+  const options = input.options ?? {};
+  const existing = new Set(destinationFolders.map((f) => collisionKey(f.path, destination)));
+  const destinationBySpecialUse = new Map<SpecialUse, string>();
+  for (const f of destinationFolders) if (f.specialUse && !destinationBySpecialUse.has(f.specialUse)) destinationBySpecialUse.set(f.specialUse, f.path);
+
+  // Which source folder is "the" folder of each special use (the first one the server named).
+  const sourceSpecial = new Map<string, SpecialUse>();
+  const seenUses = new Set<SpecialUse>();
+  for (const f of sourceFolders) {
+    if (f.specialUse && MERGED_SPECIAL_USES.has(f.specialUse) && !seenUses.has(f.specialUse)) {
+      sourceSpecial.set(f.path, f.specialUse);
+      seenUses.add(f.specialUse);
+    }
+  }
+  // Renames and special-use targets are anchors: their children follow them.
+  const sortedByDepth = [...sourceFolders].sort((a, b) => a.segments.length - b.segments.length);
+  const anchors = new Map<string, { destination: string[]; reason: MappingReason }>();
+  for (const f of sortedByDepth) {
+    const rename = options.renames?.[f.path];
+    if (rename !== undefined) {
+      anchors.set(f.path, { destination: rename.split(destination.delimiter), reason: { kind: 'renamed-by-user' } });
+      continue;
+    }
+    const use = sourceSpecial.get(f.path);
+    if (use) {
+      const target = destinationBySpecialUse.get(use);
+      if (target) {
+        const below = destination.prefix && target.startsWith(destination.prefix) ? target.slice(destination.prefix.length) : target;
+        anchors.set(f.path, { destination: below.split(destination.delimiter), reason: { kind: 'special-use', use, existing: true } });
+      } else {
+        anchors.set(f.path, { destination: f.segments.map((s) => sanitizeSegment(s, destination.delimiter).name), reason: { kind: 'special-use', use, existing: false } });
+      }
+    }
+  }
+
+  const plans: FolderPlan[] = sourceFolders.map((folder) => {
+    const reasons: MappingReason[] = [];
+    // Nearest anchor at or above this folder.
+    let anchorPath: string | undefined;
+    for (const path of anchors.keys()) {
+      if (isWithin(folder.path, path, folder.delimiter) && (!anchorPath || path.length > anchorPath.length)) anchorPath = path;
+    }
+    let levels: string[];
+    if (anchorPath !== undefined) {
+      const anchor = anchors.get(anchorPath) as { destination: string[]; reason: MappingReason };
+      const anchorSource = sourceFolders.find((f) => f.path === anchorPath);
+      const rest = folder.segments.slice(anchorSource?.segments.length ?? 0);
+      levels = [...anchor.destination];
+      for (const segment of rest) {
+        const safe = sanitizeSegment(segment, destination.delimiter);
+        if (safe.detail) reasons.push({ kind: 'sanitized', detail: safe.detail });
+        levels.push(safe.name);
+      }
+      reasons.unshift(anchor.reason);
+    } else {
+      levels = folder.segments.map((segment) => {
+        const safe = sanitizeSegment(segment, destination.delimiter);
+        if (safe.detail) reasons.push({ kind: 'sanitized', detail: safe.detail });
+        return safe.name;
+      });
+    }
+    const destinationPath = joinDestination(levels, destination);
+    if (reasons.length === 0) {
+      reasons.push(destinationPath === folder.path ? { kind: 'same-name' } : { kind: 'hierarchy', from: folder.path, to: destinationPath });
+    }
+    const virtualReason = folder.specialUse ? VIRTUAL_SPECIAL_USES[folder.specialUse] : undefined;
+    const isIncluded = !options.include?.length || options.include.some((p) => isWithin(folder.path, p, folder.delimiter));
+    const isExcluded = options.exclude?.some((p) => isWithin(folder.path, p, folder.delimiter)) ?? false;
+    const isExplicitlyIncluded = options.include?.some((p) => p === folder.path) ?? false;
+    return {
+      source: folder,
+      destinationPath,
+      reasons,
+      destinationExists: existing.has(collisionKey(destinationPath, destination)),
+      collidesWith: [],
+      isSelected: folder.isSelectable && isIncluded && !isExcluded && (!virtualReason || isExplicitlyIncluded),
+      defaultUnselectedReason: virtualReason,
+    };
+  });
+
+  // Collisions among selected folders.
+  const byDestination = new Map<string, FolderPlan[]>();
+  for (const plan of plans) {
+    if (!plan.isSelected) continue;
+    const key = collisionKey(plan.destinationPath, destination);
+    byDestination.set(key, [...(byDestination.get(key) ?? []), plan]);
+  }
+  for (const group of byDestination.values()) {
+    if (group.length < 2) continue;
+    for (const plan of group) plan.collidesWith = group.filter((p) => p !== plan).map((p) => p.source.path);
+  }
+  return plans;
+};

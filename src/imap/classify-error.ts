@@ -1,0 +1,131 @@
+/**
+ * The one place where imapflow's and Node's failures become MigrationErrors. Decisions are made
+ * by `code`, `authenticationFailed` and `serverResponseCode`, never by matching message text;
+ * the server's own words are kept in `serverText` for the person reading the report.
+ */
+import { migrationError, type MigrationError } from '../contract/result.js';
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'StateLogout', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+const TIMEOUT_CODES = new Set(['ETIMEOUT', 'CONNECT_TIMEOUT', 'UPGRADE_TIMEOUT', 'ETIMEDOUT', 'LockTimeout']);
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_UNKNOWN_PROTOCOL',
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+  'EPROTO',
+  'CERT_PIN_MISMATCH',
+]);
+/** Response codes (RFC 5530 and friends) meaning "not now, later". */
+const THROTTLE_RESPONSE_CODES = new Set(['LIMIT', 'UNAVAILABLE', 'INUSE', 'SERVERBUG', 'THROTTLED']);
+/** Response codes meaning "this message will never be accepted as it is". */
+const REJECT_RESPONSE_CODES = new Set(['TOOBIG', 'APPENDLIMIT', 'CANNOT', 'PARSE', 'BADCHARSET', 'CORRUPTION']);
+
+/** Where the failure happened, to word the sentence. */
+export interface ErrorContext {
+  /** e.g. 'src@old.example:993' */
+  server?: string;
+  /** What we were doing: 'connect', 'append', 'fetch', ... */
+  operation?: string;
+}
+
+interface ImapFlowLikeError {
+  code?: unknown;
+  message?: unknown;
+  authenticationFailed?: unknown;
+  serverResponseCode?: unknown;
+  response?: unknown;
+  responseText?: unknown;
+  reason?: unknown;
+  throttleReset?: unknown;
+  certificateFingerprint?: unknown;
+}
+
+const asString = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+/** The human text of a server response line, without the tag and status word. */
+const serverTextOf = (e: ImapFlowLikeError): string | undefined => {
+  const raw = asString(e.responseText) ?? asString(e.response) ?? asString(e.reason);
+  if (!raw) return undefined;
+  // "A3 NO [OVERQUOTA] Quota exceeded" → "[OVERQUOTA] Quota exceeded"
+  return raw.replace(/^\S+\s+(OK|NO|BAD|BYE)\s+/i, '').trim();
+};
+
+/** Turns anything thrown by imapflow, Node's net/tls, or our own code into a MigrationError. */
+export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): MigrationError => {
+  if (thrown && typeof thrown === 'object' && 'kind' in thrown && 'retryable' in thrown) {
+    return thrown as MigrationError;
+  }
+  const e = (thrown && typeof thrown === 'object' ? thrown : { message: String(thrown) }) as ImapFlowLikeError;
+  const code = asString(e.code);
+  const responseCode = asString(e.serverResponseCode)?.toUpperCase();
+  const serverText = serverTextOf(e);
+  const where = context.server ? ` (${context.server})` : '';
+  const extra = { serverText, serverCode: responseCode };
+
+  if (e.authenticationFailed === true || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED') {
+    return migrationError('auth', `The server refused the user name or password${where}. If this account uses two-step verification, it may need an app password.`, extra);
+  }
+  if (code === 'ETHROTTLE' || (responseCode && THROTTLE_RESPONSE_CODES.has(responseCode))) {
+    const retryAfterMs = typeof e.throttleReset === 'number' ? e.throttleReset : undefined;
+    return migrationError('throttled', `The server asked us to slow down${where}; waiting before trying again.`, { ...extra, retryable: true, retryAfterMs });
+  }
+  if (responseCode === 'OVERQUOTA') {
+    return migrationError('quota', `The destination mailbox is full${where}. Free some space (or raise the quota) and resume.`, extra);
+  }
+  if (responseCode && REJECT_RESPONSE_CODES.has(responseCode)) {
+    return migrationError('rejected', `The server refused this message${where}${serverText ? `: ${serverText}` : ''}.`, extra);
+  }
+  if (responseCode === 'NONEXISTENT' || responseCode === 'TRYCREATE' || code === 'NotFound') {
+    return migrationError('not-found', `The folder does not exist${where}.`, extra);
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return migrationError('network', `The server name could not be found${where}. Check the server address.`, { ...extra, retryable: code === 'EAI_AGAIN' });
+  }
+  if (code === 'ECONNREFUSED') {
+    return migrationError('network', `Nothing answered on that port${where}: the server is down or the port is wrong.`, { ...extra, retryable: true });
+  }
+  if (code === 'GREETING_TIMEOUT') {
+    return migrationError('timeout', `The server did not greet us${where}. If this port expects TLS, choose TLS security.`, { ...extra, retryable: true });
+  }
+  if (code && TLS_CODES.has(code)) {
+    const fingerprint = asString(e.certificateFingerprint);
+    const sentence =
+      code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'EPROTO'
+        ? `The server did not speak TLS on this port${where}. Try STARTTLS or the other port.`
+        : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+          ? `The server's certificate is for a different name${where}.`
+          : code === 'CERT_HAS_EXPIRED'
+            ? `The server's certificate has expired${where}.`
+            : code === 'CERT_PIN_MISMATCH'
+              ? `The server's certificate is not the one you chose to trust${where}.`
+              : `The server's certificate is not trusted (self-signed or unknown issuer)${where}.`;
+    return migrationError('tls', sentence, { ...extra, certificateFingerprint: fingerprint });
+  }
+  if (code && TIMEOUT_CODES.has(code)) {
+    return migrationError('timeout', `The server stopped answering${where}; reconnecting.`, { ...extra, retryable: true });
+  }
+  if (code && NETWORK_CODES.has(code)) {
+    return migrationError('network', `The connection was lost${where}; reconnecting.`, { ...extra, retryable: true });
+  }
+  if (code === 'MissingServerExtension') {
+    return migrationError('rejected', `The server lacks a needed feature${where}.`, extra);
+  }
+  if (code === 'ERR_PLAINTEXT_REFUSED') {
+    return migrationError('bad-input', asString(e.message) ?? 'Unencrypted IMAP was refused.', extra);
+  }
+  if (code?.startsWith('ParserError') || code === 'InvalidResponse' || code === 'LiteralTooLarge' || code === 'ResponseTooLarge' || code === 'LineTooLarge') {
+    return migrationError('network', `The server sent a response we could not read${where}; reconnecting.`, { ...extra, retryable: true });
+  }
+  if (asString(e.response) || responseCode) {
+    // A plain NO/BAD to a command: the server said no, for its own reason.
+    return migrationError('rejected', `The server said no${context.operation ? ` to ${context.operation}` : ''}${where}${serverText ? `: ${serverText}` : ''}.`, extra);
+  }
+  return migrationError('internal', `Unexpected failure${where}: ${asString(e.message) ?? 'unknown error'}`, { retryable: true });
+};

@@ -1,0 +1,138 @@
+/**
+ * An IMAP account as an append-only DestinationStore: it can create and subscribe folders and
+ * APPEND messages with their flags and INTERNALDATE; nothing else. The ImapFlow client stays
+ * private here, so the copier has no way to delete, expunge, rename, move or re-flag mail.
+ */
+import type { ImapConnection } from './connect-imap.js';
+import { disconnectImap } from './connect-imap.js';
+import type { AppendOutcome, AppendedMessage, DestinationStore, FolderState, MessageMeta, NamespaceInfo, OutgoingMessage } from '../engine/store.js';
+import type { SourceFolder } from '../contract/plan.js';
+import { err, ok, type Result } from '../contract/result.js';
+import { classifyImapError } from './classify-error.js';
+import { fetchMeta } from './fetch-meta.js';
+import { listFolders, namespaceOf } from './list-folders.js';
+
+/** Failures that stop a batch: the next message would fail the same way. */
+const STOPS_BATCH = new Set(['network', 'timeout', 'throttled', 'quota', 'not-found', 'auth', 'tls', 'cancelled']);
+
+export const createImapDestination = (connection: ImapConnection): DestinationStore => {
+  const { client, server } = connection;
+  let knownPaths: Set<string> | undefined;
+  const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
+
+  const refreshKnownPaths = async (): Promise<Set<string>> => {
+    knownPaths = new Set((await listFolders(client, false)).map((f) => f.path));
+    return knownPaths;
+  };
+
+  /**
+   * SELECT (not EXAMINE) the destination folder before appending to it: imapflow drops flags the
+   * selected folder's PERMANENTFLAGS do not allow, and a read-only folder allows none. SELECT
+   * changes nothing by itself; we never send CLOSE or EXPUNGE.
+   */
+  const selectForWriting = async (path: string): Promise<FolderState> => {
+    const current = client.mailbox;
+    const mailbox = current && current.path === path && !current.readOnly ? current : await client.mailboxOpen(path, { readOnly: false });
+    return {
+      uidValidity: mailbox.uidValidity.toString(),
+      uidNext: mailbox.uidNext,
+      messages: mailbox.exists,
+      highestModseq: mailbox.highestModseq?.toString(),
+    };
+  };
+
+  return {
+    kind: 'imap',
+    namespace: (): NamespaceInfo => namespaceOf(client),
+    async listFolders(): Promise<Result<SourceFolder[]>> {
+      try {
+        const folders = await listFolders(client, false);
+        knownPaths = new Set(folders.map((f) => f.path));
+        return ok(folders);
+      } catch (thrown) {
+        return fail(thrown, 'list folders');
+      }
+    },
+    async ensureFolder(path: string): Promise<Result<{ created: boolean }>> {
+      try {
+        const known = knownPaths ?? (await refreshKnownPaths());
+        if (path.toUpperCase() === 'INBOX' || known.has(path)) return ok({ created: false });
+        // Create missing parents first: not every server creates them implicitly.
+        const { delimiter, prefix } = namespaceOf(client);
+        const below = prefix && path.startsWith(prefix) ? path.slice(prefix.length) : path;
+        const levels = below.split(delimiter);
+        let created = false;
+        for (let depth = 1; depth <= levels.length; depth++) {
+          const partial = (prefix && path.startsWith(prefix) ? prefix : '') + levels.slice(0, depth).join(delimiter);
+          if (known.has(partial) || partial.toUpperCase() === 'INBOX') continue;
+          const result = await client.mailboxCreate(partial);
+          if (!result.created) {
+            // ALREADYEXISTS: still make sure it is subscribed, as a person would expect to see it.
+            await client.mailboxSubscribe(partial);
+          }
+          created = created || (depth === levels.length && result.created);
+          known.add(partial);
+        }
+        return ok({ created });
+      } catch (thrown) {
+        return fail(thrown, 'create folder');
+      }
+    },
+    async folderState(path: string): Promise<Result<FolderState>> {
+      try {
+        const status = await client.status(path, { messages: true, uidNext: true, uidValidity: true, highestModseq: client.capabilities.has('CONDSTORE') });
+        if (!status) return err(classifyImapError({ code: 'NotFound' }, { server, operation: 'read folder status' }));
+        return ok({
+          uidValidity: (status.uidValidity ?? 0n).toString(),
+          uidNext: status.uidNext ?? 0,
+          messages: status.messages ?? 0,
+          highestModseq: status.highestModseq?.toString(),
+        });
+      } catch (thrown) {
+        return fail(thrown, 'read folder status');
+      }
+    },
+    async listMessages(path: string, fromUid: number): Promise<Result<MessageMeta[]>> {
+      try {
+        const state = await selectForWriting(path);
+        if (state.messages === 0 || fromUid >= state.uidNext) return ok([]);
+        // "N:*" returns the highest message even when its UID is below N: filter.
+        const metas = await fetchMeta(client, `${Math.max(1, fromUid)}:*`);
+        return ok(metas.filter((m) => m.uid >= fromUid));
+      } catch (thrown) {
+        return fail(thrown, 'list destination messages');
+      }
+    },
+    async append(path: string, messages: OutgoingMessage[]): Promise<AppendOutcome> {
+      const results: Result<AppendedMessage>[] = [];
+      try {
+        await selectForWriting(path);
+      } catch (thrown) {
+        return { results, stopped: classifyImapError(thrown, { server, operation: 'open folder' }) };
+      }
+      for (const message of messages) {
+        try {
+          const appended = await client.append(path, message.body, message.flags, message.internalDate);
+          if (!appended) throw Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
+          results.push(ok({ uid: appended.uid, uidValidity: appended.uidValidity?.toString() }));
+        } catch (thrown) {
+          const error = classifyImapError(thrown, { server, operation: 'append' });
+          if (STOPS_BATCH.has(error.kind) || connection.isClosed()) return { results, stopped: error };
+          results.push(err(error));
+        }
+      }
+      return { results };
+    },
+    async quota() {
+      try {
+        if (!client.capabilities.has('QUOTA')) return undefined;
+        const quota = await client.getQuota('INBOX');
+        if (!quota || !quota.storage || quota.storage.limit === undefined) return undefined;
+        return { usedBytes: quota.storage.usage ?? 0, limitBytes: quota.storage.limit };
+      } catch {
+        return undefined;
+      }
+    },
+    close: () => disconnectImap(connection),
+  };
+};

@@ -1,0 +1,109 @@
+/**
+ * An IMAP account as a read-only SourceStore. Folders are opened with EXAMINE and bodies read
+ * with BODY.PEEK[], so nothing on the source changes, not even \Seen. The ImapFlow client stays
+ * private to this module: callers get no way to send STORE, EXPUNGE, DELETE, RENAME or MOVE.
+ */
+import type { ImapConnection } from './connect-imap.js';
+import { disconnectImap } from './connect-imap.js';
+import type { BodyResult, FolderState, MessageMeta, NamespaceInfo, SourceStore } from '../engine/store.js';
+import type { SourceFolder } from '../contract/plan.js';
+import { err, ok, migrationError, type Result } from '../contract/result.js';
+import { classifyImapError } from './classify-error.js';
+import { fetchMeta } from './fetch-meta.js';
+import { listFolders, namespaceOf } from './list-folders.js';
+import { toUidSet } from './uid-set.js';
+
+const stateOf = (mailbox: { uidValidity: bigint; uidNext: number; exists: number; highestModseq?: bigint }): FolderState => ({
+  uidValidity: mailbox.uidValidity.toString(),
+  uidNext: mailbox.uidNext,
+  messages: mailbox.exists,
+  highestModseq: mailbox.highestModseq?.toString(),
+});
+
+export const createImapSource = (connection: ImapConnection): SourceStore => {
+  const { client, server } = connection;
+  const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
+
+  /** EXAMINE the folder unless it is already the open one. */
+  const examine = async (path: string): Promise<FolderState> => {
+    const current = client.mailbox;
+    if (current && current.path === path && current.readOnly) return stateOf(current);
+    const mailbox = await client.mailboxOpen(path, { readOnly: true });
+    if (!mailbox.readOnly) throw Object.assign(new Error('Server opened the source folder read-write'), { code: 'NotReadOnly' });
+    return stateOf(mailbox);
+  };
+
+  /** One FETCH BODY.PEEK[] for a batch; on a server NO, narrow down message by message. */
+  async function* readBodies(path: string, uids: number[]): AsyncIterable<BodyResult> {
+    await examine(path);
+    const pending = new Set(uids);
+    try {
+      for await (const message of client.fetch(toUidSet(uids), { uid: true, source: true }, { uid: true })) {
+        if (!pending.delete(message.uid)) continue;
+        yield message.source
+          ? { uid: message.uid, ok: true, body: message.source }
+          : { uid: message.uid, ok: false, error: migrationError('rejected', 'The source server returned no content for this message.') };
+      }
+    } catch (thrown) {
+      const error = classifyImapError(thrown, { server, operation: 'read messages' });
+      if (error.retryable || connection.isClosed() || uids.length === 1) {
+        if (uids.length === 1 && !error.retryable) {
+          yield { uid: uids[0] as number, ok: false, error };
+          return;
+        }
+        throw error;
+      }
+      // A server NO for the batch: one unreadable message must not cost the others.
+      for (const uid of [...pending]) {
+        pending.delete(uid);
+        yield* readBodies(path, [uid]);
+      }
+      return;
+    }
+    for (const uid of pending) {
+      yield { uid, ok: false, error: migrationError('not-found', 'The message was removed from the source while it was being copied.') };
+    }
+  }
+
+  return {
+    kind: 'imap',
+    namespace: (): NamespaceInfo => namespaceOf(client),
+    async listFolders(): Promise<Result<SourceFolder[]>> {
+      try {
+        return ok(await listFolders(client, true));
+      } catch (thrown) {
+        return fail(thrown, 'list folders');
+      }
+    },
+    async openFolder(path: string): Promise<Result<FolderState>> {
+      try {
+        return ok(await examine(path));
+      } catch (thrown) {
+        return fail(thrown, 'open folder');
+      }
+    },
+    async listUids(path: string): Promise<Result<{ uids: number[]; deletedUids: number[] }>> {
+      try {
+        const state = await examine(path);
+        if (state.messages === 0) return ok({ uids: [], deletedUids: [] });
+        const uids = await client.search({ all: true }, { uid: true });
+        const deletedUids = await client.search({ deleted: true }, { uid: true });
+        if (!uids || !deletedUids) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
+        return ok({ uids: uids.sort((a, b) => a - b), deletedUids });
+      } catch (thrown) {
+        return fail(thrown, 'list messages');
+      }
+    },
+    async listMessages(path: string, uids: number[] | 'all'): Promise<Result<MessageMeta[]>> {
+      try {
+        const state = await examine(path);
+        if (state.messages === 0 || (uids !== 'all' && uids.length === 0)) return ok([]);
+        return ok(await fetchMeta(client, uids === 'all' ? '1:*' : uids));
+      } catch (thrown) {
+        return fail(thrown, 'list messages');
+      }
+    },
+    readBodies,
+    close: () => disconnectImap(connection),
+  };
+};
