@@ -1,0 +1,211 @@
+/** @jsxImportSource react */
+import { useId, useState, type FormEvent } from 'react';
+import type { AccountRole } from '../../../src/contract/ipc.js';
+import type { Security } from '../../../src/contract/account.js';
+import { useAppStore } from '../store/context.js';
+import { PORT_FOR } from '../store/accounts-slice.js';
+import { ErrorBox } from './ErrorBox.js';
+import { Icon } from './Icons.js';
+
+const SECURITY_LABEL: Record<Security, string> = {
+  tls: 'TLS (recommended)',
+  starttls: 'STARTTLS',
+  plain: 'None — unencrypted',
+};
+
+export function AccountCard({ role, title, subtitle }: { role: AccountRole; title: string; subtitle: string }) {
+  const account = useAppStore((s) => s.accounts[role]);
+  const setEmail = useAppStore((s) => s.setEmail);
+  const update = useAppStore((s) => s.updateAccount);
+  const lookupPreset = useAppStore((s) => s.lookupPreset);
+  const saveAndTest = useAppStore((s) => s.saveAndTest);
+  const trustCertificate = useAppStore((s) => s.trustCertificate);
+  // The password stays in this field only until it is handed to main; the store never sees it.
+  const [password, setPassword] = useState('');
+  const [showAdvanced, setShowAdvanced] = useState(false);
+  const id = useId();
+  const { test } = account;
+  const isTesting = test.state === 'testing';
+  const canTest = account.email.includes('@') && account.host.trim() !== '' && (password !== '' || account.hasPassword) && !isTesting;
+  const isPlainRefused = account.security === 'plain' && !account.allowPlaintext;
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    if (!canTest || isPlainRefused) return;
+    const typed = password;
+    setPassword('');
+    await saveAndTest(role, typed === '' ? undefined : typed);
+  };
+
+  return (
+    <form className="card account-card" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)} data-role={role} noValidate>
+      <div className="card-header">
+        <h2 id={`${id}-title`}>{title}</h2>
+        <p className="muted">{subtitle}</p>
+      </div>
+
+      <div className="field">
+        <label htmlFor={`${id}-email`}>E-mail address</label>
+        <input
+          id={`${id}-email`}
+          name="email"
+          type="email"
+          autoComplete="off"
+          spellCheck={false}
+          value={account.email}
+          placeholder="you@example.com"
+          onChange={(e) => setEmail(role, e.target.value)}
+          onBlur={() => void lookupPreset(role)}
+        />
+        {account.preset && (
+          <p className="hint" data-testid="preset">
+            <Icon name="check" className="hint-icon" /> Settings for {account.preset.name} filled in.
+          </p>
+        )}
+      </div>
+
+      <div className="field">
+        <label htmlFor={`${id}-password`}>Password</label>
+        <input
+          id={`${id}-password`}
+          name="password"
+          type="password"
+          autoComplete="off"
+          value={password}
+          placeholder={account.hasPassword ? 'Entered — type again to change it' : ''}
+          onChange={(e) => setPassword(e.target.value)}
+          aria-describedby={account.preset?.note ? `${id}-pwnote` : undefined}
+        />
+        {account.preset?.note && (
+          <p className="hint" id={`${id}-pwnote`}>
+            {account.preset.note}
+            {account.preset.appPasswordUrl && (
+              <>
+                {' '}
+                Create one at <span className="url">{account.preset.appPasswordUrl}</span>.
+              </>
+            )}
+          </p>
+        )}
+        <label className="checkbox">
+          <input type="checkbox" checked={account.rememberPassword} onChange={(e) => update(role, { rememberPassword: e.target.checked })} />
+          Remember the password on this computer (stored encrypted)
+        </label>
+      </div>
+
+      <button type="button" className="button-link disclosure" aria-expanded={showAdvanced} onClick={() => setShowAdvanced(!showAdvanced)}>
+        <Icon name="chevron" className={showAdvanced ? 'chevron open' : 'chevron'} /> Server settings
+        {!showAdvanced && account.host !== '' && (
+          <span className="muted">
+            {' '}
+            — {account.host}:{account.port}, {account.security === 'tls' ? 'TLS' : account.security === 'starttls' ? 'STARTTLS' : 'unencrypted'}
+          </span>
+        )}
+      </button>
+
+      {showAdvanced && (
+        <div className="server-fields">
+          <div className="field grow">
+            <label htmlFor={`${id}-host`}>Server</label>
+            <input id={`${id}-host`} name="host" spellCheck={false} value={account.host} placeholder="imap.example.com" onChange={(e) => update(role, { host: e.target.value })} />
+          </div>
+          <div className="field port">
+            <label htmlFor={`${id}-port`}>Port</label>
+            <input
+              id={`${id}-port`}
+              name="port"
+              inputMode="numeric"
+              value={String(account.port)}
+              onChange={(e) => {
+                const port = Number.parseInt(e.target.value.replace(/\D/g, ''), 10);
+                update(role, { port: Number.isFinite(port) ? Math.min(port, 65535) : 0 });
+              }}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-security`}>Security</label>
+            <select
+              id={`${id}-security`}
+              name="security"
+              value={account.security}
+              onChange={(e) => {
+                const security = e.target.value as Security;
+                update(role, { security, port: PORT_FOR[security] });
+              }}
+            >
+              {(Object.keys(SECURITY_LABEL) as Security[]).map((s) => (
+                <option key={s} value={s}>
+                  {SECURITY_LABEL[s]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field full">
+            <label htmlFor={`${id}-user`}>User name</label>
+            <input
+              id={`${id}-user`}
+              name="user"
+              spellCheck={false}
+              value={account.user}
+              onChange={(e) => update(role, { user: e.target.value, isUserEdited: e.target.value !== account.email })}
+            />
+          </div>
+        </div>
+      )}
+
+      {account.security === 'plain' && (
+        <div className="warning-box" role="note">
+          <Icon name="warning" className="warning-icon" />
+          <div>
+            <p>
+              <strong>Without encryption, your password and mail cross the network readable by anyone on the way.</strong> Use this only for a
+              server on your own network.
+            </p>
+            <label className="checkbox">
+              <input type="checkbox" checked={account.allowPlaintext} onChange={(e) => update(role, { allowPlaintext: e.target.checked })} />I
+              understand; connect without encryption
+            </label>
+          </div>
+        </div>
+      )}
+
+      <div className="card-actions">
+        <button type="submit" className="button" disabled={!canTest || isPlainRefused}>
+          {isTesting ? 'Testing…' : 'Test connection'}
+        </button>
+        <div className="test-result" aria-live="polite">
+          {test.state === 'ok' && (
+            <p className="ok" data-testid="test-ok">
+              <Icon name="check" className="ok-icon" /> Connected{test.check?.serverName ? ` to ${test.check.serverName}` : ''}.
+            </p>
+          )}
+        </div>
+      </div>
+
+      {test.state === 'failed' && test.error && (
+        <ErrorBox error={test.error}>
+          {test.error.kind === 'auth' && account.preset?.note && <p className="hint">{account.preset.note}</p>}
+          {test.error.kind === 'auth' && !account.preset?.note && (
+            <p className="hint">Some providers need an app password instead of your usual one when two-step sign-in is on.</p>
+          )}
+          {test.error.kind === 'tls' && test.error.certificateFingerprint && (
+            <div className="fingerprint">
+              <p>
+                The certificate’s SHA-256 fingerprint is <code className="fingerprint-value">{test.error.certificateFingerprint}</code>. Trust it
+                only if it matches what your provider or administrator tells you.
+              </p>
+              <button type="button" className="button" onClick={() => void trustCertificate(role, test.error!.certificateFingerprint!)}>
+                Trust this certificate
+              </button>
+            </div>
+          )}
+        </ErrorBox>
+      )}
+      {account.pinnedFingerprint && test.state !== 'failed' && (
+        <p className="hint">
+          <Icon name="lock" className="hint-icon" /> Trusting the certificate with fingerprint <code>{account.pinnedFingerprint}</code>.
+        </p>
+      )}
+    </form>
+  );
+}

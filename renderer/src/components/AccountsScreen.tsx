@@ -1,0 +1,44 @@
+/** @jsxImportSource react */
+import { useAppStore } from '../store/context.js';
+import { AccountCard } from './AccountCard.js';
+
+export function AccountsScreen() {
+  const sourceOk = useAppStore((s) => s.accounts.source.test.state === 'ok');
+  const destinationOk = useAppStore((s) => s.accounts.destination.test.state === 'ok');
+  const goTo = useAppStore((s) => s.goTo);
+  const loadPlan = useAppStore((s) => s.loadPlan);
+  const canContinue = sourceOk && destinationOk;
+
+  return (
+    <section className="screen" aria-labelledby="accounts-title">
+      <div className="screen-intro">
+        <h1 id="accounts-title">Where is your mail, and where should it go?</h1>
+        <p className="lead">
+          Mailferry copies your mail from the old account to the new one. It only reads from the old account and never deletes anything on
+          either side.
+        </p>
+      </div>
+      <div className="account-grid">
+        <AccountCard role="source" title="Old account" subtitle="Mail is copied from here (read only)" />
+        <AccountCard role="destination" title="New account" subtitle="Mail is copied into here" />
+      </div>
+      <div className="screen-actions">
+        <p className="muted" id="continue-hint">
+          {canContinue ? 'Both accounts answered. Next, choose the folders to keep.' : 'Test both connections to continue.'}
+        </p>
+        <button
+          type="button"
+          className="button primary"
+          disabled={!canContinue}
+          aria-describedby="continue-hint"
+          onClick={() => {
+            goTo('folders');
+            void loadPlan();
+          }}
+        >
+          Choose folders
+        </button>
+      </div>
+    </section>
+  );
+}

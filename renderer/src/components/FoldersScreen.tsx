@@ -1,0 +1,181 @@
+/** @jsxImportSource react */
+import { useId, useMemo } from 'react';
+import { useAppStore, useAppStoreApi } from '../store/context.js';
+import { buildFolderTree, filterMatches, findCollisions, selectablePathsUnder, selectedTotals } from '../lib/folder-tree.js';
+import { formatBytes, formatCount, formatEta, plural } from '../lib/format.js';
+import { ErrorBox } from './ErrorBox.js';
+import { FolderTree } from './FolderTree.js';
+import { Icon } from './Icons.js';
+
+/** A cautious rate for the estimate before anything has moved; the Move screen measures the real one. */
+const ASSUMED_BYTES_PER_SECOND = 2 * 1024 * 1024;
+
+export function FoldersScreen() {
+  const plan = useAppStore((s) => s.plan);
+  const planState = useAppStore((s) => s.planState);
+  const planError = useAppStore((s) => s.planError);
+  const selected = useAppStore((s) => s.selected);
+  const renames = useAppStore((s) => s.renames);
+  const filter = useAppStore((s) => s.filter);
+  const expanded = useAppStore((s) => s.expanded);
+  const jobSettings = useAppStore((s) => s.jobSettings);
+  const isPending = useAppStore((s) => s.isActionPending);
+  // Actions never change; take them from the store once rather than subscribing to all state.
+  const { setFilter, setSelected, setExpanded, loadPlan, goTo, startJob, setJobSettings } = useAppStoreApi().getState();
+  const treeId = useId().replace(/:/g, '');
+
+  const tree = useMemo(() => (plan ? buildFolderTree(plan.folders) : null), [plan]);
+  const totals = useMemo(() => selectedTotals(plan?.folders ?? [], selected), [plan, selected]);
+  const collisions = useMemo(() => findCollisions(plan?.folders ?? [], selected, renames), [plan, selected, renames]);
+
+  if (planState === 'failed' && planError) {
+    return (
+      <section className="screen" aria-labelledby="folders-title">
+        <h1 id="folders-title">Choose what to keep</h1>
+        <ErrorBox error={planError}>
+          <div className="row-actions">
+            <button type="button" className="button" onClick={() => void loadPlan()}>
+              Try again
+            </button>
+            <button type="button" className="button-link" onClick={() => goTo('accounts')}>
+              Back to accounts
+            </button>
+          </div>
+        </ErrorBox>
+      </section>
+    );
+  }
+  if (!plan || !tree) {
+    return (
+      <section className="screen" aria-labelledby="folders-title" aria-busy="true">
+        <h1 id="folders-title">Choose what to keep</h1>
+        <p className="loading" role="status">
+          <span className="spinner" aria-hidden="true" /> Reading the folders of the old account…
+        </p>
+      </section>
+    );
+  }
+
+  const matches = filterMatches(tree, filter);
+  const scopeIds = matches === null ? tree.roots : tree.roots.filter((id) => matches.has(id));
+  const scopePaths = (): string[] => {
+    const all = scopeIds.flatMap((id) => selectablePathsUnder(tree, id));
+    return matches === null ? all : all.filter((p) => matches.has(p));
+  };
+  const quota = plan.destination.quota;
+  const freeBytes = quota ? Math.max(0, quota.limitBytes - quota.usedBytes) : null;
+  const isOverQuota = freeBytes !== null && totals.bytes > freeBytes;
+  const hasCollisions = collisions.size > 0;
+  const canStart = totals.folders > 0 && !hasCollisions && !isPending && planState !== 'loading';
+  const folderCount = tree.order.length;
+
+  return (
+    <section className="screen screen-folders" aria-labelledby="folders-title">
+      <div className="screen-intro">
+        <h1 id="folders-title">Choose what to keep</h1>
+        <p className="lead">
+          {plural(folderCount, 'folder')} on the old account. Tick what should come along; the name on the right is where it lands in the new
+          account (double-click or press Enter to change it).
+        </p>
+      </div>
+
+      <div className="toolbar">
+        <div className="search">
+          <label htmlFor={`${treeId}-filter`} className="visually-hidden">
+            Filter folders
+          </label>
+          <input id={`${treeId}-filter`} type="search" placeholder="Filter folders" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        </div>
+        <div className="toolbar-buttons">
+          <button type="button" className="button small" onClick={() => setSelected(new Set([...selected, ...scopePaths()]))}>
+            {matches === null ? 'Select all' : 'Select matches'}
+          </button>
+          <button
+            type="button"
+            className="button small"
+            onClick={() => {
+              const remove = new Set(scopePaths());
+              setSelected(new Set([...selected].filter((p) => !remove.has(p))));
+            }}
+          >
+            {matches === null ? 'Select none' : 'Clear matches'}
+          </button>
+          <button
+            type="button"
+            className="button small"
+            onClick={() => setExpanded(expanded.size > 0 ? new Set() : new Set(tree.order.filter((id) => tree.nodes.get(id)!.childIds.length > 0)))}
+          >
+            {expanded.size > 0 ? 'Collapse all' : 'Expand all'}
+          </button>
+        </div>
+      </div>
+
+      <div className="tree-frame">
+        <div className="tree-head" aria-hidden="true">
+          <span>Folder</span>
+          <span className="num">Messages</span>
+          <span className="num">Size</span>
+          <span>Goes to</span>
+        </div>
+        <FolderTree tree={tree} treeId={treeId} />
+      </div>
+      <p className="muted small keyboard-hint">
+        Keyboard: arrows move and open folders, Space ticks, Enter renames, Home/End jump.
+      </p>
+
+      <div className="summary-bar" role="region" aria-label="Selection summary">
+        <div className="summary-figures" aria-live="polite">
+          <p className="summary-main">
+            <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} · {formatCount(totals.messages)} messages
+          </p>
+          <p className="muted small">
+            {totals.bytes > 0 ? `Roughly ${formatEta(totals.bytes / ASSUMED_BYTES_PER_SECOND).replace(/^about /, '')} at a typical 2 MB/s.` : 'Nothing selected yet.'}
+            {quota && freeBytes !== null && ` The new account has ${formatBytes(freeBytes)} free.`}
+          </p>
+          {isOverQuota && (
+            <p className="warning-line" role="alert">
+              <Icon name="warning" /> The selection is {formatBytes(totals.bytes - (freeBytes ?? 0))} more than the new account has free. Folders
+              will stop when it is full; untick some, or make room first.
+            </p>
+          )}
+          {hasCollisions && (
+            <p className="warning-line" role="alert">
+              <Icon name="warning" /> {plural(collisions.size, 'selected folder')} would land in the same place. Rename one of each pair or
+              untick it.
+            </p>
+          )}
+        </div>
+        <div className="summary-settings">
+          <label>
+            Connections
+            <select value={jobSettings.connectionsPerSide} onChange={(e) => setJobSettings({ connectionsPerSide: Number(e.target.value) })}>
+              {[1, 2, 3, 4].map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Speed limit
+            <select value={jobSettings.maxMegabytesPerSecond} onChange={(e) => setJobSettings({ maxMegabytesPerSecond: Number(e.target.value) })}>
+              {[0, 1, 2, 5, 10].map((n) => (
+                <option key={n} value={n}>
+                  {n === 0 ? 'none' : `${n} MB/s`}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <div className="summary-actions">
+          <button type="button" className="button" onClick={() => goTo('accounts')}>
+            Back
+          </button>
+          <button type="button" className="button primary" disabled={!canStart} onClick={() => void startJob()}>
+            Start moving
+          </button>
+        </div>
+      </div>
+    </section>
+  );
+}

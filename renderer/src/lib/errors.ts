@@ -1,0 +1,27 @@
+import type { MigrationError, MigrationErrorKind } from '../../../src/contract/result.js';
+
+/** A short plain-words headline per kind; the engine's sentence explains the details below it. */
+const TITLES: Record<MigrationErrorKind, string> = {
+  auth: 'The server did not accept the user name or password',
+  tls: 'The server’s certificate could not be trusted',
+  network: 'The server could not be reached',
+  timeout: 'The server did not answer in time',
+  throttled: 'The server asked us to slow down',
+  quota: 'The new account is full',
+  rejected: 'The server refused a message',
+  'not-found': 'Not found',
+  'uidvalidity-changed': 'The server renumbered the folder',
+  'bad-input': 'Something in the form needs a look',
+  cancelled: 'Stopped',
+  internal: 'Something went wrong inside Mailferry',
+};
+
+export function errorTitle(error: MigrationError): string {
+  return TITLES[error.kind];
+}
+
+/** The server's own words, when they add something to the engine's sentence. */
+export function serverWords(error: MigrationError): string | undefined {
+  if (!error.serverText || error.message.includes(error.serverText)) return undefined;
+  return error.serverCode ? `[${error.serverCode}] ${error.serverText}` : error.serverText;
+}

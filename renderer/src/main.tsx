@@ -1,0 +1,25 @@
+/** @jsxImportSource react */
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import type { MailferryBridge } from '../../src/contract/ipc.js';
+import { connectBridgeEvents, createAppStore } from './store/store.js';
+import { StoreProvider } from './store/context.js';
+import { App } from './components/App.js';
+import './styles.css';
+
+declare global {
+  interface Window {
+    mailferry: MailferryBridge;
+  }
+}
+
+const store = createAppStore(window.mailferry);
+connectBridgeEvents(store);
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <StoreProvider store={store}>
+      <App />
+    </StoreProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,46 @@
+import type { StateCreator } from 'zustand';
+import type { AppSlice, AppState } from './types.js';
+import { RESUMABLE_JOB_STATUSES } from './types.js';
+
+export const createAppSlice =
+  (bridge: AppSlice['bridge']): StateCreator<AppState, [], [], AppSlice> =>
+  (set, get) => ({
+    bridge,
+    screen: 'accounts',
+    interruptedJobs: [],
+    notice: null,
+    async init() {
+      const [accounts, jobs] = await Promise.all([bridge.accountsLoad(), bridge.jobsList()]);
+      if (accounts.ok) {
+        for (const role of ['source', 'destination'] as const) {
+          const saved = accounts.value[role];
+          if (!saved) continue;
+          get().updateAccount(role, {
+            email: saved.email,
+            host: saved.endpoint.host,
+            port: saved.endpoint.port,
+            security: saved.endpoint.security,
+            user: saved.endpoint.user,
+            isUserEdited: saved.endpoint.user !== saved.email,
+            allowPlaintext: saved.endpoint.allowPlaintext ?? false,
+            ...(saved.endpoint.pinnedFingerprint ? { pinnedFingerprint: saved.endpoint.pinnedFingerprint } : {}),
+            rememberPassword: saved.hasSavedPassword,
+            hasPassword: saved.hasSavedPassword,
+            hasSavedPassword: saved.hasSavedPassword,
+          });
+        }
+      }
+      if (jobs.ok) {
+        set({ interruptedJobs: jobs.value.filter((j) => RESUMABLE_JOB_STATUSES.has(j.status)).sort((a, b) => b.updatedAt - a.updatedAt) });
+      }
+    },
+    goTo(screen) {
+      set({ screen, notice: null });
+    },
+    dismissResume(jobId) {
+      set({ interruptedJobs: get().interruptedJobs.filter((j) => j.jobId !== jobId) });
+    },
+    setNotice(notice) {
+      set({ notice });
+    },
+  });

@@ -1,0 +1,78 @@
+import type { StateCreator } from 'zustand';
+import type { StartJobRequest } from '../../../src/contract/ipc.js';
+import type { AppState, FoldersSlice } from './types.js';
+import { freshJobState } from './job-slice.js';
+
+const MEGABYTE = 1024 * 1024;
+
+export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = (set, get) => ({
+  plan: null,
+  planState: 'idle',
+  planError: null,
+  selected: new Set(),
+  renames: {},
+  expanded: new Set(),
+  filter: '',
+  jobSettings: { connectionsPerSide: 2, maxMegabytesPerSecond: 0 },
+
+  async loadPlan() {
+    const isReload = get().plan !== null;
+    set({ planState: 'loading', planError: null });
+    const result = await get().bridge.planLoad({ options: { renames: { ...get().renames } } });
+    if (!result.ok) {
+      set({ planState: 'failed', planError: result.error });
+      return;
+    }
+    const plan = result.value;
+    if (isReload) {
+      set({ plan, planState: 'ready' });
+      return;
+    }
+    const selected = new Set(plan.folders.filter((f) => f.isSelected && f.source.isSelectable).map((f) => f.source.path));
+    // Open the first level so the tree shows its shape without flooding the screen.
+    const expanded = new Set<string>();
+    for (const f of plan.folders) if (f.source.segments.length === 1) expanded.add(f.source.path);
+    set({ plan, planState: 'ready', selected, expanded });
+  },
+  setSelected(selected) {
+    set({ selected });
+  },
+  setExpanded(expanded) {
+    set({ expanded });
+  },
+  setFilter(filter) {
+    set({ filter });
+  },
+  async renameFolder(sourcePath, destinationPath) {
+    const plan = get().plan;
+    const folder = plan?.folders.find((f) => f.source.path === sourcePath);
+    const renames = { ...get().renames };
+    const wanted = destinationPath.trim();
+    if (wanted === '' || (folder && wanted === folder.destinationPath && !(sourcePath in renames))) delete renames[sourcePath];
+    else renames[sourcePath] = wanted;
+    set({ renames });
+    // The engine maps the rename (separator, prefix, existing folders) and reports collisions.
+    await get().loadPlan();
+  },
+  setJobSettings(patch) {
+    set({ jobSettings: { ...get().jobSettings, ...patch } });
+  },
+  async startJob() {
+    const { selected, renames, jobSettings, bridge } = get();
+    const request: StartJobRequest = {
+      options: { renames: { ...renames } },
+      selectedPaths: [...selected],
+      settings: {
+        connectionsPerSide: jobSettings.connectionsPerSide,
+        maxBytesPerSecond: Math.round(jobSettings.maxMegabytesPerSecond * MEGABYTE),
+      },
+    };
+    set({ ...freshJobState(), lastStart: request, isActionPending: true });
+    const result = await bridge.jobsStart(request);
+    if (!result.ok) {
+      set({ isActionPending: false, notice: { tone: 'error', text: result.error.message } });
+      return;
+    }
+    set({ jobId: result.value.jobId, jobStatus: 'queued', screen: 'copying', isActionPending: false, notice: null });
+  },
+});

@@ -1,0 +1,166 @@
+import type { StateCreator } from 'zustand';
+import type { FolderProgress, JobStatus } from '../../../src/contract/job.js';
+import type { Result } from '../../../src/contract/result.js';
+import type { AppState, JobSlice } from './types.js';
+import { TERMINAL_JOB_STATUSES } from './types.js';
+
+/** The log keeps the newest lines; older ones are in the engine's own log file. */
+const MAX_LOG_LINES = 2000;
+
+export const freshJobState = (): Pick<
+  JobSlice,
+  'jobId' | 'jobStatus' | 'jobError' | 'progress' | 'folders' | 'folderOrder' | 'failures' | 'log' | 'report' | 'isActionPending'
+> => ({
+  jobId: null,
+  jobStatus: null,
+  jobError: null,
+  progress: null,
+  folders: {},
+  folderOrder: [],
+  failures: [],
+  log: [],
+  report: null,
+  isActionPending: false,
+});
+
+const mergeFolders = (
+  folders: Record<string, FolderProgress>,
+  order: string[],
+  updates: FolderProgress[],
+): { folders: Record<string, FolderProgress>; folderOrder: string[] } => {
+  const next = { ...folders };
+  let nextOrder: string[] | null = null;
+  for (const f of updates) {
+    if (!(f.sourcePath in next)) {
+      nextOrder ??= [...order];
+      nextOrder.push(f.sourcePath);
+    }
+    next[f.sourcePath] = f;
+  }
+  return { folders: next, folderOrder: nextOrder ?? order };
+};
+
+export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, get) => {
+  /** Runs a job action; a failure becomes a notice rather than an exception. */
+  const act = async (call: () => Promise<Result<unknown>>): Promise<boolean> => {
+    set({ isActionPending: true });
+    const result = await call();
+    set({ isActionPending: false, notice: result.ok ? null : { tone: 'error', text: result.error.message } });
+    return result.ok;
+  };
+  const setStatus = (status: JobStatus): void => {
+    set({ jobStatus: status });
+    if (TERMINAL_JOB_STATUSES.has(status) && get().report === null) void get().loadReport();
+  };
+
+  return {
+    lastStart: null,
+    ...freshJobState(),
+
+    applyJobEvent(event) {
+      const { jobId } = get();
+      if (jobId === null || event.jobId !== jobId) return;
+      switch (event.type) {
+        case 'progress': {
+          const { folders, folderOrder } = mergeFolders(get().folders, get().folderOrder, event.progress.folders);
+          set({ progress: event.progress, folders, folderOrder });
+          if (event.progress.status !== get().jobStatus) setStatus(event.progress.status);
+          break;
+        }
+        case 'folder-status':
+          set(mergeFolders(get().folders, get().folderOrder, [event.folder]));
+          break;
+        case 'job-status':
+          set({ jobError: event.error ?? null });
+          setStatus(event.status);
+          break;
+        case 'message-failed':
+          set({ failures: [...get().failures, event.failure] });
+          break;
+        case 'log': {
+          const log = [...get().log, { at: event.at, level: event.level, message: event.message }];
+          set({ log: log.length > MAX_LOG_LINES ? log.slice(-MAX_LOG_LINES) : log });
+          break;
+        }
+        case 'report':
+          set({ report: event.report });
+          break;
+      }
+    },
+
+    async pauseJob() {
+      const { jobId, bridge } = get();
+      if (jobId !== null && (await act(() => bridge.jobsPause({ jobId })))) setStatus('paused');
+    },
+    async resumeJob(resumeId) {
+      const { bridge } = get();
+      const jobId = resumeId ?? get().jobId;
+      if (jobId === null) return;
+      if (resumeId !== undefined && resumeId !== get().jobId) {
+        // Resuming an interrupted job from an earlier session: start watching it afresh.
+        set({ ...freshJobState(), jobId, jobStatus: 'queued', screen: 'copying' });
+        get().dismissResume(jobId);
+      }
+      if (await act(() => bridge.jobsResume({ jobId }))) {
+        if (get().jobStatus === 'paused') setStatus('copying');
+      }
+    },
+    async cancelJob() {
+      const { jobId, bridge } = get();
+      if (jobId !== null) await act(() => bridge.jobsCancel({ jobId }));
+    },
+    async retryFolder(sourcePath) {
+      const { jobId, bridge } = get();
+      if (jobId === null) return;
+      if (await act(() => bridge.jobsRetryFolder({ jobId, sourcePath }))) {
+        const folder = get().folders[sourcePath];
+        if (folder) set(mergeFolders(get().folders, get().folderOrder, [{ ...folder, status: 'waiting' }]));
+        if (get().jobStatus !== null && TERMINAL_JOB_STATUSES.has(get().jobStatus!)) set({ jobStatus: 'copying', report: null, screen: 'copying' });
+      }
+    },
+    async retryFailed() {
+      const { jobId, bridge } = get();
+      if (jobId === null) return;
+      if (await act(() => bridge.jobsRetryFailed({ jobId }))) {
+        set({ jobStatus: 'copying', report: null, failures: [], screen: 'copying' });
+      }
+    },
+    async loadReport() {
+      const { jobId, bridge } = get();
+      if (jobId === null) return;
+      const result = await bridge.jobsReport({ jobId });
+      if (result.ok) set({ report: result.value });
+      else set({ notice: { tone: 'error', text: result.error.message } });
+    },
+    async showReport() {
+      if (get().report === null) await get().loadReport();
+      set({ screen: 'report', notice: null });
+    },
+    async exportReport(format) {
+      const { jobId, bridge } = get();
+      if (jobId === null) return;
+      const result = await bridge.reportsExport({ jobId, format });
+      if (result.ok) set({ notice: { tone: 'info', text: `Report saved to ${result.value.path}` } });
+      else if (result.error.kind !== 'cancelled') set({ notice: { tone: 'error', text: result.error.message } });
+    },
+    async saveEml(failure) {
+      const { jobId, bridge } = get();
+      if (jobId === null) return;
+      const result = await bridge.messagesSaveEml({ jobId, sourcePath: failure.sourcePath, uid: failure.uid });
+      if (result.ok) set({ notice: { tone: 'info', text: `Message saved to ${result.value.path}` } });
+      else if (result.error.kind !== 'cancelled') set({ notice: { tone: 'error', text: result.error.message } });
+    },
+    async runAgain() {
+      const request = get().lastStart;
+      if (request === null) return;
+      set({ ...freshJobState(), isActionPending: true });
+      // Same choices again: the engine finds what is already on the destination and sends only the rest.
+      const result = await get().bridge.jobsStart(request);
+      if (!result.ok) {
+        set({ isActionPending: false, notice: { tone: 'error', text: result.error.message } });
+        return;
+      }
+      set({ jobId: result.value.jobId, jobStatus: 'queued', screen: 'copying', isActionPending: false, notice: null });
+    },
+  };
+};
