@@ -182,6 +182,8 @@ export class ConnectionRecorder {
   private readonly opaqueIfOk = new Set<string>();
   private opaque = false;
   private sawClientByte = false;
+  /** Commands sent and not yet answered with a tagged reply, in the order sent. */
+  private readonly unanswered: WireCommand[] = [];
 
   // server side
   private serverMode: 'line' | 'literal' = 'line';
@@ -201,6 +203,15 @@ export class ConnectionRecorder {
   /** True when the server stream is between lines (nothing of a line or literal pending). */
   get serverAtLineStart(): boolean {
     return this.opaque || (this.serverMode === 'line' && !this.serverLinePending && !this.serverAfterLiteral);
+  }
+
+  /**
+   * True when a command sent before `command` still waits for its tagged reply (a server answers
+   * in order, so a reply made up for `command` must wait for those).
+   */
+  hasUnansweredBefore(command: WireCommand): boolean {
+    const index = this.unanswered.indexOf(command);
+    return index < 0 ? this.unanswered.length > 0 : index > 0;
   }
 
   /** True once the stream is opaque (TLS, COMPRESS) and no longer parsed. */
@@ -390,6 +401,7 @@ export class ConnectionRecorder {
     this.current = command;
     this.currentParts = [];
     this.log.addCommand(command);
+    this.unanswered.push(command);
     this.appendText(text, literal);
     if (name === 'IDLE') {
       this.idleTag = tag;
@@ -457,7 +469,14 @@ export class ConnectionRecorder {
     }
     this.record({ tag, status, text, injected });
     if (tag === '*') {
+      if (status === 'BYE') {
+        this.unanswered.length = 0;
+      }
       return;
+    }
+    const answered = this.unanswered.findIndex((command) => command.tag === tag);
+    if (answered >= 0) {
+      this.unanswered.splice(answered, 1);
     }
     // A tagged reply ends its command's conversation.
     if (this.current && this.current.tag === tag && this.awaitingContinuation) {
