@@ -31,3 +31,6 @@ export const DEFAULT_PORTS: Record<Security, number> = { tls: 993, starttls: 143
 /** Describes an endpoint for messages and logs without any secret. */
 export const describeEndpoint = (e: AccountEndpoint): string =>
   `${e.user}@${e.host}:${e.port} (${e.security === 'tls' ? 'TLS' : e.security === 'starttls' ? 'STARTTLS' : 'unencrypted'})`;
+
+/** Where mail is read from or written to: an IMAP account or a local archive. */
+export type MailLocation = { kind: 'imap'; endpoint: AccountEndpoint } | { kind: 'archive'; archive: ArchiveLocation };

@@ -1,0 +1,43 @@
+/** Process entry of the `mailferry` command: wires runCli to the real terminal and signals. */
+import { readFileSync } from 'node:fs';
+import { PAUSE_REASON } from '../engine/run-job.js';
+import { runCli } from './run-cli.js';
+import { readSecretFromTerminal } from './read-secret.js';
+
+const version = (): string => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+};
+
+const controller = new AbortController();
+let interrupts = 0;
+const onInterrupt = (): void => {
+  interrupts++;
+  if (interrupts === 1) {
+    process.stderr.write('\nStopping after the current message (the journal keeps everything done so far). Press Ctrl-C again to quit at once.\n');
+    controller.abort(PAUSE_REASON);
+  } else process.exit(130);
+};
+process.on('SIGINT', onInterrupt);
+process.on('SIGTERM', onInterrupt);
+
+runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  readSecret: process.stdin.isTTY ? readSecretFromTerminal : undefined,
+  signal: controller.signal,
+  version: version(),
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`mailferry: unexpected failure: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,311 @@
+/**
+ * Runs a whole copy job: folders in parallel up to the connection setting, each folder retried
+ * with backoff on its own, the job going on while a folder is set aside.
+ *
+ * Invariants:
+ * - Every folder pass goes through copyFolder, whose journal is the only truth about what is
+ *   on the destination; this runner keeps no copy state of its own, so pausing, cancelling,
+ *   crashing and running again all continue from the journal.
+ * - A connection that failed is closed and never reused; a new one is made after a backoff.
+ *   No reconnect happens without a delay from backoffDelayMs.
+ * - A folder with `maxConsecutiveFailures` failed passes in a row (no progress between them)
+ *   becomes `needs-attention`; the other folders go on.
+ * - A full destination (quota) pauses the whole job instead of retrying: more attempts cannot
+ *   help until a person frees space.
+ * - Abort with reason 'pause' ends as `paused`, any other reason as `cancelled`; open sockets
+ *   are closed at once so no hung command holds the job.
+ */
+import type { FailedMessage, FolderReport, FolderStatus, JobEvent, JobReport, JobSettings, JobStatus } from '../contract/job.js';
+import { DEFAULT_JOB_SETTINGS } from '../contract/job.js';
+import { migrationError, type MigrationError, type Result } from '../contract/result.js';
+import { backoffDelayMs, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
+import { createBandwidthLimiter } from './bandwidth-limiter.js';
+import { copyFolder } from './copy-folder.js';
+import { FolderJournal } from './folder-journal.js';
+import { ProgressTracker } from './progress-tracker.js';
+import type { DestinationStore, SourceStore } from './store.js';
+
+/** Progress events are throttled to at most one per this interval (status changes always go out). */
+export const PROGRESS_INTERVAL_MS = 250;
+/** The abort reason that means "pause" rather than "cancel". */
+export const PAUSE_REASON = 'pause';
+
+export interface JobFolder {
+  sourcePath: string;
+  destinationPath: string;
+  messages: number;
+  sizeBytes: number;
+}
+
+export interface RunJobDeps {
+  openSource(): Promise<Result<SourceStore>>;
+  openDestination(): Promise<Result<DestinationStore>>;
+  /** Folder where this job's journals live. */
+  journalDirectory: string;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface RunJobOptions {
+  jobId: string;
+  signal?: AbortSignal;
+  onEvent?: (event: JobEvent) => void;
+  settings?: Partial<JobSettings>;
+  backoff?: BackoffPolicy;
+  progressIntervalMs?: number;
+}
+
+interface Pair {
+  source: SourceStore;
+  destination: DestinationStore;
+}
+
+const isStopError = (e: MigrationError): boolean => e.kind === 'cancelled';
+
+export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: RunJobOptions): Promise<JobReport> => {
+  const now = deps.now ?? Date.now;
+  const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, ...options.settings };
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const { jobId } = options;
+  const emit = (event: JobEvent): void => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // an observer's failure must not stop the copy
+    }
+  };
+  const startedAt = now();
+  const tracker = new ProgressTracker(folders, startedAt, now);
+  const throttle = createBandwidthLimiter(settings.maxBytesPerSecond, now);
+
+  // One controller for the job: the caller's signal, a fatal error, or a full quota stop it.
+  const job = new AbortController();
+  let jobError: MigrationError | undefined;
+  let isQuotaPause = false;
+  const onCallerAbort = (): void => job.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  if (options.signal?.aborted) job.abort(options.signal.reason);
+  const openPairs = new Set<Pair>();
+  job.signal.addEventListener('abort', () => {
+    for (const pair of openPairs) void closePair(pair);
+  });
+
+  let lastProgressAt = 0;
+  const emitProgress = (force = false): void => {
+    const t = now();
+    if (!force && t - lastProgressAt < (options.progressIntervalMs ?? PROGRESS_INTERVAL_MS)) return;
+    lastProgressAt = t;
+    emit({ type: 'progress', jobId, progress: tracker.snapshot() });
+  };
+  const setJobStatus = (status: JobStatus, error?: MigrationError): void => {
+    tracker.status = status;
+    emit({ type: 'job-status', jobId, status, error });
+  };
+  const setFolderStatus = (sourcePath: string, status: FolderStatus, extra: Parameters<ProgressTracker['setStatus']>[2] = {}): void => {
+    const folder = tracker.setStatus(sourcePath, status, extra);
+    if (folder) emit({ type: 'folder-status', jobId, folder: { ...folder } });
+    emitProgress(true);
+  };
+  const log = (level: 'info' | 'warn' | 'error', message: string): void => emit({ type: 'log', jobId, level, message, at: now() });
+
+  const closePair = async (pair: Pair): Promise<void> => {
+    openPairs.delete(pair);
+    await Promise.allSettled([pair.source.close(), pair.destination.close()]);
+  };
+  const openPair = async (): Promise<Result<Pair>> => {
+    const [source, destination] = await Promise.all([deps.openSource(), deps.openDestination()]);
+    if (!source.ok || !destination.ok) {
+      if (source.ok) await source.value.close();
+      if (destination.ok) await destination.value.close();
+      return { ok: false, error: (!source.ok ? source.error : (destination as { ok: false; error: MigrationError }).error) };
+    }
+    const pair = { source: source.value, destination: destination.value };
+    openPairs.add(pair);
+    if (job.signal.aborted) void closePair(pair);
+    return { ok: true, value: pair };
+  };
+
+  const reports = new Map<string, FolderReport>();
+  const stopStatus = (): FolderStatus => (isQuotaPause || job.signal.reason === PAUSE_REASON ? 'paused' : 'cancelled');
+
+  /** Copies one folder to completion, or until it needs a person, or the job stops. */
+  const processFolder = async (folder: JobFolder, worker: { pair?: Pair }): Promise<void> => {
+    const journal = await FolderJournal.open(deps.journalDirectory, folder.sourcePath, folder.destinationPath);
+    let failuresInARow = 0;
+    let lastError: MigrationError | undefined;
+    for (let attempt = 1; ; attempt++) {
+      if (job.signal.aborted) {
+        setFolderStatus(folder.sourcePath, stopStatus());
+        reports.set(folder.sourcePath, partialReport(journal, folder, stopStatus(), lastError));
+        return;
+      }
+      if (!worker.pair) {
+        const opened = await openPair();
+        if (opened.ok) worker.pair = opened.value;
+        else {
+          lastError = opened.error;
+          if (!opened.error.retryable) {
+            // Wrong password, certificate, plaintext refused: no folder can proceed.
+            jobError = opened.error;
+            job.abort('fatal');
+            continue;
+          }
+        }
+      }
+      let progressed = false;
+      if (worker.pair) {
+        setFolderStatus(folder.sourcePath, 'scanning', { attempt });
+        const passId = `${attempt}`;
+        const doneBefore = tracker.folder(folder.sourcePath)?.messagesDone ?? 0;
+        const result = await copyFolder(
+          { source: worker.pair.source, destination: worker.pair.destination, journal, throttle },
+          folder,
+          {
+            signal: job.signal,
+            onPhase: (phase) => setFolderStatus(folder.sourcePath, phase),
+            onProgress: (c) => {
+              tracker.setCounters(folder.sourcePath, c, c.bytesSent, passId);
+              emitProgress();
+            },
+            onFailure: (failure: FailedMessage) => emit({ type: 'message-failed', jobId, failure }),
+            onLog: (level, message) => log(level, message),
+          },
+        );
+        if (result.ok) {
+          const report = result.value;
+          reports.set(folder.sourcePath, report);
+          tracker.setCounters(
+            folder.sourcePath,
+            { messagesTotal: report.expected, messagesDone: report.copied + report.alreadyThere, bytesTotal: tracker.folder(folder.sourcePath)?.bytesTotal ?? 0, bytesDone: report.isComplete ? (tracker.folder(folder.sourcePath)?.bytesTotal ?? 0) : (tracker.folder(folder.sourcePath)?.bytesDone ?? 0) },
+            0,
+            `${passId}-final`,
+          );
+          setFolderStatus(folder.sourcePath, report.status, report.error ? { lastError: report.error } : {});
+          return;
+        }
+        lastError = result.error;
+        progressed = (tracker.folder(folder.sourcePath)?.messagesDone ?? 0) > doneBefore;
+        if (job.signal.aborted || isStopError(result.error)) continue;
+        if (result.error.kind === 'quota') {
+          isQuotaPause = true;
+          jobError = result.error;
+          log('error', `${folder.sourcePath}: ${result.error.message}`);
+          job.abort('quota');
+          continue;
+        }
+        if (!result.error.retryable) {
+          log('error', `${folder.sourcePath}: ${result.error.message}`);
+          setFolderStatus(folder.sourcePath, 'needs-attention', { lastError: result.error });
+          reports.set(folder.sourcePath, partialReport(journal, folder, 'needs-attention', result.error));
+          return;
+        }
+        // The connection may be unusable now: never reuse it.
+        const broken = worker.pair;
+        worker.pair = undefined;
+        await closePair(broken);
+      }
+      failuresInARow = progressed ? 1 : failuresInARow + 1;
+      if (failuresInARow >= settings.maxConsecutiveFailures) {
+        const error = lastError ?? migrationError('internal', 'The folder failed repeatedly.');
+        log('error', `${folder.sourcePath}: gave up after ${failuresInARow} failures in a row: ${error.message}`);
+        setFolderStatus(folder.sourcePath, 'needs-attention', { lastError: error });
+        reports.set(folder.sourcePath, partialReport(journal, folder, 'needs-attention', error));
+        return;
+      }
+      const delay = backoffDelayMs(failuresInARow, backoff, lastError?.retryAfterMs, deps.random);
+      log('warn', `${folder.sourcePath}: ${lastError?.message ?? 'failed'} Retrying in ${Math.ceil(delay / 1000)} s.`);
+      setFolderStatus(folder.sourcePath, 'retrying', { retryAt: now() + delay, attempt, lastError });
+      await sleep(delay, job.signal);
+    }
+  };
+
+  // Largest folders first: the job's length is bounded by its biggest folder, so it starts early.
+  const queue = [...folders].sort((a, b) => b.sizeBytes - a.sizeBytes);
+  setJobStatus('copying');
+  emitProgress(true);
+  const workerCount = Math.max(1, Math.min(settings.connectionsPerSide, queue.length));
+  await Promise.all(
+    Array.from({ length: workerCount }, async () => {
+      const worker: { pair?: Pair } = {};
+      try {
+        for (let folder = queue.shift(); folder; folder = queue.shift()) await processFolder(folder, worker);
+      } finally {
+        if (worker.pair) await closePair(worker.pair);
+      }
+    }),
+  );
+  options.signal?.removeEventListener('abort', onCallerAbort);
+
+  // Folders never started (job stopped first) still get a line in the report.
+  for (const folder of folders) {
+    if (!reports.has(folder.sourcePath)) {
+      const journal = await FolderJournal.open(deps.journalDirectory, folder.sourcePath, folder.destinationPath);
+      const status: FolderStatus = jobError && !isQuotaPause ? 'needs-attention' : stopStatus();
+      setFolderStatus(folder.sourcePath, status, jobError ? { lastError: jobError } : {});
+      reports.set(folder.sourcePath, partialReport(journal, folder, status, jobError));
+    }
+  }
+  const folderReports = folders.map((f) => reports.get(f.sourcePath) as FolderReport);
+  const status: JobStatus =
+    jobError && !isQuotaPause
+      ? 'needs-attention'
+      : isQuotaPause || job.signal.reason === PAUSE_REASON
+        ? 'paused'
+        : job.signal.aborted
+          ? 'cancelled'
+          : folderReports.every((r) => r.isComplete)
+            ? 'done'
+            : 'needs-attention';
+  const report: JobReport = {
+    jobId,
+    startedAt,
+    finishedAt: now(),
+    status,
+    folders: folderReports,
+    totals: {
+      expected: folderReports.reduce((n, r) => n + r.expected, 0),
+      copied: folderReports.reduce((n, r) => n + r.copied, 0),
+      alreadyThere: folderReports.reduce((n, r) => n + r.alreadyThere, 0),
+      skipped: folderReports.reduce((n, r) => n + r.skipped, 0),
+      failed: folderReports.reduce((n, r) => n + r.failed.length, 0),
+      bytesCopied: tracker.snapshot().bytesDone,
+    },
+  };
+  setJobStatus(status, jobError);
+  emitProgress(true);
+  emit({ type: 'report', jobId, report });
+  return report;
+};
+
+/** What the journal says about a folder that did not finish its pass. */
+const partialReport = (journal: FolderJournal, folder: JobFolder, status: FolderStatus, error?: MigrationError): FolderReport => {
+  const state = journal.current;
+  let copied = 0;
+  let alreadyThere = 0;
+  for (const entry of state.done.values()) {
+    if (entry.t === 'copied') copied++;
+    else alreadyThere++;
+  }
+  const failed: FailedMessage[] = [...state.failed.values()].map((f) => ({
+    sourcePath: folder.sourcePath,
+    uid: f.src,
+    uidValidity: state.lastPass?.srcUidValidity ?? '',
+    subject: f.subject,
+    date: f.date,
+    messageId: f.messageId,
+    sizeBytes: f.size,
+    error: f.error,
+  }));
+  return {
+    sourcePath: folder.sourcePath,
+    destinationPath: folder.destinationPath,
+    status,
+    expected: Math.max(folder.messages, copied + alreadyThere + failed.length),
+    copied,
+    alreadyThere,
+    skipped: 0,
+    failed,
+    isComplete: false,
+    error,
+  };
+};

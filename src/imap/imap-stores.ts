@@ -1,0 +1,17 @@
+/** Factories that open a fresh connection per call: what runJob needs to reconnect at will. */
+import type { AccountCredentials } from '../contract/account.js';
+import type { Result } from '../contract/result.js';
+import type { DestinationStore, SourceStore } from '../engine/store.js';
+import { connectImap, type ConnectTimeouts } from './connect-imap.js';
+import { createImapDestination } from './imap-destination.js';
+import { createImapSource } from './imap-source.js';
+
+export const openImapSource = async (account: AccountCredentials, timeouts?: ConnectTimeouts): Promise<Result<SourceStore>> => {
+  const connection = await connectImap(account, timeouts);
+  return connection.ok ? { ok: true, value: createImapSource(connection.value) } : connection;
+};
+
+export const openImapDestination = async (account: AccountCredentials, timeouts?: ConnectTimeouts): Promise<Result<DestinationStore>> => {
+  const connection = await connectImap(account, timeouts);
+  return connection.ok ? { ok: true, value: createImapDestination(connection.value) } : connection;
+};
