@@ -147,9 +147,12 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   }
   const json = values.json === true;
   const emitJson = (value: unknown): void => io.stdout(JSON.stringify(value) + '\n');
-  const fail = (error: MigrationError, exitCode: number): number => {
+  const fail = (error: MigrationError, exitCode: number, side?: 'from' | 'to'): number => {
     if (json) emitJson({ type: 'summary', exitCode, error });
-    io.stderr(`mailferry: ${error.message}${error.serverText ? ` (server said: ${error.serverText})` : ''}${error.certificateFingerprint ? `\n  certificate SHA-256: ${error.certificateFingerprint}\n  If you trust it, add --${error.kind === 'tls' ? 'from/to' : ''}-fingerprint ${error.certificateFingerprint}` : ''}\n`);
+    const trustHint = error.certificateFingerprint
+      ? `\n  The server's certificate has SHA-256 fingerprint ${error.certificateFingerprint}.\n  If you know it is the right one, run again with --${side ?? 'from'}-fingerprint ${error.certificateFingerprint}`
+      : '';
+    io.stderr(`mailferry: ${error.message}${error.serverText ? ` (server said: ${error.serverText})` : ''}${trustHint}\n`);
     return exitCode;
   };
 
@@ -174,7 +177,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     if (destination.ok) await destination.value.close();
     const error = !source.ok ? source.error : (destination as { ok: false; error: MigrationError }).error;
     const side = !source.ok ? 'source' : 'destination';
-    return fail({ ...error, message: `Could not open the ${side}: ${error.message}` }, EXIT_USAGE);
+    return fail({ ...error, message: `Could not open the ${side}: ${error.message}` }, EXIT_USAGE, side === 'source' ? 'from' : 'to');
   }
   let plan: Result<CopyPlan>;
   try {

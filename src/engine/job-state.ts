@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AccountEndpoint } from '../contract/account.js';
-import type { JobStatus } from '../contract/job.js';
+import type { AccountEndpoint, ArchiveLocation } from '../contract/account.js';
+import type { JobSettings, JobStatus } from '../contract/job.js';
 import type { PlanOptions } from '../contract/plan.js';
 
 export interface JobRecord {
@@ -22,6 +22,9 @@ export interface JobRecord {
   status: JobStatus;
   bytesDone: number;
   bytesTotal: number;
+  settings?: Partial<JobSettings>;
+  /** When the destination is a local archive rather than an account. */
+  archiveLocation?: ArchiveLocation;
 }
 
 /** The user's app-data folder for Mailferry on each platform. */
