@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ImapFlow } from 'imapflow';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
-import { WireLog } from './imap-wire.js';
+import { findDestructive, WireLog } from './imap-wire.js';
 
 /** Longest a test waits for something that should happen promptly. */
 const WAIT_MS = 5000;
@@ -210,6 +215,18 @@ describe('fault proxy against a fake server', () => {
     assert.equal(drop?.firedCount, 3);
   });
 
+  withProxy('drop: only on the connection named', async () => {
+    const [drop] = proxy.setFaults([{ kind: 'drop', direction: 'server-to-client', afterBytes: 0, times: Infinity, connection: 2 }]);
+    const first = await connect();
+    await first.waitFor(/fake ready\r\n/);
+    const second = await connect();
+    await second.waitClosed();
+    assert.equal(second.data, '');
+    const third = await connect();
+    await third.waitFor(/fake ready\r\n/);
+    assert.deepEqual(drop?.events.map((e) => e.connection), [2]);
+  });
+
   withProxy('drop: mid-APPEND, K bytes into the literal, the server gets exactly that much', async () => {
     const [drop] = proxy.setFaults([{ kind: 'drop', direction: 'client-to-server', onCommand: /^\S+ APPEND /i, afterBytes: 7 }]);
     const client = await connect();
@@ -410,5 +427,282 @@ describe('fault proxy against a fake server', () => {
     await proxy.stop();
     await assert.rejects(pending ?? Promise.resolve(), /proxy stopped/);
     await client.waitClosed();
+  });
+});
+
+/**
+ * A tiny private Dovecot (own config, own temp folder, free port on 127.0.0.1), so these tests
+ * do not depend on the shared harness. `dovecot -F` runs under an `sh` that kills its process
+ * group when its stdin (a pipe from this process) closes: the server cannot outlive the test.
+ */
+async function startTinyDovecot(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fault-proxy-dovecot-'));
+  chmodSync(dir, 0o755);
+  for (const sub of ['run', 'state', 'mail']) {
+    mkdirSync(join(dir, sub));
+  }
+  // Dovecot drops to the unprivileged mail user (65534) to write mail.
+  chmodSync(join(dir, 'mail'), 0o777);
+  const port = await freePort();
+  writeFileSync(join(dir, 'users'), `${USER}:{PLAIN}${PASSWORD}:65534:65534::${join(dir, 'mail', USER)}::\n`);
+  writeFileSync(
+    join(dir, 'dovecot.conf'),
+    [
+      `base_dir = ${join(dir, 'run')}`,
+      `state_dir = ${join(dir, 'state')}`,
+      `log_path = ${join(dir, 'dovecot.log')}`,
+      'protocols = imap',
+      'listen = 127.0.0.1',
+      'ssl = no',
+      'disable_plaintext_auth = no',
+      'first_valid_uid = 100',
+      'mail_location = maildir:~/Maildir',
+      'default_internal_user = nobody',
+      'default_login_user = nobody',
+      'passdb {',
+      '  driver = passwd-file',
+      `  args = scheme=PLAIN ${join(dir, 'users')}`,
+      '}',
+      'userdb {',
+      '  driver = passwd-file',
+      `  args = ${join(dir, 'users')}`,
+      '}',
+      'service imap-login {',
+      '  chroot =',
+      '  inet_listener imap {',
+      '    address = 127.0.0.1',
+      `    port = ${port}`,
+      '  }',
+      '  inet_listener imaps {',
+      '    port = 0',
+      '  }',
+      '}',
+      'service anvil {',
+      '  chroot =',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('sh', ['-c', `/usr/sbin/dovecot -F -c ${join(dir, 'dovecot.conf')} & read _; kill -9 0`], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    child.stdin?.end();
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Ready once the greeting is Dovecot's own (before its auth process is up it says "Waiting").
+  for (let waited = 0; ; waited += 50) {
+    const greeting = await readGreeting(port);
+    if (/Dovecot .*ready/.test(greeting)) {
+      return { port, stop };
+    }
+    if (waited > WAIT_MS) {
+      const log = readFileSync(join(dir, 'dovecot.log'), { encoding: 'utf8', flag: 'a+' });
+      await stop();
+      throw new Error(`dovecot did not come up on port ${port}: ${log}`);
+    }
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  assert.ok(address && typeof address === 'object');
+  return address.port;
+}
+
+/** The first line the server sends ('' if none within a second). */
+function readGreeting(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(text);
+    };
+    const timer = setTimeout(finish, 1000);
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (text.includes('\n')) {
+        finish();
+      }
+    });
+    socket.on('error', finish);
+    socket.on('close', finish);
+  });
+}
+
+const USER = 'alice';
+const PASSWORD = 'secret-pw';
+
+describe('fault proxy with imapflow and a real Dovecot', () => {
+  let dovecot: { port: number; stop: () => Promise<void> };
+  let proxy: FaultProxy;
+  /** Every client a test makes, closed after it. */
+  const open: ImapFlow[] = [];
+  const BIG_MESSAGE = `From: a@example.org\r\nSubject: big\r\nMessage-ID: <big@example.org>\r\n\r\n${'0123456789abcdef\r\n'.repeat(12_000)}`;
+
+  /** An imapflow client with its events noted, through the proxy unless `port` is given. */
+  const client = (options: { port?: number; socketTimeout?: number } = {}) => {
+    const events: { close: number; errors: (string | undefined)[] } = { close: 0, errors: [] };
+    const imap = new ImapFlow({
+      host: '127.0.0.1',
+      port: options.port ?? proxy.port,
+      secure: false,
+      auth: { user: USER, pass: PASSWORD },
+      logger: false,
+      ...(options.socketTimeout ? { socketTimeout: options.socketTimeout } : {}),
+    });
+    imap.on('error', (error: { code?: string }) => events.errors.push(error.code));
+    imap.on('close', () => {
+      events.close++;
+    });
+    open.push(imap);
+    return { imap, events };
+  };
+
+  const messageCount = async (): Promise<number> => {
+    const { imap } = client({ port: dovecot.port });
+    await imap.connect();
+    const status = await imap.status('INBOX', { messages: true });
+    await imap.logout();
+    assert.ok(status, 'STATUS INBOX answered');
+    return status.messages ?? -1;
+  };
+
+  // One server for the file; tests that read use message 1, appended here, and each test makes
+  // its own folders, so the order of tests does not matter.
+  before(async () => {
+    dovecot = await startTinyDovecot();
+    const { imap } = client({ port: dovecot.port });
+    await imap.connect();
+    await imap.append('INBOX', BIG_MESSAGE);
+    await imap.logout();
+  });
+  after(async () => {
+    await dovecot.stop();
+  });
+
+  const withProxy = (name: string, body: () => Promise<void>): void => {
+    it(name, async () => {
+      proxy = await startFaultProxy({ targetHost: '127.0.0.1', targetPort: dovecot.port });
+      try {
+        await body();
+      } finally {
+        for (const imap of open.splice(0)) {
+          imap.close();
+        }
+        await proxy.stop();
+      }
+    });
+  };
+
+  withProxy('a drop in the middle of a FETCH ends the fetch with a connection error', async () => {
+    const [drop] = proxy.setFaults([{ kind: 'drop', direction: 'server-to-client', onCommand: /^\S+ (UID )?FETCH /i, afterBytes: 5000 }]);
+    const { imap, events } = client();
+    await imap.connect();
+    await imap.mailboxOpen('INBOX', { readOnly: true });
+    await assert.rejects(imap.fetchOne('1', { source: true }), (error: { code?: string }) => {
+      assert.equal(error.code, 'NoConnection');
+      return true;
+    });
+    assert.equal(drop?.firedCount, 1);
+    assert.equal(events.close, 1);
+    assert.deepEqual(events.errors, [], 'a clean close is not an error event');
+    assert.equal(imap.usable, false);
+  });
+
+  withProxy('a stall longer than socketTimeout gives ETIMEOUT', async () => {
+    const [stall] = proxy.setFaults([{ kind: 'stall', onCommand: /^\S+ (UID )?FETCH /i }]);
+    const { imap, events } = client({ socketTimeout: 1000 });
+    await imap.connect();
+    await imap.mailboxOpen('INBOX', { readOnly: true });
+    const started = Date.now();
+    await assert.rejects(imap.fetchOne('1', { source: true }), (error: { code?: string }) => {
+      // The 'error' event carries ETIMEOUT; the pending command is then rejected as NoConnection.
+      assert.equal(error.code, 'NoConnection');
+      return true;
+    });
+    const waited = Date.now() - started;
+    assert.ok(waited >= 950 && waited < 4000, `timed out after ${waited} ms`);
+    assert.deepEqual(events.errors, ['ETIMEOUT']);
+    assert.equal(stall?.firedCount, 1);
+  });
+
+  withProxy('an injected NO [LIMIT] on APPEND is an error with serverResponseCode LIMIT, and nothing is stored', async () => {
+    const [inject] = proxy.setFaults([{ kind: 'inject', onCommand: /^\S+ APPEND /i, response: '{tag} NO [LIMIT] Too many commands' }]);
+    const before = await messageCount();
+    const { imap } = client();
+    await imap.connect();
+    await assert.rejects(imap.append('INBOX', 'Subject: refused\r\n\r\nnot stored\r\n'), (error: { serverResponseCode?: string; code?: string }) => {
+      assert.equal(error.serverResponseCode, 'LIMIT');
+      assert.equal(error.code, undefined);
+      return true;
+    });
+    assert.equal(inject?.firedCount, 1);
+    assert.equal(await messageCount(), before);
+    // The connection is still usable and the next APPEND goes through (times: 1).
+    const appended = await imap.append('INBOX', 'Subject: second\r\n\r\nstored\r\n');
+    assert.ok(appended && appended.uid);
+    assert.equal(await messageCount(), before + 1);
+    const appends = proxy.wire().commands().filter((c) => c.name === 'APPEND');
+    assert.deepEqual(appends.map((c) => c.answeredByProxy), [true, false]);
+  });
+
+  withProxy('a refused connection with a BYE greeting fails connect() with the reason', async () => {
+    const [refuse] = proxy.setFaults([{ kind: 'refuse', connections: 1, greeting: '* BYE [UNAVAILABLE] Too many connections\r\n' }]);
+    const { imap } = client();
+    await assert.rejects(imap.connect(), (error: { code?: string; reason?: string }) => {
+      assert.equal(error.code, 'ClosedAfterConnectText');
+      assert.equal(error.reason, 'Too many connections');
+      return true;
+    });
+    assert.equal(refuse?.firedCount, 1);
+    const second = client();
+    await second.imap.connect();
+    await second.imap.logout();
+  });
+
+  withProxy('the wire log of a read-only session has no false positives; a deleting one is caught', async () => {
+    const { imap } = client();
+    await imap.connect();
+    await imap.list();
+    await imap.mailboxOpen('INBOX', { readOnly: true });
+    const message = await imap.fetchOne('1', { source: true, flags: true });
+    assert.ok(message && message.source && message.source.length > 100_000);
+    const tricky = 'Subject: tricky\r\n\r\na1 EXPUNGE\r\n2 UID STORE 1:* +FLAGS (\\Deleted)\r\nb DELETE INBOX\r\n';
+    await imap.mailboxCreate('Archive');
+    await imap.append('Archive', tricky);
+    await imap.logout();
+
+    const quiet = proxy.wire().commands();
+    const names = quiet.map((c) => c.name);
+    for (const expected of ['LIST', 'EXAMINE', 'FETCH', 'CREATE', 'APPEND', 'LOGOUT']) {
+      assert.ok(names.includes(expected), `${expected} recorded in ${names.join(', ')}`);
+    }
+    assert.match(quiet.find((c) => c.name === 'FETCH')?.line ?? '', /BODY\.PEEK\[\]/);
+    assert.match(quiet.find((c) => c.name === 'APPEND')?.line ?? '', /\{\d+ bytes\}$/);
+    assert.ok(!JSON.stringify(quiet).includes(PASSWORD), 'credentials are not recorded');
+    assert.deepEqual(findDestructive(quiet), { destructive: [], flagChanges: [] });
+
+    proxy.wire().clear();
+    const deleter = client();
+    await deleter.imap.connect();
+    await deleter.imap.mailboxOpen('Archive');
+    await deleter.imap.messageDelete('1:*');
+    await deleter.imap.logout();
+    const report = proxy.wire().destructive();
+    const caught = report.destructive.map((f) => f.command.name);
+    assert.ok(caught.includes('SELECT'), caught.join(', '));
+    assert.ok(caught.some((name) => name === 'STORE' || name === 'UID STORE'), caught.join(', '));
+    assert.ok(caught.some((name) => name === 'EXPUNGE' || name === 'UID EXPUNGE'), caught.join(', '));
+    assert.equal(report.flagChanges.length, 1);
   });
 });
