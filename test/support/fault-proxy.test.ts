@@ -337,7 +337,7 @@ describe('fault proxy against a fake server', () => {
     client.send('h1 BIG 20000\r\n');
     await client.waitFor(/h1 OK/);
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 450 && elapsed < 1500, `20 kB at 40 kB/s took ${elapsed} ms`);
+    assert.ok(elapsed >= 450 && elapsed < 4000, `20 kB at 40 kB/s took ${elapsed} ms`);
     assert.ok((cap?.firedCount ?? 0) > 5);
   });
 
