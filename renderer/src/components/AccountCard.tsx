@@ -8,9 +8,9 @@ import { ErrorBox } from './ErrorBox.js';
 import { Icon } from './Icons.js';
 
 const SECURITY_LABEL: Record<Security, string> = {
-  tls: 'TLS (recommended)',
+  tls: 'TLS',
   starttls: 'STARTTLS',
-  plain: 'None — unencrypted',
+  plain: 'None (unsafe)',
 };
 
 export function AccountCard({ role, title, subtitle }: { role: AccountRole; title: string; subtitle: string }) {
@@ -82,7 +82,8 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
             {account.preset.appPasswordUrl && (
               <>
                 {' '}
-                Create one at <span className="url">{account.preset.appPasswordUrl}</span>.
+                Create one at{' '}
+                <span className="url">{account.preset.appPasswordUrl}</span>.
               </>
             )}
           </p>
@@ -184,16 +185,14 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
 
       {test.state === 'failed' && test.error && (
         <ErrorBox error={test.error}>
-          {test.error.kind === 'auth' && account.preset?.note && <p className="hint">{account.preset.note}</p>}
           {test.error.kind === 'auth' && !account.preset?.note && (
             <p className="hint">Some providers need an app password instead of your usual one when two-step sign-in is on.</p>
           )}
           {test.error.kind === 'tls' && test.error.certificateFingerprint && (
             <div className="fingerprint">
-              <p>
-                The certificate’s SHA-256 fingerprint is <code className="fingerprint-value">{test.error.certificateFingerprint}</code>. Trust it
-                only if it matches what your provider or administrator tells you.
-              </p>
+              <p>The certificate’s SHA-256 fingerprint:</p>
+              <code className="fingerprint-value">{test.error.certificateFingerprint}</code>
+              <p className="small">Trust it only if it matches what your provider or administrator tells you.</p>
               <button type="button" className="button" onClick={() => void trustCertificate(role, test.error!.certificateFingerprint!)}>
                 Trust this certificate
               </button>

@@ -231,34 +231,36 @@ function FolderRow(props: FolderRowProps) {
       data-path={node.path ?? ''}
       onMouseDown={props.onActivate}
     >
-      <span className={`indent depth-${Math.min(node.depth, 12)}`} aria-hidden="true" />
-      <span
-        className={hasChildren ? 'twisty' : 'twisty empty'}
-        aria-hidden="true"
-        onClick={(e) => {
-          e.stopPropagation();
-          if (hasChildren) props.onOpen(!isOpen);
-        }}
-      >
-        {hasChildren && <Icon name="chevron" className={isOpen ? 'chevron open' : 'chevron'} />}
-      </span>
-      <span className={`check ${check}`} aria-hidden="true" onClick={props.onToggle} data-testid="check">
-        {check === 'checked' && <Icon name="check" />}
-        {check === 'mixed' && <span className="dash" />}
-      </span>
-      <Icon name={folderIconFor(folder?.source.specialUse, node.path)} className="folder-icon" />
-      <span className="folder-name" onClick={props.onToggle}>
-        <span className="name-text">{node.name}</span>
-        {special && <span className="tag">{special}</span>}
-        {folder?.defaultUnselectedReason && <span className="muted small reason">{folder.defaultUnselectedReason}</span>}
-        {!node.isSelectable && <span className="muted small reason">container only</span>}
+      <span className="folder-cell">
+        <span className={`indent depth-${Math.min(node.depth, 12)}`} aria-hidden="true" />
+        <span
+          className={hasChildren ? 'twisty' : 'twisty empty'}
+          aria-hidden="true"
+          onClick={(e) => {
+            e.stopPropagation();
+            if (hasChildren) props.onOpen(!isOpen);
+          }}
+        >
+          {hasChildren && <Icon name="chevron" className={isOpen ? 'chevron open' : 'chevron'} />}
+        </span>
+        <span className={`check ${check}`} aria-hidden="true" onClick={props.onToggle} data-testid="check">
+          {check === 'checked' && <Icon name="check" />}
+          {check === 'mixed' && <span className="dash" />}
+        </span>
+        <Icon name={folderIconFor(folder?.source.specialUse, node.path)} className="folder-icon" />
+        <span className="folder-name" onClick={props.onToggle}>
+          <span className="name-text">{node.name}</span>
+          {special && <span className="tag">{special}</span>}
+          {folder?.defaultUnselectedReason && <span className="muted small reason">{folder.defaultUnselectedReason}</span>}
+          {!node.isSelectable && <span className="muted small reason">container only</span>}
+        </span>
       </span>
       <span className="folder-count">
-        {formatCount(node.ownMessages)}
+        {node.isSelectable ? formatCount(node.ownMessages) : '—'}
         {hasChildren && <span className="subtotal">{formatCount(node.subtreeMessages)} in all</span>}
       </span>
       <span className="folder-size">
-        {formatBytes(node.ownBytes)}
+        {node.isSelectable ? formatBytes(node.ownBytes) : '—'}
         {hasChildren && <span className="subtotal">{formatBytes(node.subtreeBytes)} in all</span>}
       </span>
       <span className="folder-destination">

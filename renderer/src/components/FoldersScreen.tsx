@@ -68,6 +68,8 @@ export function FoldersScreen() {
   const hasCollisions = collisions.size > 0;
   const canStart = totals.folders > 0 && !hasCollisions && !isPending && planState !== 'loading';
   const folderCount = tree.order.length;
+  const parentIds = tree.order.filter((id) => tree.nodes.get(id)!.childIds.length > 0);
+  const isAllExpanded = parentIds.length > 0 && parentIds.every((id) => expanded.has(id));
 
   return (
     <section className="screen screen-folders" aria-labelledby="folders-title">
@@ -103,9 +105,9 @@ export function FoldersScreen() {
           <button
             type="button"
             className="button small"
-            onClick={() => setExpanded(expanded.size > 0 ? new Set() : new Set(tree.order.filter((id) => tree.nodes.get(id)!.childIds.length > 0)))}
+            onClick={() => setExpanded(isAllExpanded ? new Set() : new Set(parentIds))}
           >
-            {expanded.size > 0 ? 'Collapse all' : 'Expand all'}
+            {isAllExpanded ? 'Collapse all' : 'Expand all'}
           </button>
         </div>
       </div>

@@ -11,7 +11,8 @@ export function LogView() {
       {log.length === 0 ? (
         <p className="muted small">Nothing logged yet.</p>
       ) : (
-        <ol className="log-lines" role="log" aria-label="Log" tabIndex={0}>
+        <div className="log-lines" role="log" aria-label="Log" tabIndex={0}>
+          <ol>
           {log.map((line, i) => (
             <li key={i} className={`log-${line.level}`}>
               <span className="log-time">{time(line.at)}</span>
@@ -19,7 +20,8 @@ export function LogView() {
               <span className="log-message">{line.message}</span>
             </li>
           ))}
-        </ol>
+          </ol>
+        </div>
       )}
     </details>
   );

@@ -4,7 +4,7 @@ import type { MigrationError, MigrationErrorKind } from '../../../src/contract/r
 const TITLES: Record<MigrationErrorKind, string> = {
   auth: 'The server did not accept the user name or password',
   tls: 'The server’s certificate could not be trusted',
-  network: 'The server could not be reached',
+  network: 'The connection to the server failed',
   timeout: 'The server did not answer in time',
   throttled: 'The server asked us to slow down',
   quota: 'The new account is full',

@@ -1,0 +1,141 @@
+/**
+ * The e2e harness: builds the renderer once, serves dist-renderer/ from 127.0.0.1, opens it in
+ * Debian's Chromium (playwright-core) with a fresh profile per test, and installs a
+ * `window.mailferry` whose functions run in this test process. The bridge behind it is whatever
+ * the test passes: the fake one for UI-only tests, the real AppService for end-to-end runs.
+ * Waits are on `data-app-state` and DOM state, never on the clock.
+ */
+import { createServer, type Server } from 'node:http';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { INVOKE_CHANNELS, bridgeNameOf, type MailferryBridge } from '../../src/contract/ipc.js';
+import type { JobEvent } from '../../src/contract/job.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const DIST_RENDERER = join(ROOT, 'dist-renderer');
+export const SCREENS_DIR = join(ROOT, 'test-results', 'screens');
+const CHROMIUM = process.env.MAILFERRY_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let built: Promise<void> | null = null;
+/** Builds the renderer once per test process (Vite, a second or so). */
+export function buildRenderer(): Promise<void> {
+  built ??= (async () => {
+    const { build } = await import('vite');
+    await build({ configFile: join(ROOT, 'renderer', 'vite.config.ts'), logLevel: 'warn' });
+    await stat(join(DIST_RENDERER, 'index.html'));
+  })();
+  return built;
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+
+/** Serves dist-renderer/ on 127.0.0.1 with a random port. */
+export async function serveRenderer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = normalize(join(DIST_RENDERER, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(DIST_RENDERER)) {
+      res.writeHead(403).end();
+      return;
+    }
+    readFile(file).then(
+      (body) => res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return { url: `http://127.0.0.1:${address.port}/`, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+export interface AppPage {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and CSP refusals seen in the page. */
+  problems: string[];
+  push(event: JobEvent): Promise<void>;
+  waitForState(state: string): Promise<void>;
+  screenshot(name: string): Promise<string>;
+  /** Runs axe on the page as it is; returns serious and critical violations. */
+  axe(): Promise<{ id: string; impact: string | null | undefined; help: string; targets: string[] }[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the renderer with `window.mailferry` backed by `bridge` in this process. Events the bridge
+ * emits (onJobEvent) are forwarded into the page.
+ */
+export async function openApp(url: string, bridge: MailferryBridge, viewport = { width: 1280, height: 860 }): Promise<AppPage> {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'mailferry-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport, deviceScaleFactor: 1 });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+
+  const names = INVOKE_CHANNELS.map((c) => bridgeNameOf(c) as string);
+  for (const name of names) {
+    const fn = (bridge as unknown as Record<string, (r?: unknown) => Promise<unknown>>)[name]!;
+    await page.exposeFunction(`__mailferry_${name}`, (request?: unknown) => fn(request));
+  }
+  await page.addInitScript((bridgeNames: string[]) => {
+    const w = window as unknown as Record<string, unknown>;
+    const listeners = new Set<(e: unknown) => void>();
+    const api: Record<string, unknown> = {};
+    for (const name of bridgeNames) api[name] = (request?: unknown) => (w[`__mailferry_${name}`] as (r?: unknown) => Promise<unknown>)(request);
+    api.onJobEvent = (listener: (e: unknown) => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    };
+    w.__mailferryEmit = (event: unknown) => {
+      for (const l of listeners) l(event);
+    };
+    w.mailferry = Object.freeze(api);
+  }, names);
+
+  const push = async (event: JobEvent): Promise<void> => {
+    await page.evaluate((e) => (window as unknown as { __mailferryEmit(e: unknown): void }).__mailferryEmit(e), event);
+  };
+  const unsubscribe = bridge.onJobEvent((event) => {
+    push(event).catch(() => undefined); // the page may be closing
+  });
+
+  await page.goto(url);
+  await page.waitForSelector('[data-app-state]');
+
+  return {
+    page,
+    context,
+    problems,
+    push,
+    waitForState: async (state) => {
+      await page.waitForSelector(`[data-app-state="${state}"]`, { timeout: 30_000 });
+    },
+    screenshot: async (name) => {
+      await mkdir(SCREENS_DIR, { recursive: true });
+      const path = join(SCREENS_DIR, `${name}.png`);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path, fullPage: true, animations: 'disabled', caret: 'hide' });
+      return path;
+    },
+    axe: async () => {
+      const result = await new AxeBuilder({ page }).analyze();
+      return result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+    },
+    close: async () => {
+      unsubscribe();
+      await context.close();
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
