@@ -397,6 +397,21 @@ describe('fault proxy against a fake server', () => {
     assert.deepEqual(proxy.wire().destructive().destructive.map((f) => f.command.tag), ['j2']);
   });
 
+  withProxy('inject: a global regex matches every time; a later synchronizing literal is answered at once', async () => {
+    const [inject] = proxy.setFaults([{ kind: 'inject', onCommand: /APPEND/gi, response: '{tag} NO [UNAVAILABLE] Try later', times: 3 }]);
+    const client = await connect();
+    await client.waitFor(/fake ready\r\n/);
+    client.send('m1 APPEND A {1+}\r\nx\r\nm2 APPEND A {1+}\r\nx\r\n');
+    await client.waitFor(/m2 NO/);
+    // MULTIAPPEND: a non-synchronizing literal, then a synchronizing one the client waits on.
+    client.send('m3 APPEND A {1+}\r\nx {1}\r\n');
+    await client.waitFor(/m3 NO/);
+    client.send('m4 NOOP\r\n');
+    await client.waitFor(/m4 OK/);
+    assert.equal(inject?.firedCount, 3);
+    assert.doesNotMatch(client.data, /\+ go/);
+  });
+
   withProxy('inject: * BYE then close', async () => {
     const [inject] = proxy.setFaults([{ kind: 'inject', onCommand: /FETCH/i, response: '* BYE [UNAVAILABLE] Try later' }]);
     const client = await connect();

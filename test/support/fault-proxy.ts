@@ -526,7 +526,8 @@ class Connection {
 
   private clientSegment(segment: ClientSegment): void {
     if (this.swallowing) {
-      if (segment.endsCommand) {
+      // A synchronizing literal further on (MULTIAPPEND) would wait for "+": answer now.
+      if (segment.endsCommand || segment.literal?.synchronizing) {
         const injection = this.swallowing;
         this.swallowing = undefined;
         this.inject(injection);
@@ -537,7 +538,7 @@ class Connection {
     const firstLine = segment.text ?? '';
     if (isCommandLine && segment.command) {
       const injector = this.proxy.faults.find(
-        (fault) => fault.fault.kind === 'inject' && fault.timesLeft > 0 && fault.appliesTo(this.id) && fault.fault.onCommand.test(firstLine),
+        (fault) => fault.fault.kind === 'inject' && fault.timesLeft > 0 && fault.appliesTo(this.id) && matches(fault.fault.onCommand, firstLine),
       );
       if (injector && injector.fault.kind === 'inject') {
         const spec = injector.fault;
@@ -560,7 +561,7 @@ class Connection {
     if (isCommandLine) {
       for (const fault of this.proxy.faults) {
         const spec = fault.fault;
-        if ((spec.kind === 'drop' || spec.kind === 'stall') && spec.onCommand && fault.appliesTo(this.id) && spec.onCommand.test(firstLine)) {
+        if ((spec.kind === 'drop' || spec.kind === 'stall') && spec.onCommand && fault.appliesTo(this.id) && matches(spec.onCommand, firstLine)) {
           this.arm(fault, `after ${firstLine.split(' ').slice(0, 3).join(' ')}`);
         }
       }
@@ -681,6 +682,12 @@ class Connection {
     }
     this.proxy.open.delete(this);
   }
+}
+
+/** `RegExp.test` without the state a `g` or `y` flag would carry from one call to the next. */
+function matches(pattern: RegExp, text: string): boolean {
+  pattern.lastIndex = 0;
+  return pattern.test(text);
 }
 
 interface Injection {
