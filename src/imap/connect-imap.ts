@@ -32,8 +32,8 @@ export interface ImapConnection {
 
 const normalizeFingerprint = (fp: string): string => fp.replace(/[^0-9a-f]/gi, '').toUpperCase();
 
-/** Builds TLS options: normal verification, or trust exactly one pinned certificate. */
-const tlsOptionsFor = async (account: AccountCredentials): Promise<Result<tls.ConnectionOptions>> => {
+/** Builds TLS options: normal verification, or trust exactly one pinned certificate (also used by append-channel.ts). */
+export const tlsOptionsFor = async (account: AccountCredentials): Promise<Result<tls.ConnectionOptions>> => {
   const servername = net.isIP(account.host) ? undefined : account.host;
   if (!account.pinnedFingerprint || account.security === 'plain') {
     return ok({ rejectUnauthorized: true, servername });
