@@ -128,94 +128,108 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   const reports = new Map<string, FolderReport>();
   const stopStatus = (): FolderStatus => (isQuotaPause || job.signal.reason === PAUSE_REASON ? 'paused' : 'cancelled');
 
+  /** What one attempt at a folder came to, and so what the folder loop does next. */
+  type AttemptOutcome =
+    | { next: 'finish'; report: FolderReport }
+    | { next: 'retry'; error: MigrationError; hasProgressed: boolean }
+    | { next: 'set-aside'; error: MigrationError }
+    | { next: 'stop' };
+
+  /** One pass over a folder on the worker's connections (opened first if needed). */
+  const attemptFolder = async (folder: JobFolder, worker: { pair?: Pair }, journal: FolderJournal, attempt: number, failuresInARow: number): Promise<AttemptOutcome> => {
+    if (!worker.pair) {
+      const opened = await openPair();
+      if (!opened.ok) {
+        if (opened.error.retryable) return { next: 'retry', error: opened.error, hasProgressed: false };
+        // Wrong password, certificate, plaintext refused: no folder can proceed.
+        jobError = opened.error;
+        job.abort('fatal');
+        return { next: 'stop' };
+      }
+      worker.pair = opened.value;
+    }
+    setFolderStatus(folder.sourcePath, 'scanning', { attempt });
+    const passId = `${attempt}`;
+    const doneBefore = tracker.folder(folder.sourcePath)?.messagesDone ?? 0;
+    const result = await copyFolder(
+      { source: worker.pair.source, destination: worker.pair.destination, journal, throttle },
+      folder,
+      {
+        signal: job.signal,
+        onPhase: (phase) => setFolderStatus(folder.sourcePath, phase),
+        onProgress: (c) => {
+          tracker.setCounters(folder.sourcePath, c, c.bytesSent, passId);
+          emitProgress();
+        },
+        onFailure: (failure: FailedMessage) => emit({ type: 'message-failed', jobId, failure }),
+        onLog: (level, message) => log(level, message),
+      },
+    );
+    if (result.ok) {
+      const retryable = result.value.failed.find((f) => f.error.retryable);
+      // Refusals that may be temporary (an ambiguous [LIMIT]) earn another pass after a backoff.
+      if (retryable && failuresInARow + 1 < settings.maxConsecutiveFailures) return { next: 'retry', error: retryable.error, hasProgressed: false };
+      return { next: 'finish', report: result.value };
+    }
+    const error = result.error;
+    if (job.signal.aborted || isStopError(error)) return { next: 'stop' };
+    if (error.kind === 'quota') {
+      isQuotaPause = true;
+      jobError = error;
+      log('error', `${folder.sourcePath}: ${error.message}`);
+      job.abort('quota');
+      return { next: 'stop' };
+    }
+    if (!error.retryable) return { next: 'set-aside', error };
+    // The connection may be unusable now: never reuse it.
+    const broken = worker.pair;
+    worker.pair = undefined;
+    await closePair(broken);
+    return { next: 'retry', error, hasProgressed: (tracker.folder(folder.sourcePath)?.messagesDone ?? 0) > doneBefore };
+  };
+
   /** Copies one folder to completion, or until it needs a person, or the job stops. */
   const processFolder = async (folder: JobFolder, worker: { pair?: Pair }): Promise<void> => {
     const journal = await FolderJournal.open(deps.journalDirectory, folder.sourcePath, folder.destinationPath);
+    const setAside = (error: MigrationError): void => {
+      log('error', `${folder.sourcePath}: ${error.message}`);
+      setFolderStatus(folder.sourcePath, 'needs-attention', { lastError: error });
+      reports.set(folder.sourcePath, partialReport(journal, folder, 'needs-attention', error));
+    };
     let failuresInARow = 0;
     let lastError: MigrationError | undefined;
     for (let attempt = 1; ; attempt++) {
-      if (job.signal.aborted) {
-        setFolderStatus(folder.sourcePath, stopStatus());
-        reports.set(folder.sourcePath, partialReport(journal, folder, stopStatus(), lastError));
-        return;
-      }
-      if (!worker.pair) {
-        const opened = await openPair();
-        if (opened.ok) worker.pair = opened.value;
-        else {
-          lastError = opened.error;
-          if (!opened.error.retryable) {
-            // Wrong password, certificate, plaintext refused: no folder can proceed.
-            jobError = opened.error;
-            job.abort('fatal');
-            continue;
-          }
-        }
-      }
-      let progressed = false;
-      if (worker.pair) {
-        setFolderStatus(folder.sourcePath, 'scanning', { attempt });
-        const passId = `${attempt}`;
-        const doneBefore = tracker.folder(folder.sourcePath)?.messagesDone ?? 0;
-        const result = await copyFolder(
-          { source: worker.pair.source, destination: worker.pair.destination, journal, throttle },
-          folder,
-          {
-            signal: job.signal,
-            onPhase: (phase) => setFolderStatus(folder.sourcePath, phase),
-            onProgress: (c) => {
-              tracker.setCounters(folder.sourcePath, c, c.bytesSent, passId);
-              emitProgress();
-            },
-            onFailure: (failure: FailedMessage) => emit({ type: 'message-failed', jobId, failure }),
-            onLog: (level, message) => log(level, message),
-          },
-        );
-        if (result.ok) {
-          const report = result.value;
+      const outcome = job.signal.aborted ? ({ next: 'stop' } as const) : await attemptFolder(folder, worker, journal, attempt, failuresInARow);
+      switch (outcome.next) {
+        case 'finish': {
+          const { report } = outcome;
+          const bytesTotal = tracker.folder(folder.sourcePath)?.bytesTotal ?? 0;
+          const bytesDone = report.isComplete ? bytesTotal : (tracker.folder(folder.sourcePath)?.bytesDone ?? 0);
+          tracker.setCounters(folder.sourcePath, { messagesTotal: report.expected, messagesDone: report.copied + report.alreadyThere, bytesTotal, bytesDone }, 0, `${attempt}-final`);
           reports.set(folder.sourcePath, report);
-          tracker.setCounters(
-            folder.sourcePath,
-            { messagesTotal: report.expected, messagesDone: report.copied + report.alreadyThere, bytesTotal: tracker.folder(folder.sourcePath)?.bytesTotal ?? 0, bytesDone: report.isComplete ? (tracker.folder(folder.sourcePath)?.bytesTotal ?? 0) : (tracker.folder(folder.sourcePath)?.bytesDone ?? 0) },
-            0,
-            `${passId}-final`,
-          );
           setFolderStatus(folder.sourcePath, report.status, report.error ? { lastError: report.error } : {});
           return;
         }
-        lastError = result.error;
-        progressed = (tracker.folder(folder.sourcePath)?.messagesDone ?? 0) > doneBefore;
-        if (job.signal.aborted || isStopError(result.error)) continue;
-        if (result.error.kind === 'quota') {
-          isQuotaPause = true;
-          jobError = result.error;
-          log('error', `${folder.sourcePath}: ${result.error.message}`);
-          job.abort('quota');
-          continue;
-        }
-        if (!result.error.retryable) {
-          log('error', `${folder.sourcePath}: ${result.error.message}`);
-          setFolderStatus(folder.sourcePath, 'needs-attention', { lastError: result.error });
-          reports.set(folder.sourcePath, partialReport(journal, folder, 'needs-attention', result.error));
+        case 'stop':
+          setFolderStatus(folder.sourcePath, stopStatus());
+          reports.set(folder.sourcePath, partialReport(journal, folder, stopStatus(), lastError));
           return;
+        case 'set-aside':
+          setAside(outcome.error);
+          return;
+        case 'retry': {
+          lastError = outcome.error;
+          failuresInARow = outcome.hasProgressed ? 1 : failuresInARow + 1;
+          if (failuresInARow >= settings.maxConsecutiveFailures) {
+            setAside({ ...outcome.error, message: `Gave up after ${failuresInARow} failed attempts in a row: ${outcome.error.message}` });
+            return;
+          }
+          const delay = backoffDelayMs(failuresInARow, backoff, outcome.error.retryAfterMs, deps.random);
+          log('warn', `${folder.sourcePath}: ${outcome.error.message} Retrying in ${Math.ceil(delay / 1000)} s.`);
+          setFolderStatus(folder.sourcePath, 'retrying', { retryAt: now() + delay, attempt, lastError: outcome.error });
+          await sleep(delay, job.signal);
         }
-        // The connection may be unusable now: never reuse it.
-        const broken = worker.pair;
-        worker.pair = undefined;
-        await closePair(broken);
       }
-      failuresInARow = progressed ? 1 : failuresInARow + 1;
-      if (failuresInARow >= settings.maxConsecutiveFailures) {
-        const error = lastError ?? migrationError('internal', 'The folder failed repeatedly.');
-        log('error', `${folder.sourcePath}: gave up after ${failuresInARow} failures in a row: ${error.message}`);
-        setFolderStatus(folder.sourcePath, 'needs-attention', { lastError: error });
-        reports.set(folder.sourcePath, partialReport(journal, folder, 'needs-attention', error));
-        return;
-      }
-      const delay = backoffDelayMs(failuresInARow, backoff, lastError?.retryAfterMs, deps.random);
-      log('warn', `${folder.sourcePath}: ${lastError?.message ?? 'failed'} Retrying in ${Math.ceil(delay / 1000)} s.`);
-      setFolderStatus(folder.sourcePath, 'retrying', { retryAt: now() + delay, attempt, lastError });
-      await sleep(delay, job.signal);
     }
   };
 

@@ -18,6 +18,8 @@ const STOPS_BATCH = new Set(['network', 'timeout', 'throttled', 'quota', 'not-fo
 export const createImapDestination = (connection: ImapConnection): DestinationStore => {
   const { client, server } = connection;
   let knownPaths: Set<string> | undefined;
+  /** The largest message this connection got accepted: tells a size limit from a rate limit. */
+  let largestAcceptedBytes = 0;
   const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
 
   const refreshKnownPaths = async (): Promise<Set<string>> => {
@@ -115,8 +117,16 @@ export const createImapDestination = (connection: ImapConnection): DestinationSt
           const appended = await client.append(path, message.body, message.flags, message.internalDate);
           if (!appended) throw Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
           results.push(ok({ uid: appended.uid, uidValidity: appended.uidValidity?.toString() }));
+          largestAcceptedBytes = Math.max(largestAcceptedBytes, message.body.length);
         } catch (thrown) {
-          const error = classifyImapError(thrown, { server, operation: 'append' });
+          let error = classifyImapError(thrown, { server, operation: 'append' });
+          if (error.serverCode === 'LIMIT' && message.body.length > largestAcceptedBytes && !connection.isClosed()) {
+            // [LIMIT] on APPEND is either "this message is over a limit" (Dovecot's size limit)
+            // or "you are over a rate limit". A size limit cannot refuse a message no larger than
+            // one this connection got accepted, so only such a refusal is taken as throttling.
+            // Otherwise the refusal counts against this message alone, and stays retryable.
+            error = { ...error, kind: 'rejected', retryable: true, message: `The destination refused this message as over one of its limits${error.serverText ? `: ${error.serverText}` : ''}.` };
+          }
           if (STOPS_BATCH.has(error.kind) || connection.isClosed()) return { results, stopped: error };
           results.push(err(error));
         }
