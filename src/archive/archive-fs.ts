@@ -1,0 +1,89 @@
+/**
+ * File-system steps the archive formats share: durable writes (temp name, fsync, rename, fsync
+ * of the directory) and the one place file-system failures become MigrationErrors.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { migrationError, type MigrationError } from '../contract/result.js';
+
+/** fsync a directory so a rename or a new file in it survives a power cut (no-op where unsupported). */
+export const fsyncDirectory = async (dir: string): Promise<void> => {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Windows cannot open a directory for fsync; its renames are durable enough with the file fsynced.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+};
+
+/** Writes `data` to `file` (creating it; failing if it exists), fsyncs it, sets its mtime. */
+export const writeNewFileDurable = async (file: string, data: Buffer | string, mtime?: Date): Promise<void> => {
+  const handle = await fs.open(file, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  if (mtime) await fs.utimes(file, mtime, mtime);
+};
+
+/** Replaces `file` atomically with `data` (small metadata files only). */
+export const replaceFileAtomic = async (file: string, data: Buffer | string): Promise<void> => {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  await writeNewFileDurable(temp, data);
+  await fs.rename(temp, file);
+  await fsyncDirectory(path.dirname(file));
+};
+
+/**
+ * Moves a finished temp file to its final name without ever replacing an existing file: a hard
+ * link fails with EEXIST where rename would silently overwrite. File systems without hard links
+ * (FAT, exFAT) fall back to rename after checking the name is free.
+ */
+export const publishFile = async (temp: string, final: string): Promise<void> => {
+  try {
+    await fs.link(temp, final);
+    await fs.unlink(temp);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
+    if (await exists(final)) throw Object.assign(new Error(`${final} exists`), { code: 'EEXIST' });
+    await fs.rename(temp, final);
+  }
+  await fsyncDirectory(path.dirname(final));
+};
+
+export const exists = async (file: string): Promise<boolean> => {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const isMigrationError = (e: unknown): e is MigrationError => typeof e === 'object' && e !== null && 'kind' in e && 'retryable' in e && 'message' in e;
+
+/** Classifies a file-system failure: a full disk is a quota (pauses the job), a missing file is not-found. */
+export const archiveError = (thrown: unknown, operation: string): MigrationError => {
+  if (isMigrationError(thrown)) return thrown;
+  const e = thrown as NodeJS.ErrnoException;
+  const where = e?.path ? ` (${e.path})` : '';
+  switch (e?.code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return migrationError('quota', `The disk holding the archive is full${where}; free some space and run again.`, { serverCode: e.code });
+    case 'ENOENT':
+      return migrationError('not-found', `Could not ${operation}: a file of the archive is missing${where}.`, { serverCode: e.code });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return migrationError('bad-input', `Could not ${operation}: no permission to write or read the archive${where}.`, { serverCode: e.code });
+    default:
+      return migrationError('internal', `Could not ${operation}: ${e?.message ?? String(thrown)}`, { retryable: true, serverCode: e?.code });
+  }
+};

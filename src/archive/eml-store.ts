@@ -1,0 +1,244 @@
+/**
+ * An archive of `.eml` files: one directory per folder (nested as the folders are, names made
+ * safe by archive-names.ts, INBOX as `INBOX`), one file per message with a readable name
+ * (`2004-03-02 140509 Subject words.eml`, the date being INTERNALDATE in UTC), the bytes exactly
+ * as received. Flags exist only in the folder's index (`.mailferry-index.jsonl`, hidden); the
+ * file's mtime is set to INTERNALDATE so file managers sort by it.
+ *
+ * Crash safety, per batch: each message goes to a hidden temp file in the folder, is fsynced and
+ * given its mtime; the index lines (temp and final names) are appended and fsynced; then each
+ * temp file is published under its final name with a hard link (never replacing an existing
+ * file) and the directory fsynced. A crash before the index write leaves only our temp files
+ * (removed on the next open); after it, the next open finishes the publishing. Only then does
+ * `append` report the messages stored.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { SourceFolder } from '../contract/plan.js';
+import { migrationError, ok, type Result } from '../contract/result.js';
+import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
+import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
+import { archiveError, exists, fsyncDirectory, publishFile, writeNewFileDurable } from './archive-fs.js';
+import { derivedUidValidity, FolderIndex, type IndexEntry } from './archive-index.js';
+import { fileNameKey, fileNameToSegment, messageFileName, segmentToFileName } from './archive-names.js';
+import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
+
+export const EML_INDEX_FILE = '.mailferry-index.jsonl';
+const TEMP_PREFIX = '.mailferry-';
+const TEMP_SUFFIX = '.tmp';
+const isEmlName = (name: string): boolean => !name.startsWith('.') && name.toLowerCase().endsWith('.eml');
+
+/** RFC 2047 encoded words to text (for file names only; unknown charsets stay encoded). */
+export const decodeHeaderText = (value: string): string => {
+  // parseHeaderFields reads bytes as latin1: raw UTF-8 in a header comes back as UTF-8 text here.
+  const asUtf8 = Buffer.from(value, 'latin1').toString('utf8');
+  const text = asUtf8.includes('\ufffd') ? value : asUtf8;
+  return text
+    .replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?)/g, '$1')
+    .replace(/=\?([^?\s*]+)(?:\*[^?\s]*)?\?([BbQq])\?([^?\s]*)\?=/g, (word, charset: string, encoding: string, data: string) => {
+      try {
+        const bytes =
+          encoding.toUpperCase() === 'B'
+            ? Buffer.from(data, 'base64')
+            : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+        return new TextDecoder(charset.toLowerCase()).decode(bytes);
+      } catch {
+        return word;
+      }
+    });
+};
+
+const metaOf = (uid: number, body: Buffer, flags: string[], internalDate: Date): MessageMeta => {
+  const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
+  return {
+    uid,
+    sizeBytes: body.length,
+    flags: [...flags].sort(),
+    internalDate,
+    fingerprint: fingerprintOfMessage(body),
+    subject: headerValue(fields, 'subject'),
+    messageId: headerValue(fields, 'message-id'),
+    date: headerValue(fields, 'date'),
+  };
+};
+
+export class EmlArchive implements ArchiveBackend {
+  readonly format = 'eml' as const;
+  private readonly indexes = new Map<string, FolderIndex>();
+  private readonly files = new Map<string, Map<number, string>>();
+  private readonly repaired = new Set<string>();
+
+  constructor(
+    readonly root: string,
+    private readonly isWritable: boolean,
+  ) {}
+
+  folderDir(folderPath: string): string {
+    if (folderPath.toUpperCase() === 'INBOX') return path.join(this.root, 'INBOX');
+    return path.join(this.root, ...folderPath.split(ARCHIVE_DELIMITER).map((s) => segmentToFileName(s)));
+  }
+
+  async listFolders(): Promise<SourceFolder[]> {
+    const folders: SourceFolder[] = [];
+    const walk = async (dir: string, segments: string[], depth: number): Promise<void> => {
+      if (depth > 64) return;
+      const entries = await fs.readdir(dir, { withFileTypes: true });
+      const emls = entries.filter((e) => e.isFile() && isEmlName(e.name));
+      const index = await FolderIndex.load(path.join(dir, EML_INDEX_FILE));
+      if (segments.length > 0 || emls.length > 0 || index) {
+        const fallback = segments.length > 0 ? segments.join(ARCHIVE_DELIMITER) : fileNameToSegment(path.basename(this.root));
+        const folderPath = index?.header.path ?? (fallback.toUpperCase() === 'INBOX' ? 'INBOX' : fallback);
+        const sizes = new Map(index?.entries.map((e) => [e.file ?? e.key, e.size]) ?? []);
+        let sizeBytes = 0;
+        for (const e of emls) sizeBytes += sizes.get(e.name) ?? (await fs.stat(path.join(dir, e.name))).size;
+        folders.push(archiveFolder(folderPath, { messages: emls.length, sizeBytes }));
+      }
+      for (const e of entries) {
+        if (e.isDirectory() && !e.name.startsWith('.')) await walk(path.join(dir, e.name), [...segments, fileNameToSegment(e.name)], depth + 1);
+      }
+    };
+    await walk(this.root, [], 0);
+    return folders;
+  }
+
+  private async loadIndex(folderPath: string, dir: string): Promise<FolderIndex | undefined> {
+    if (!this.isWritable) return FolderIndex.load(path.join(dir, EML_INDEX_FILE));
+    const cached = this.indexes.get(folderPath);
+    if (cached) return cached;
+    const loaded = await FolderIndex.load(path.join(dir, EML_INDEX_FILE));
+    if (loaded) this.indexes.set(folderPath, loaded);
+    return loaded;
+  }
+
+  private async createIndex(folderPath: string, dir: string): Promise<FolderIndex> {
+    const index = await FolderIndex.create(path.join(dir, EML_INDEX_FILE), 'eml', folderPath);
+    this.indexes.set(folderPath, index);
+    return index;
+  }
+
+  /** Finishes publishing what our crashed append indexed, and removes our unpublished temp files. */
+  private async repair(folderPath: string, dir: string, index: FolderIndex): Promise<void> {
+    if (this.repaired.has(folderPath)) return;
+    for (const entry of index.entries) {
+      if (!entry.tmp || !entry.file) continue;
+      if ((await exists(path.join(dir, entry.file))) || !(await exists(path.join(dir, entry.tmp)))) continue;
+      await publishFile(path.join(dir, entry.tmp), path.join(dir, entry.file));
+    }
+    for (const name of await fs.readdir(dir)) {
+      if (!name.startsWith(TEMP_PREFIX) || !name.endsWith(TEMP_SUFFIX)) continue;
+      const owner = index.entries.find((e) => e.tmp === name);
+      // Unindexed: our write that never counted. Indexed and published: a link left by a cut-short unlink.
+      if (!owner || (await exists(path.join(dir, owner.file ?? owner.key)))) await fs.rm(path.join(dir, name), { force: true });
+    }
+    this.repaired.add(folderPath);
+  }
+
+  private isRootFolder(folderPath: string): boolean {
+    return folderPath !== 'INBOX' && !folderPath.includes(ARCHIVE_DELIMITER) && fileNameToSegment(path.basename(this.root)) === folderPath;
+  }
+
+  async view(folderPath: string): Promise<ArchiveFolderView> {
+    let dir = this.folderDir(folderPath);
+    // A folder of .eml files given directly as the archive is the folder named after it.
+    if (!(await exists(dir)) && this.isRootFolder(folderPath)) dir = this.root;
+    if (!(await exists(dir))) throw migrationError('not-found', `The archive has no folder "${folderPath}".`);
+    let index = await this.loadIndex(folderPath, dir);
+    if (this.isWritable && index) await this.repair(folderPath, dir, index);
+    const names = (await fs.readdir(dir)).filter(isEmlName);
+    const present = new Set(names);
+    const messages: MessageMeta[] = [];
+    const located = new Map<number, string>();
+    const indexedNames = new Set<string>();
+    for (const entry of index?.entries ?? []) {
+      const name = entry.file ?? entry.key;
+      indexedNames.add(name);
+      if (!present.has(name)) continue;
+      messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: entry.flags, internalDate: new Date(entry.date), fingerprint: entry.fp, subject: entry.subject });
+      located.set(entry.uid, path.join(dir, name));
+    }
+    const extras = names.filter((n) => !indexedNames.has(n)).sort();
+    let uidValidity = index?.uidValidity;
+    let uidNext = index?.uidNext ?? 1;
+    if (extras.length > 0) {
+      const adopted: IndexEntry[] = [];
+      for (const name of extras) {
+        const full = path.join(dir, name);
+        const [body, stat] = await Promise.all([fs.readFile(full), fs.stat(full)]);
+        const meta = metaOf(uidNext++, body, [], new Date(Math.floor(stat.mtimeMs / 1000) * 1000));
+        messages.push(meta);
+        located.set(meta.uid, full);
+        adopted.push({ t: 'msg', uid: meta.uid, key: name, file: name, fp: meta.fingerprint, size: meta.sizeBytes, flags: [], date: meta.internalDate.getTime(), subject: meta.subject });
+      }
+      if (this.isWritable) {
+        index ??= await this.createIndex(folderPath, dir);
+        await index.append(adopted);
+        uidValidity = index.uidValidity;
+      } else uidValidity = derivedUidValidity(uidValidity ?? 'unindexed', ...extras);
+    }
+    this.files.set(folderPath, located);
+    return { state: folderStateOf(uidValidity ?? derivedUidValidity('empty', folderPath), uidNext, messages), messages };
+  }
+
+  async readBody(folderPath: string, uid: number): Promise<Buffer> {
+    let file = this.files.get(folderPath)?.get(uid);
+    if (!file) {
+      await this.view(folderPath);
+      file = this.files.get(folderPath)?.get(uid);
+    }
+    if (!file) throw migrationError('not-found', 'The message is no longer in the archive.');
+    return fs.readFile(file);
+  }
+
+  async ensureFolder(folderPath: string): Promise<{ created: boolean }> {
+    const dir = this.folderDir(folderPath);
+    const created = !(await exists(dir));
+    await fs.mkdir(dir, { recursive: true });
+    if (created) await fsyncDirectory(path.dirname(dir));
+    if (!(await this.loadIndex(folderPath, dir))) await this.createIndex(folderPath, dir);
+    return { created };
+  }
+
+  async append(folderPath: string, messages: OutgoingMessage[]): Promise<AppendOutcome> {
+    const dir = this.folderDir(folderPath);
+    await this.view(folderPath);
+    const index = (await this.loadIndex(folderPath, dir)) ?? (await this.createIndex(folderPath, dir));
+    // Names taken, compared as Windows and macOS do (case- and normalization-insensitive).
+    const taken = new Set((await fs.readdir(dir)).map(fileNameKey));
+    for (const e of index.entries) taken.add(fileNameKey(e.file ?? e.key));
+    const entries: IndexEntry[] = [];
+    const results: Result<AppendedMessage>[] = [];
+    let uid = index.uidNext;
+    try {
+      for (const message of messages) {
+        const fields = parseHeaderFields(message.body.subarray(0, headerBlockEnd(message.body)));
+        const subject = headerValue(fields, 'subject');
+        const base = messageFileName(message.internalDate, subject === undefined ? undefined : decodeHeaderText(subject), '');
+        let name = `${base}.eml`;
+        for (let n = 2; taken.has(fileNameKey(name)); n++) name = `${base} (${n}).eml`;
+        taken.add(fileNameKey(name));
+        const tmp = `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`;
+        await writeNewFileDurable(path.join(dir, tmp), message.body, message.internalDate);
+        entries.push({
+          t: 'msg',
+          uid: uid++,
+          key: name,
+          fp: fingerprintOfMessage(message.body),
+          size: message.body.length,
+          flags: [...message.flags].filter((f) => f.toLowerCase() !== '\\recent').sort(),
+          date: message.internalDate.getTime(),
+          tmp,
+          file: name,
+          subject,
+        });
+      }
+      await index.append(entries);
+      for (const entry of entries) await publishFile(path.join(dir, entry.tmp as string), path.join(dir, entry.file as string));
+      for (const entry of entries) results.push(ok({ uid: entry.uid, uidValidity: index.uidValidity }));
+      return { results };
+    } catch (thrown) {
+      this.repaired.delete(folderPath);
+      return { results: [], stopped: archiveError(thrown, 'write to the eml archive') };
+    }
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * A Maildir++ archive, laid out the way Dovecot, Courier and mutt read it: the root is INBOX
+ * (`cur/ new/ tmp/`), every other folder a directory `.Level1.Level2` with a `maildirfolder`
+ * marker. Level names are modified UTF-7 (Dovecot's default on disk) with `.` and characters
+ * Windows forbids escaped as `%XX` (archive-names.ts).
+ *
+ * Messages are stored byte for byte, never altered. Flags live in the file name
+ * (`<unique>:2,<letters>`: D draft, F flagged, R answered, S seen, T deleted), keywords as
+ * letters `a`–`z` through the folder's `dovecot-keywords` file (26 at most; more stay in our
+ * index only), INTERNALDATE as the file's mtime (Dovecot's received date).
+ *
+ * Crash safety, per batch: each message is written to `tmp/`, fsynced and given its mtime; then
+ * the index lines (with temp and final names) are appended and fsynced; then each file is renamed
+ * into `cur/` and the directory fsynced. A crash before the index write leaves only our temp
+ * files (removed on the next open); a crash after it leaves index entries whose file is still in
+ * `tmp/`, and the next open finishes those renames. Only after all of it does `append` report
+ * the messages stored.
+ *
+ * The index (`mailferry-index.jsonl` inside each folder directory; Dovecot ignores unknown files
+ * there) holds UIDs, fingerprints and the original flags. Messages another program put into the
+ * folder are read too (see archive-index.ts).
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { SourceFolder } from '../contract/plan.js';
+import { migrationError, ok } from '../contract/result.js';
+import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
+import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
+import type { Result } from '../contract/result.js';
+import { archiveError, exists, fsyncDirectory, replaceFileAtomic, writeNewFileDurable } from './archive-fs.js';
+import { derivedUidValidity, FolderIndex, type IndexEntry } from './archive-index.js';
+import { fileNameToSegment, segmentToFileName } from './archive-names.js';
+import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
+import { decodeModifiedUtf7, encodeModifiedUtf7 } from './modified-utf7.js';
+
+export const MAILDIR_INDEX_FILE = 'mailferry-index.jsonl';
+const KEYWORDS_FILE = 'dovecot-keywords';
+const MAX_KEYWORD_LETTERS = 26;
+
+const SYSTEM_LETTERS: [string, string][] = [
+  ['\\Draft', 'D'],
+  ['\\Flagged', 'F'],
+  ['\\Answered', 'R'],
+  ['\\Seen', 'S'],
+  ['\\Deleted', 'T'],
+];
+
+/** Our unique names: `<sec>.M<usec>P<pid>Q<n>R<random>.<host>,S=<size>`; temp files left by a crash are recognised by it. */
+const OWN_UNIQUE = /^\d+\.M\d+P\d+Q\d+R[0-9a-f]{8}\./;
+
+let counter = 0;
+const hostPart = os.hostname().replace(/\//g, '\\057').replace(/:/g, '\\072').replace(/[^A-Za-z0-9._\\-]/g, '_') || 'localhost';
+
+const uniqueName = (size: number): string => {
+  const now = Date.now();
+  counter++;
+  return `${Math.floor(now / 1000)}.M${(now % 1000) * 1000}P${process.pid}Q${counter}R${randomBytes(4).toString('hex')}.${hostPart},S=${size}`;
+};
+
+/** One level of a folder path as a Maildir++ name component. */
+export const maildirSegment = (segment: string): string => segmentToFileName(encodeModifiedUtf7(segment.normalize('NFC')), { escapeDots: true });
+export const maildirSegmentName = (component: string): string => decodeModifiedUtf7(fileNameToSegment(component)).normalize('NFC');
+
+interface MaildirFile {
+  /** `cur/<name>` or `new/<name>`. */
+  rel: string;
+  unique: string;
+  info: string;
+}
+
+const parseName = (sub: string, name: string): MaildirFile => {
+  const at = name.indexOf(':2,');
+  // Windows-friendly writers use `!` or `;` instead of `:`.
+  const alt = at >= 0 ? at : Math.max(name.indexOf('!2,'), name.indexOf(';2,'));
+  return { rel: `${sub}/${name}`, unique: alt >= 0 ? name.slice(0, alt) : name, info: alt >= 0 ? name.slice(alt + 3) : '' };
+};
+
+const readKeywords = async (dir: string): Promise<string[]> => {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, KEYWORDS_FILE), 'utf8');
+  } catch {
+    return [];
+  }
+  const keywords: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+) (\S+)$/.exec(line.trim());
+    if (m && Number(m[1]) < MAX_KEYWORD_LETTERS) keywords[Number(m[1])] = m[2] as string;
+  }
+  return keywords;
+};
+
+const flagsFromInfo = (info: string, keywords: string[]): string[] => {
+  const flags = new Set<string>();
+  for (const ch of info) {
+    const system = SYSTEM_LETTERS.find(([, l]) => l === ch);
+    if (system) flags.add(system[0]);
+    else if (ch >= 'a' && ch <= 'z') {
+      const kw = keywords[ch.charCodeAt(0) - 97];
+      if (kw) flags.add(kw);
+    }
+  }
+  return [...flags];
+};
+
+const metaOf = (uid: number, body: Buffer, flags: string[], internalDate: Date): MessageMeta => {
+  const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
+  return {
+    uid,
+    sizeBytes: body.length,
+    flags: [...flags].sort(),
+    internalDate,
+    fingerprint: fingerprintOfMessage(body),
+    subject: headerValue(fields, 'subject'),
+    messageId: headerValue(fields, 'message-id'),
+    date: headerValue(fields, 'date'),
+  };
+};
+
+export class MaildirArchive implements ArchiveBackend {
+  readonly format = 'maildir' as const;
+  /** Per folder path: the index as this writer knows it (destination only). */
+  private readonly indexes = new Map<string, FolderIndex>();
+  /** Per folder path: UID → file, from the last view. */
+  private readonly files = new Map<string, Map<number, string>>();
+  private readonly repaired = new Set<string>();
+
+  constructor(
+    readonly root: string,
+    private readonly isWritable: boolean,
+  ) {}
+
+  folderDir(folderPath: string): string {
+    if (folderPath.toUpperCase() === 'INBOX') return this.root;
+    return path.join(this.root, '.' + folderPath.split(ARCHIVE_DELIMITER).map(maildirSegment).join('.'));
+  }
+
+  async listFolders(): Promise<SourceFolder[]> {
+    const folders: SourceFolder[] = [];
+    const candidates: { dir: string; path: string }[] = [];
+    if ((await exists(path.join(this.root, 'cur'))) || (await exists(path.join(this.root, MAILDIR_INDEX_FILE)))) candidates.push({ dir: this.root, path: 'INBOX' });
+    for (const entry of await fs.readdir(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !entry.name.startsWith('.') || entry.name === '.' || entry.name === '..') continue;
+      const dir = path.join(this.root, entry.name);
+      if (!(await exists(path.join(dir, 'cur')))) continue;
+      candidates.push({ dir, path: entry.name.slice(1).split('.').map(maildirSegmentName).join(ARCHIVE_DELIMITER) });
+    }
+    for (const c of candidates) {
+      const index = await FolderIndex.load(path.join(c.dir, MAILDIR_INDEX_FILE));
+      const folderPath = index?.header.path ?? c.path;
+      const present = await this.scanFiles(c.dir);
+      let sizeBytes = 0;
+      const indexed = new Map(index?.entries.map((e) => [e.key, e]) ?? []);
+      for (const file of present.values()) {
+        const size = indexed.get(file.unique)?.size ?? Number(/,S=(\d+)/.exec(file.unique)?.[1] ?? NaN);
+        sizeBytes += Number.isFinite(size) ? size : (await fs.stat(path.join(c.dir, file.rel))).size;
+      }
+      folders.push(archiveFolder(folderPath, { messages: present.size, sizeBytes }));
+    }
+    return folders;
+  }
+
+  private async scanFiles(dir: string): Promise<Map<string, MaildirFile>> {
+    const files = new Map<string, MaildirFile>();
+    for (const sub of ['new', 'cur']) {
+      let names: string[];
+      try {
+        names = await fs.readdir(path.join(dir, sub));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      for (const name of names) {
+        if (name.startsWith('.')) continue;
+        const file = parseName(sub, name);
+        files.set(file.unique, file);
+      }
+    }
+    return files;
+  }
+
+  private async loadIndex(folderPath: string, dir: string): Promise<FolderIndex | undefined> {
+    if (!this.isWritable) return FolderIndex.load(path.join(dir, MAILDIR_INDEX_FILE));
+    const cached = this.indexes.get(folderPath);
+    if (cached) return cached;
+    const loaded = await FolderIndex.load(path.join(dir, MAILDIR_INDEX_FILE));
+    if (loaded) this.indexes.set(folderPath, loaded);
+    return loaded;
+  }
+
+  /** Finishes renames our crashed append left in tmp/, and removes our unpublished temp files. */
+  private async repair(folderPath: string, dir: string, index: FolderIndex): Promise<void> {
+    if (this.repaired.has(folderPath)) return;
+    const present = await this.scanFiles(dir);
+    const referenced = new Set<string>();
+    for (const entry of index.entries) {
+      if (!entry.tmp || !entry.file) continue;
+      referenced.add(entry.tmp);
+      if (present.has(entry.key)) continue;
+      if (await exists(path.join(dir, entry.tmp))) {
+        await fs.rename(path.join(dir, entry.tmp), path.join(dir, entry.file));
+        await fsyncDirectory(path.join(dir, 'cur'));
+      }
+    }
+    let leftovers: string[] = [];
+    try {
+      leftovers = await fs.readdir(path.join(dir, 'tmp'));
+    } catch {
+      leftovers = [];
+    }
+    for (const name of leftovers) {
+      if (OWN_UNIQUE.test(name) && !referenced.has(`tmp/${name}`)) await fs.rm(path.join(dir, 'tmp', name), { force: true });
+    }
+    this.repaired.add(folderPath);
+  }
+
+  async view(folderPath: string): Promise<ArchiveFolderView> {
+    const dir = this.folderDir(folderPath);
+    if (!(await exists(path.join(dir, 'cur')))) throw migrationError('not-found', `The archive has no folder "${folderPath}".`);
+    let index = await this.loadIndex(folderPath, dir);
+    if (this.isWritable && index) await this.repair(folderPath, dir, index);
+    const keywords = await readKeywords(dir);
+    const present = await this.scanFiles(dir);
+    const messages: MessageMeta[] = [];
+    const located = new Map<number, string>();
+    const indexedKeys = new Set<string>();
+    for (const entry of index?.entries ?? []) {
+      indexedKeys.add(entry.key);
+      const file = present.get(entry.key);
+      if (!file) continue; // removed by someone else since
+      const fromName = flagsFromInfo(file.info, keywords);
+      const onlyInIndex = entry.flags.filter((f) => !f.startsWith('\\') && !keywords.includes(f));
+      messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: [...new Set([...fromName, ...onlyInIndex])].sort(), internalDate: new Date(entry.date), fingerprint: entry.fp, subject: entry.subject });
+      located.set(entry.uid, file.rel);
+    }
+    const extras = [...present.values()].filter((f) => !indexedKeys.has(f.unique)).sort((a, b) => (a.unique < b.unique ? -1 : a.unique > b.unique ? 1 : 0));
+    let uidValidity = index?.uidValidity;
+    let uidNext = index?.uidNext ?? 1;
+    if (extras.length > 0) {
+      const adopted: IndexEntry[] = [];
+      for (const file of extras) {
+        const full = path.join(dir, file.rel);
+        const [body, stat] = await Promise.all([fs.readFile(full), fs.stat(full)]);
+        const meta = metaOf(uidNext++, body, flagsFromInfo(file.info, keywords), new Date(Math.floor(stat.mtimeMs / 1000) * 1000));
+        messages.push(meta);
+        located.set(meta.uid, file.rel);
+        adopted.push({ t: 'msg', uid: meta.uid, key: file.unique, fp: meta.fingerprint, size: meta.sizeBytes, flags: meta.flags, date: meta.internalDate.getTime(), subject: meta.subject });
+      }
+      if (this.isWritable) {
+        index ??= await this.createIndex(folderPath, dir);
+        await index.append(adopted);
+        uidValidity = index.uidValidity;
+      } else uidValidity = derivedUidValidity(uidValidity ?? 'unindexed', ...extras.map((f) => f.unique));
+    }
+    this.files.set(folderPath, located);
+    return { state: folderStateOf(uidValidity ?? derivedUidValidity('empty', folderPath), uidNext, messages), messages };
+  }
+
+  private async createIndex(folderPath: string, dir: string): Promise<FolderIndex> {
+    const index = await FolderIndex.create(path.join(dir, MAILDIR_INDEX_FILE), 'maildir', folderPath);
+    this.indexes.set(folderPath, index);
+    return index;
+  }
+
+  async readBody(folderPath: string, uid: number): Promise<Buffer> {
+    let rel = this.files.get(folderPath)?.get(uid);
+    if (!rel) {
+      await this.view(folderPath);
+      rel = this.files.get(folderPath)?.get(uid);
+    }
+    if (!rel) throw migrationError('not-found', 'The message is no longer in the archive.');
+    try {
+      return await fs.readFile(path.join(this.folderDir(folderPath), rel));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // Renamed by a flag change in another program: look again.
+      await this.view(folderPath);
+      const again = this.files.get(folderPath)?.get(uid);
+      if (!again) throw migrationError('not-found', 'The message is no longer in the archive.');
+      return fs.readFile(path.join(this.folderDir(folderPath), again));
+    }
+  }
+
+  async ensureFolder(folderPath: string): Promise<{ created: boolean }> {
+    const dir = this.folderDir(folderPath);
+    const created = !(await exists(path.join(dir, 'cur')));
+    for (const sub of ['cur', 'new', 'tmp']) await fs.mkdir(path.join(dir, sub), { recursive: true });
+    if (dir !== this.root && !(await exists(path.join(dir, 'maildirfolder')))) await writeNewFileDurable(path.join(dir, 'maildirfolder'), '').catch(() => undefined);
+    if (created) await fsyncDirectory(path.dirname(dir));
+    if (!(await this.loadIndex(folderPath, dir))) await this.createIndex(folderPath, dir);
+    return { created };
+  }
+
+  /** The letters for these keywords, adding new ones to dovecot-keywords (atomically) while there is room. */
+  private async keywordLetters(dir: string, keywords: string[], wanted: string[]): Promise<string> {
+    let changed = false;
+    const letters: string[] = [];
+    for (const kw of wanted) {
+      let at = keywords.indexOf(kw);
+      if (at < 0 && keywords.length < MAX_KEYWORD_LETTERS && /^[\x21-\x7e]+$/.test(kw)) {
+        at = keywords.length;
+        keywords.push(kw);
+        changed = true;
+      }
+      if (at >= 0) letters.push(String.fromCharCode(97 + at));
+    }
+    if (changed) await replaceFileAtomic(path.join(dir, KEYWORDS_FILE), keywords.map((k, i) => `${i} ${k}\n`).join(''));
+    return letters.sort().join('');
+  }
+
+  async append(folderPath: string, messages: OutgoingMessage[]): Promise<AppendOutcome> {
+    const dir = this.folderDir(folderPath);
+    await this.view(folderPath); // repairs, adopts, and makes sure the folder exists
+    const index = (await this.loadIndex(folderPath, dir)) ?? (await this.createIndex(folderPath, dir));
+    const keywords = await readKeywords(dir);
+    const entries: IndexEntry[] = [];
+    const results: Result<AppendedMessage>[] = [];
+    let uid = index.uidNext;
+    try {
+      for (const message of messages) {
+        const unique = uniqueName(message.body.length);
+        const system = SYSTEM_LETTERS.filter(([f]) => message.flags.includes(f)).map(([, l]) => l).join('');
+        const kwLetters = await this.keywordLetters(dir, keywords, message.flags.filter((f) => !f.startsWith('\\')));
+        const tmp = `tmp/${unique}`;
+        const file = `cur/${unique}:2,${system}${kwLetters}`;
+        await writeNewFileDurable(path.join(dir, tmp), message.body, message.internalDate);
+        const fields = parseHeaderFields(message.body.subarray(0, headerBlockEnd(message.body)));
+        entries.push({
+          t: 'msg',
+          uid: uid++,
+          key: unique,
+          fp: fingerprintOfMessage(message.body),
+          size: message.body.length,
+          flags: [...message.flags].filter((f) => f.toLowerCase() !== '\\recent').sort(),
+          date: message.internalDate.getTime(),
+          tmp,
+          file,
+          subject: headerValue(fields, 'subject'),
+        });
+      }
+      // The index first, then the renames: a crash in between is finished by repair().
+      await index.append(entries);
+      for (const entry of entries) await fs.rename(path.join(dir, entry.tmp as string), path.join(dir, entry.file as string));
+      await fsyncDirectory(path.join(dir, 'cur'));
+      for (const entry of entries) results.push(ok({ uid: entry.uid, uidValidity: index.uidValidity }));
+      return { results };
+    } catch (thrown) {
+      // Nothing of this batch is reported stored; what reached the index is finished on the next open.
+      this.repaired.delete(folderPath);
+      return { results: [], stopped: archiveError(thrown, 'write to the Maildir archive') };
+    }
+  }
+}

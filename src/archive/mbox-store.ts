@@ -1,0 +1,335 @@
+/**
+ * An mbox archive in Thunderbird's Local Folders layout: one mbox file per folder, a folder's
+ * children in a directory named after it plus `.sbd` (`Reisen` and `Reisen.sbd/Überfahrt`),
+ * INBOX as `Inbox`. Thunderbird opens it as a local folder tree, `mutt -f Reisen` opens a folder.
+ * A single mbox file (mutt's, or one exported from Thunderbird) can be read as an archive of one
+ * folder named after the file. The message format is mboxrd (see mboxrd.ts).
+ *
+ * The index of a folder is the hidden file `.<name>.mailferry-index.jsonl` next to its mbox file
+ * (Thunderbird ignores names starting with a dot). Each message's entry records where its
+ * `From ` line, its stored bytes and the next record start, so reading never parses the file.
+ *
+ * Crash safety of an append (one batch):
+ * 1. An `intent` line (offset = current end of file, length of the batch) goes to the index, fsynced.
+ * 2. The batch is appended to the mbox file and fsynced.
+ * 3. The `msg` lines with the offsets go to the index, fsynced; only then is the batch reported stored.
+ * On open, bytes beyond the last indexed record are either (a) our interrupted append (an intent
+ * at exactly that offset covers them): the writer truncates the file back to where the batch
+ * began (the roll-back; the reader just ignores them), or (b) messages another program appended:
+ * they are parsed and indexed like any foreign mbox. If indexed records no longer start where the
+ * index says (another program rewrote the file, e.g. compacted it), the index is not trusted:
+ * a reader parses the file afresh; a writer refuses to append, since it could not keep its promises.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { SourceFolder } from '../contract/plan.js';
+import { migrationError, ok, type Result } from '../contract/result.js';
+import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
+import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
+import { exists, fsyncDirectory } from './archive-fs.js';
+import { derivedUidValidity, FolderIndex, type IndexEntry, type MboxPlace } from './archive-index.js';
+import { fileNameToSegment, segmentToFileName, THUNDERBIRD_RESERVED_SUFFIXES } from './archive-names.js';
+import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
+import { envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitMbox, unquoteMboxrd } from './mboxrd.js';
+
+const INDEX_SUFFIX = '.mailferry-index.jsonl';
+const SUBFOLDER_SUFFIX = '.sbd';
+const INBOX_FILE = 'Inbox';
+
+export const mboxIndexFile = (mboxFile: string): string => path.join(path.dirname(mboxFile), `.${path.basename(mboxFile)}${INDEX_SUFFIX}`);
+
+const nameOptions = { reservedSuffixes: THUNDERBIRD_RESERVED_SUFFIXES };
+
+/** Is this file in a Thunderbird tree a folder (not a summary, a filter file, our index)? */
+const isFolderFile = (name: string): boolean =>
+  !name.startsWith('.') && !name.endsWith('~') && !name.startsWith('#') && !THUNDERBIRD_RESERVED_SUFFIXES.some((s) => name.toLowerCase().endsWith(s));
+
+/** The sender for the `From ` line: Return-Path if there is one, as mail delivery writes it. */
+const envelopeSender = (body: Buffer): string => {
+  const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
+  const returnPath = headerValue(fields, 'return-path');
+  const address = returnPath?.replace(/^<|>$/g, '').trim();
+  return address && /^[^\s<>]+$/.test(address) ? address : 'MAILER-DAEMON';
+};
+
+interface Computed {
+  view: ArchiveFolderView;
+  places: Map<number, MboxPlace>;
+}
+
+export class MboxArchive implements ArchiveBackend {
+  readonly format = 'mbox' as const;
+  private readonly indexes = new Map<string, FolderIndex>();
+  private readonly places = new Map<string, Map<number, MboxPlace>>();
+
+  /** `root` is a directory (a folder tree) or, for reading only, a single mbox file. */
+  constructor(
+    readonly root: string,
+    private readonly isWritable: boolean,
+    private readonly isSingleFile = false,
+  ) {}
+
+  private singleFolderPath(): string {
+    const name = fileNameToSegment(path.basename(this.root));
+    return name.toLowerCase() === 'inbox' ? 'INBOX' : name;
+  }
+
+  mboxFile(folderPath: string): string {
+    if (this.isSingleFile) {
+      if (folderPath !== this.singleFolderPath()) throw migrationError('not-found', `The mbox file holds only the folder "${this.singleFolderPath()}".`);
+      return this.root;
+    }
+    const segments = folderPath.split(ARCHIVE_DELIMITER);
+    const names = segments.map((s, i) => (i === 0 && s.toUpperCase() === 'INBOX' ? INBOX_FILE : segmentToFileName(s, nameOptions)));
+    return path.join(this.root, ...names.slice(0, -1).map((n) => n + SUBFOLDER_SUFFIX), names[names.length - 1] as string);
+  }
+
+  async listFolders(): Promise<SourceFolder[]> {
+    const found: string[] = [];
+    if (this.isSingleFile) found.push(this.singleFolderPath());
+    else {
+      const walk = async (dir: string, segments: string[], depth: number): Promise<void> => {
+        if (depth > 64) return;
+        for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+          if (entry.isFile() && isFolderFile(entry.name)) {
+            const name = segments.length === 0 && entry.name.toLowerCase() === 'inbox' ? 'INBOX' : fileNameToSegment(entry.name);
+            const index = await FolderIndex.load(mboxIndexFile(path.join(dir, entry.name)));
+            found.push(index?.header.path ?? [...segments, name].join(ARCHIVE_DELIMITER));
+          } else if (entry.isDirectory() && entry.name.endsWith(SUBFOLDER_SUFFIX)) {
+            const base = entry.name.slice(0, -SUBFOLDER_SUFFIX.length);
+            const name = segments.length === 0 && base.toLowerCase() === 'inbox' ? 'INBOX' : fileNameToSegment(base);
+            await walk(path.join(dir, entry.name), [...segments, name], depth + 1);
+          }
+        }
+      };
+      await walk(this.root, [], 0);
+    }
+    const folders: SourceFolder[] = [];
+    for (const folderPath of found) {
+      const { view } = await this.compute(folderPath, false);
+      folders.push(archiveFolder(folderPath, view.messages, view.state));
+    }
+    return folders;
+  }
+
+  private async loadIndex(folderPath: string, file: string): Promise<FolderIndex | undefined> {
+    if (!this.isWritable) return FolderIndex.load(mboxIndexFile(file));
+    const cached = this.indexes.get(folderPath);
+    if (cached) return cached;
+    const loaded = await FolderIndex.load(mboxIndexFile(file));
+    if (loaded) this.indexes.set(folderPath, loaded);
+    return loaded;
+  }
+
+  /** Do the indexed records still start with `From ` where the index says? */
+  private async indexMatchesFile(handle: fs.FileHandle, size: number, entries: IndexEntry[]): Promise<boolean> {
+    const probe = Buffer.alloc(5);
+    for (const entry of entries) {
+      const place = entry.mbox;
+      if (!place || place.end > size) return false;
+      const { bytesRead } = await handle.read(probe, 0, 5, place.off);
+      if (bytesRead !== 5 || probe.toString('latin1') !== 'From ') return false;
+    }
+    return true;
+  }
+
+  /** The folder as it is on disk; with `repair`, our torn append is rolled back and foreign messages indexed. */
+  private async compute(folderPath: string, repair: boolean): Promise<Computed> {
+    const file = this.mboxFile(folderPath);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw migrationError('not-found', `The archive has no folder "${folderPath}".`);
+      throw e;
+    }
+    try {
+      let size = (await handle.stat()).size;
+      let index = await this.loadIndex(folderPath, file);
+      let entries = index?.entries ?? [];
+      if (index && !(await this.indexMatchesFile(handle, size, entries))) {
+        if (repair) {
+          throw migrationError(
+            'bad-input',
+            `The mbox file ${file} was changed by another program since Mailferry wrote it (its index no longer matches); Mailferry will not add to it. Choose a new archive folder, or move this one away.`,
+          );
+        }
+        index = undefined;
+        entries = [];
+      }
+      const committedEnd = entries.reduce((end, e) => Math.max(end, e.mbox?.end ?? 0), 0);
+      const intent = index?.pendingIntent;
+      if (index && intent && intent.off === committedEnd && size <= intent.off + intent.len) {
+        // Our own append was interrupted: those bytes were never reported stored. Roll back.
+        if (repair) {
+          if (size > intent.off) {
+            await fs.truncate(file, intent.off);
+            const writer = await fs.open(file, 'r+');
+            await writer.sync().finally(() => writer.close());
+          }
+          await index.append([{ t: 'rollback', off: intent.off, removed: size - intent.off, at: Date.now() }]);
+        }
+        size = Math.min(size, intent.off);
+      }
+      const places = new Map<number, MboxPlace>();
+      const messages: MessageMeta[] = [];
+      for (const entry of entries) {
+        if (!entry.mbox) continue;
+        places.set(entry.uid, entry.mbox);
+        messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: entry.flags, internalDate: new Date(entry.date), fingerprint: entry.fp, subject: entry.subject });
+      }
+      let uidValidity = index?.uidValidity;
+      let uidNext = index?.uidNext ?? 1;
+      if (size > committedEnd) {
+        // Messages another program appended (or a whole mbox we did not write). Read as one
+        // buffer: fine for ordinary mailboxes; multi-gigabyte mbox files need a streaming scan.
+        const tail = Buffer.alloc(size - committedEnd);
+        await handle.read(tail, 0, tail.length, committedEnd);
+        const found = splitMbox(tail, committedEnd);
+        const adopted: IndexEntry[] = [];
+        found.forEach((m, i) => {
+          const body = m.body();
+          const header = body.subarray(0, headerBlockEnd(body));
+          const fields = parseHeaderFields(header);
+          const dateHeader = headerValue(fields, 'date');
+          const internalDate = parseFromLineDate(m.fromLine) ?? (dateHeader && !Number.isNaN(Date.parse(dateHeader)) ? new Date(Date.parse(dateHeader)) : new Date(0));
+          const place: MboxPlace = { off: m.fromOffset, body: m.contentOffset, len: m.contentEnd - m.contentOffset, end: found[i + 1]?.fromOffset ?? size };
+          const entry: IndexEntry = {
+            t: 'msg',
+            uid: uidNext++,
+            key: String(m.fromOffset),
+            fp: fingerprintOfMessage(body),
+            size: body.length,
+            flags: flagsFromHeaderBlock(header),
+            date: internalDate.getTime(),
+            mbox: place,
+            subject: headerValue(fields, 'subject'),
+          };
+          adopted.push(entry);
+          places.set(entry.uid, place);
+          messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: entry.flags, internalDate, fingerprint: entry.fp, subject: entry.subject, messageId: headerValue(fields, 'message-id'), date: dateHeader });
+        });
+        if (repair && adopted.length > 0) {
+          index ??= await this.createIndex(folderPath, file);
+          await index.append(adopted);
+          uidValidity = index.uidValidity;
+        } else if (adopted.length > 0) {
+          uidValidity = derivedUidValidity(uidValidity ?? 'unindexed', ...adopted.map((e) => `${e.key}:${e.fp}`));
+        }
+      }
+      return { view: { state: folderStateOf(uidValidity ?? derivedUidValidity('empty', folderPath), uidNext, messages), messages }, places };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async createIndex(folderPath: string, file: string): Promise<FolderIndex> {
+    const index = await FolderIndex.create(mboxIndexFile(file), 'mbox', folderPath);
+    this.indexes.set(folderPath, index);
+    return index;
+  }
+
+  async view(folderPath: string): Promise<ArchiveFolderView> {
+    const computed = await this.compute(folderPath, this.isWritable);
+    this.places.set(folderPath, computed.places);
+    return computed.view;
+  }
+
+  async readBody(folderPath: string, uid: number): Promise<Buffer> {
+    let place = this.places.get(folderPath)?.get(uid);
+    if (!place) {
+      await this.view(folderPath);
+      place = this.places.get(folderPath)?.get(uid);
+    }
+    if (!place) throw migrationError('not-found', 'The message is no longer in the archive.');
+    const handle = await fs.open(this.mboxFile(folderPath), 'r');
+    try {
+      const stored = Buffer.alloc(place.len);
+      const { bytesRead } = await handle.read(stored, 0, place.len, place.body);
+      if (bytesRead !== place.len) throw migrationError('not-found', 'The mbox file is shorter than its index says; it was changed by another program.');
+      return unquoteMboxrd(stored);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async ensureFolder(folderPath: string): Promise<{ created: boolean }> {
+    const file = this.mboxFile(folderPath);
+    // Thunderbird expects an mbox file for every level that has a `.sbd` directory.
+    const segments = folderPath.split(ARCHIVE_DELIMITER);
+    for (let depth = 1; depth < segments.length; depth++) {
+      const parent = this.mboxFile(segments.slice(0, depth).join(ARCHIVE_DELIMITER));
+      await fs.mkdir(parent + SUBFOLDER_SUFFIX, { recursive: true });
+      if (!(await exists(parent))) await (await fs.open(parent, 'a')).close();
+    }
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const created = !(await exists(file));
+    if (created) {
+      await (await fs.open(file, 'a')).close();
+      await fsyncDirectory(path.dirname(file));
+    }
+    if (!(await this.loadIndex(folderPath, file))) await this.createIndex(folderPath, file);
+    return { created };
+  }
+
+  async append(folderPath: string, messages: OutgoingMessage[]): Promise<AppendOutcome> {
+    const file = this.mboxFile(folderPath);
+    await this.view(folderPath); // rolls back a torn append, indexes foreign messages
+    const index = (await this.loadIndex(folderPath, file)) ?? (await this.createIndex(folderPath, file));
+    const start = (await fs.stat(file)).size;
+
+    // A new `From ` line must follow an empty line; files from other tools may not end with one.
+    let padding = '';
+    if (start > 0) {
+      const last = Buffer.alloc(Math.min(4, start));
+      const reader = await fs.open(file, 'r');
+      await reader.read(last, 0, last.length, start - last.length).finally(() => reader.close());
+      const text = last.toString('latin1');
+      padding = text.endsWith('\n\n') || text.endsWith('\r\n\r\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+    }
+    const chunks: Buffer[] = [Buffer.from(padding, 'latin1')];
+    let at = start + padding.length;
+    let uid = index.uidNext;
+    const entries: IndexEntry[] = messages.map((message) => {
+      const head = Buffer.from(fromLine(envelopeSender(message.body), message.internalDate) + envelopeLines(message.flags), 'latin1');
+      const quoted = quoteMboxrd(message.body);
+      const tail = Buffer.from(quoted.length > 0 && quoted[quoted.length - 1] === 0x0a ? '\n' : '\n\n', 'latin1');
+      chunks.push(head, quoted, tail);
+      const place: MboxPlace = { off: at, body: at + head.length, len: quoted.length, end: at + head.length + quoted.length + tail.length };
+      at = place.end;
+      const fields = parseHeaderFields(message.body.subarray(0, headerBlockEnd(message.body)));
+      return {
+        t: 'msg',
+        uid: uid++,
+        key: String(place.off),
+        fp: fingerprintOfMessage(message.body),
+        size: message.body.length,
+        flags: [...message.flags].filter((f) => f.toLowerCase() !== '\\recent').sort(),
+        date: message.internalDate.getTime(),
+        mbox: place,
+        subject: headerValue(fields, 'subject'),
+      };
+    });
+    const batch = Buffer.concat(chunks);
+
+    await index.append([{ t: 'intent', off: start, len: batch.length, at: Date.now() }]);
+    const writer = await fs.open(file, 'a');
+    try {
+      await writer.writeFile(batch);
+      await writer.sync();
+    } catch (thrown) {
+      await writer.close().catch(() => undefined);
+      // Undo at once what this failed write left (a full disk, usually); the next open would too.
+      const isUndone = await fs.truncate(file, start).then(
+        () => true,
+        () => false,
+      );
+      if (isUndone) await index.append([{ t: 'rollback', off: start, removed: batch.length, at: Date.now() }]).catch(() => undefined);
+      throw thrown;
+    }
+    await writer.close();
+    await index.append(entries);
+    const results: Result<AppendedMessage>[] = entries.map((e) => ok({ uid: e.uid, uidValidity: index.uidValidity }));
+    return { results };
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Opens a local archive (mbox, Maildir, eml) as a read-only source or an append-only destination.
+ * A source must exist and is never written to; a destination folder is created if missing.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ArchiveLocation } from '../contract/account.js';
+import { err, migrationError, ok, type Result } from '../contract/result.js';
+import type { DestinationStore, SourceStore } from '../engine/store.js';
+import { archiveError } from './archive-fs.js';
+import { createArchiveDestination, createArchiveSource, type ArchiveBackend } from './archive-store.js';
+import { EmlArchive } from './eml-store.js';
+import { MaildirArchive } from './maildir-store.js';
+import { MboxArchive } from './mbox-store.js';
+
+const backendFor = (location: ArchiveLocation, root: string, isWritable: boolean, isFile: boolean): ArchiveBackend => {
+  switch (location.format) {
+    case 'mbox':
+      return new MboxArchive(root, isWritable, isFile);
+    case 'maildir':
+      return new MaildirArchive(root, isWritable);
+    case 'eml':
+      return new EmlArchive(root, isWritable);
+  }
+};
+
+export const openArchiveSource = async (location: ArchiveLocation): Promise<Result<SourceStore>> => {
+  const root = path.resolve(location.path);
+  try {
+    const stat = await fs.stat(root);
+    if (stat.isFile() && location.format !== 'mbox') {
+      return err(migrationError('bad-input', `${root} is a file; a ${location.format} archive is a folder.`));
+    }
+    return ok(createArchiveSource(backendFor(location, root, false, stat.isFile())));
+  } catch (thrown) {
+    if ((thrown as NodeJS.ErrnoException).code === 'ENOENT') return err(migrationError('bad-input', `There is no archive at ${root}.`));
+    return err(archiveError(thrown, 'open the archive'));
+  }
+};
+
+export const openArchiveDestination = async (location: ArchiveLocation): Promise<Result<DestinationStore>> => {
+  const root = path.resolve(location.path);
+  try {
+    const stat = await fs.stat(root).catch(() => undefined);
+    if (!stat) await fs.mkdir(root, { recursive: true });
+    else if (!stat.isDirectory()) return err(migrationError('bad-input', `${root} is a file; an archive to write into must be a folder.`));
+    return ok(createArchiveDestination(backendFor(location, root, true, false)));
+  } catch (thrown) {
+    return err(archiveError(thrown, 'create the archive folder'));
+  }
+};
