@@ -70,9 +70,10 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
     set({ ...freshJobState(), lastStart: request, isActionPending: true });
     const result = await bridge.jobsStart(request);
     if (!result.ok) {
+      get().adoptJob(null);
       set({ isActionPending: false, notice: { tone: 'error', text: result.error.message } });
       return;
     }
-    set({ jobId: result.value.jobId, jobStatus: 'queued', screen: 'copying', isActionPending: false, notice: null });
+    get().adoptJob(result.value.jobId);
   },
 });

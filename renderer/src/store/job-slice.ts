@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { FolderProgress, JobStatus } from '../../../src/contract/job.js';
+import type { FolderProgress, JobEvent, JobStatus } from '../../../src/contract/job.js';
 import type { Result } from '../../../src/contract/result.js';
 import type { AppState, JobSlice } from './types.js';
 import { TERMINAL_JOB_STATUSES } from './types.js';
@@ -41,6 +41,7 @@ const mergeFolders = (
 };
 
 export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, get) => {
+  let earlyEvents: JobEvent[] = [];
   /** Runs a job action; a failure becomes a notice rather than an exception. */
   const act = async (call: () => Promise<Result<unknown>>): Promise<boolean> => {
     set({ isActionPending: true });
@@ -59,12 +60,19 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
 
     applyJobEvent(event) {
       const { jobId } = get();
+      if (jobId === null && get().isActionPending) {
+        // A job's first events can overtake the answer to jobs:start; keep them until we know its id.
+        earlyEvents.push(event);
+        return;
+      }
       if (jobId === null || event.jobId !== jobId) return;
       switch (event.type) {
         case 'progress': {
           const { folders, folderOrder } = mergeFolders(get().folders, get().folderOrder, event.progress.folders);
           set({ progress: event.progress, folders, folderOrder });
-          if (event.progress.status !== get().jobStatus) setStatus(event.progress.status);
+          // Status changes come as job-status events; a progress snapshot only lifts a job out of 'queued'.
+          const current = get().jobStatus;
+          if ((current === null || current === 'queued') && !TERMINAL_JOB_STATUSES.has(event.progress.status)) set({ jobStatus: event.progress.status });
           break;
         }
         case 'folder-status':
@@ -101,6 +109,7 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
         set({ ...freshJobState(), jobId, jobStatus: 'queued', screen: 'copying' });
         get().dismissResume(jobId);
       }
+      set({ report: null });
       if (await act(() => bridge.jobsResume({ jobId }))) {
         if (get().jobStatus === 'paused') setStatus('copying');
       }
@@ -150,6 +159,13 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
       if (result.ok) set({ notice: { tone: 'info', text: `Message saved to ${result.value.path}` } });
       else if (result.error.kind !== 'cancelled') set({ notice: { tone: 'error', text: result.error.message } });
     },
+    adoptJob(jobId) {
+      const pending = earlyEvents;
+      earlyEvents = [];
+      if (jobId === null) return;
+      set({ jobId, jobStatus: 'queued', screen: 'copying', isActionPending: false, notice: null });
+      for (const event of pending) get().applyJobEvent(event);
+    },
     async runAgain() {
       const request = get().lastStart;
       if (request === null) return;
@@ -157,10 +173,11 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
       // Same choices again: the engine finds what is already on the destination and sends only the rest.
       const result = await get().bridge.jobsStart(request);
       if (!result.ok) {
+        get().adoptJob(null);
         set({ isActionPending: false, notice: { tone: 'error', text: result.error.message } });
         return;
       }
-      set({ jobId: result.value.jobId, jobStatus: 'queued', screen: 'copying', isActionPending: false, notice: null });
+      get().adoptJob(result.value.jobId);
     },
   };
 };

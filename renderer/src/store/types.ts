@@ -107,6 +107,8 @@ export interface JobSlice {
   exportReport(format: 'csv' | 'html'): Promise<void>;
   saveEml(failure: FailedMessage): Promise<void>;
   runAgain(): Promise<void>;
+  /** Takes on the job a start returned (replaying events that came before the answer); null drops them. */
+  adoptJob(jobId: string | null): void;
 }
 
 export type AppState = AppSlice & AccountsSlice & FoldersSlice & JobSlice;

@@ -1,0 +1,109 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCredentialVault, type SafeStorageLike } from './credential-vault.js';
+import { accountSettingsStore, createConfKeyValueStore } from './settings-store.js';
+
+/** Stands in for Electron's safeStorage: real encryption (AES-GCM) with a key that never touches disk. */
+function fakeSafeStorage(isAvailable = true): SafeStorageLike {
+  const key = randomBytes(32);
+  return {
+    isEncryptionAvailable: () => isAvailable,
+    encryptString(plain) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), body]);
+    },
+    decryptString(data) {
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
+      decipher.setAuthTag(data.subarray(12, 28));
+      return Buffer.concat([decipher.update(data.subarray(28)), decipher.final()]).toString('utf8');
+    },
+  };
+}
+
+const PASSWORD = 'Tr0ub4dor&3-correct-horse';
+
+async function allFileBytes(dir: string): Promise<Buffer> {
+  const names = await readdir(dir, { recursive: true });
+  const parts: Buffer[] = [];
+  for (const name of names) parts.push(await readFile(join(dir, name)).catch(() => Buffer.alloc(0)));
+  return Buffer.concat(parts);
+}
+
+function containsPassword(bytes: Buffer): boolean {
+  return [PASSWORD, Buffer.from(PASSWORD).toString('base64'), Buffer.from(PASSWORD).toString('hex'), Buffer.from(PASSWORD, 'utf16le').toString('latin1')].some((needle) =>
+    bytes.includes(Buffer.from(needle, 'latin1')),
+  );
+}
+
+describe('credential vault', () => {
+  test('a remembered password is stored only encrypted, and comes back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailferry-vault-'));
+    try {
+      const kv = await createConfKeyValueStore(dir);
+      const safe = fakeSafeStorage();
+      const vault = createCredentialVault(safe, kv);
+      accountSettingsStore(kv).setAccount('source', { email: 'me@example.org', endpoint: { host: 'imap.example.org', port: 993, security: 'tls', user: 'me' } });
+      vault.save('source', PASSWORD);
+      const bytes = await allFileBytes(dir);
+      assert.ok(bytes.length > 0, 'something was written');
+      assert.ok(bytes.includes(Buffer.from('imap.example.org')), 'the settings file is the one we inspect');
+      assert.equal(containsPassword(bytes), false, 'the password is not in the file in any plain encoding');
+      assert.equal(vault.load('source'), PASSWORD);
+      // A fresh store over the same file (the next start of the app) still decrypts it.
+      assert.equal(createCredentialVault(safe, await createConfKeyValueStore(dir)).load('source'), PASSWORD);
+      vault.remove('source');
+      assert.equal(vault.load('source'), undefined);
+      assert.equal(containsPassword(await allFileBytes(dir)), false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('without encryption available nothing is written, and it says so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailferry-vault-'));
+    try {
+      const kv = await createConfKeyValueStore(dir);
+      const warnings: string[] = [];
+      const vault = createCredentialVault(fakeSafeStorage(false), kv, (m) => warnings.push(m));
+      vault.save('destination', PASSWORD);
+      assert.equal(vault.load('destination'), undefined);
+      assert.equal(containsPassword(await allFileBytes(dir)), false);
+      assert.equal(warnings.length, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('ciphertext from another key reads as absent rather than failing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailferry-vault-'));
+    try {
+      const kv = await createConfKeyValueStore(dir);
+      createCredentialVault(fakeSafeStorage(), kv).save('source', PASSWORD);
+      assert.equal(createCredentialVault(fakeSafeStorage(), kv).load('source'), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('account settings never keep a password that slipped into an endpoint', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailferry-settings-'));
+    try {
+      const kv = await createConfKeyValueStore(dir);
+      const settings = accountSettingsStore(kv);
+      const endpoint = { host: 'imap.example.org', port: 143, security: 'starttls' as const, user: 'me', password: PASSWORD };
+      settings.setAccount('destination', { email: 'me@example.org', endpoint });
+      assert.deepEqual(settings.getAccount('destination'), { email: 'me@example.org', endpoint: { host: 'imap.example.org', port: 143, security: 'starttls', user: 'me' } });
+      assert.equal(containsPassword(await allFileBytes(dir)), false);
+      kv.set('accounts.source', { email: 'x', endpoint: { host: '', port: 'nope' } });
+      assert.equal(settings.getAccount('source'), undefined, 'a damaged entry reads as absent');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

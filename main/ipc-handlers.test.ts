@@ -1,0 +1,107 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { INVOKE_CHANNELS, type InvokeChannel } from '../src/contract/ipc.js';
+import { handleInvoke, isOwnWindowSender, registerIpcHandlers, REQUEST_SCHEMAS, type InvokeEventLike, type InvokeHandlers } from './ipc-handlers.js';
+
+const PAGE = 'file:///opt/Mailferry/resources/app.asar/dist-renderer/index.html';
+const own: InvokeEventLike = { sender: { id: 7 }, senderFrame: { url: PAGE, parent: null } };
+const trusted = (e: InvokeEventLike): boolean => isOwnWindowSender(e, { webContentsId: 7, pageUrl: PAGE });
+
+/** Handlers that record what reached them. */
+function recordingHandlers(): { handlers: InvokeHandlers; reached: { channel: InvokeChannel; request: unknown }[] } {
+  const reached: { channel: InvokeChannel; request: unknown }[] = [];
+  const handlers = Object.fromEntries(
+    INVOKE_CHANNELS.map((channel) => [
+      channel,
+      async (request: unknown) => {
+        reached.push({ channel, request });
+        return { ok: true, value: null };
+      },
+    ]),
+  ) as unknown as InvokeHandlers;
+  return { handlers, reached };
+}
+
+const validSave = { role: 'source', email: 'me@example.org', endpoint: { host: 'imap.example.org', port: 993, security: 'tls', user: 'me@example.org' }, password: 'pw', rememberPassword: false };
+
+describe('IPC handlers in main', () => {
+  test('every channel of the contract is registered, and removed again', () => {
+    const registered = new Set<string>();
+    const fakeIpcMain = {
+      handle: (channel: string) => void registered.add(channel),
+      removeHandler: (channel: string) => void registered.delete(channel),
+    };
+    const dispose = registerIpcHandlers(fakeIpcMain, recordingHandlers().handlers, trusted);
+    assert.deepEqual([...registered].sort(), [...INVOKE_CHANNELS].sort());
+    assert.deepEqual(Object.keys(REQUEST_SCHEMAS).sort(), [...INVOKE_CHANNELS].sort());
+    dispose();
+    assert.equal(registered.size, 0);
+  });
+
+  test('requests from another frame, another window or another page are refused before any handler runs', async () => {
+    const { handlers, reached } = recordingHandlers();
+    const foreign: InvokeEventLike[] = [
+      { sender: { id: 7 }, senderFrame: { url: 'https://evil.example/', parent: null } },
+      { sender: { id: 7 }, senderFrame: { url: PAGE, parent: { url: PAGE } } }, // a subframe
+      { sender: { id: 8 }, senderFrame: { url: PAGE, parent: null } }, // another window
+      { sender: { id: 7 }, senderFrame: null }, // frame already gone
+      { sender: { id: 7 }, senderFrame: { url: 'file:///tmp/index.html', parent: null } },
+    ];
+    for (const event of foreign) {
+      const result = await handleInvoke('accounts:save', event, validSave, handlers, trusted);
+      assert.equal(result.ok, false);
+      if (!result.ok) assert.equal(result.error.kind, 'bad-input');
+    }
+    assert.equal(reached.length, 0);
+    const fine = await handleInvoke('accounts:save', { ...own, senderFrame: { url: `${PAGE}#report`, parent: null } }, validSave, handlers, trusted);
+    assert.equal(fine.ok, true);
+    assert.equal(reached.length, 1);
+  });
+
+  test('malformed payloads are refused and the log names fields, never values', async () => {
+    const { handlers, reached } = recordingHandlers();
+    const logged: string[] = [];
+    const bad: [InvokeChannel, unknown][] = [
+      ['accounts:save', { ...validSave, endpoint: { ...validSave.endpoint, port: 99999 } }],
+      ['accounts:save', { ...validSave, extra: 'smuggled' }],
+      ['accounts:save', { ...validSave, endpoint: { ...validSave.endpoint, password: 'hunter2-in-endpoint' } }],
+      ['accounts:save', { ...validSave, endpoint: { ...validSave.endpoint, pinnedFingerprint: 'not a fingerprint' } }],
+      ['accounts:test', { role: 'admin' }],
+      ['accounts:load', { anything: true }],
+      ['jobs:start', { options: {}, selectedPaths: [], settings: {} }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], settings: { connectionsPerSide: 500 } }],
+      ['jobs:pause', { jobId: 42 }],
+      ['messages:saveEml', { jobId: 'j', sourcePath: 'INBOX', uid: -1 }],
+      ['reports:export', { jobId: 'j', format: 'exe' }],
+      ['plan:load', 'INBOX'],
+      ['plan:load', null],
+    ];
+    for (const [channel, payload] of bad) {
+      const result = await handleInvoke(channel, own, payload, handlers, trusted, (m) => logged.push(m));
+      assert.equal(result.ok, false, `${channel} ${JSON.stringify(payload)} should be refused`);
+    }
+    assert.equal(reached.length, 0);
+    assert.equal(logged.length, bad.length);
+    assert.ok(logged.every((line) => !line.includes('hunter2')), 'no value in the log');
+  });
+
+  test('valid payloads reach the handler as parsed', async () => {
+    const { handlers, reached } = recordingHandlers();
+    await handleInvoke('accounts:load', own, undefined, handlers, trusted);
+    await handleInvoke('jobs:start', own, { options: { renames: { Receipts: 'Old/Receipts' } }, selectedPaths: ['INBOX', 'Receipts'], settings: { connectionsPerSide: 2, maxBytesPerSecond: 0 } }, handlers, trusted);
+    await handleInvoke('accounts:save', own, { ...validSave, endpoint: { ...validSave.endpoint, pinnedFingerprint: Array(32).fill('AB').join(':') } }, handlers, trusted);
+    assert.deepEqual(reached.map((r) => r.channel), ['accounts:load', 'jobs:start', 'accounts:save']);
+  });
+
+  test('a handler that throws becomes an internal error value, not a rejected invoke', async () => {
+    const { handlers } = recordingHandlers();
+    handlers['jobs:list'] = async () => {
+      throw new Error('disk on fire');
+    };
+    const logged: string[] = [];
+    const result = await handleInvoke('jobs:list', own, undefined, handlers, trusted, (m) => logged.push(m));
+    assert.equal(result.ok, false);
+    if (!result.ok) assert.equal(result.error.kind, 'internal');
+    assert.match(logged[0]!, /disk on fire/);
+  });
+});

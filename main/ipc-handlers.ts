@@ -1,0 +1,128 @@
+/**
+ * Main's side of the IPC contract. The handler table is keyed by the channels of `InvokeMap`
+ * (main passes the AppService, which has one function per channel); every channel of
+ * `INVOKE_CHANNELS` is registered, each request is accepted only from our own window's main
+ * frame and only if it validates against the channel's schema. Refusals are values, like every
+ * other failure; the handler is never called with them.
+ *
+ * No `electron` import here (only the shapes used), so the tests run under plain Node.
+ */
+import { z } from 'zod';
+import { INVOKE_CHANNELS, type InvokeChannel, type InvokeRequest, type InvokeResponse } from '../src/contract/ipc.js';
+import { migrationError, type Result } from '../src/contract/result.js';
+
+const role = z.enum(['source', 'destination']);
+const jobId = z.string().min(1).max(200);
+const path = z.string().min(1).max(4000);
+const endpoint = z.strictObject({
+  host: z.string().trim().min(1).max(255),
+  port: z.number().int().min(1).max(65535),
+  security: z.enum(['tls', 'starttls', 'plain']),
+  user: z.string().min(1).max(320),
+  allowPlaintext: z.boolean().optional(),
+  pinnedFingerprint: z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$/).optional(),
+});
+const planOptions = z.strictObject({
+  include: z.array(path).max(100_000).optional(),
+  exclude: z.array(path).max(100_000).optional(),
+  renames: z.record(path, path).optional(),
+});
+const jobOnly = z.strictObject({ jobId });
+
+/** One schema per channel; the mapped type makes a missing or mistyped channel a compile error. */
+export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>> } = {
+  'accounts:load': z.undefined(),
+  'accounts:save': z.strictObject({
+    role,
+    email: z.string().trim().min(3).max(320),
+    endpoint,
+    password: z.string().min(1).max(4096).optional(),
+    rememberPassword: z.boolean(),
+  }),
+  'accounts:test': z.strictObject({ role }),
+  'presets:lookup': z.strictObject({ email: z.string().max(320) }),
+  'plan:load': z.strictObject({ options: planOptions }),
+  'jobs:start': z.strictObject({
+    options: planOptions,
+    selectedPaths: z.array(path).min(1).max(100_000),
+    settings: z.strictObject({
+      connectionsPerSide: z.number().int().min(1).max(8).optional(),
+      maxBytesPerSecond: z.number().int().min(0).optional(),
+      maxConsecutiveFailures: z.number().int().min(1).max(100).optional(),
+    }),
+    archive: z.strictObject({ format: z.enum(['mbox', 'maildir', 'eml']), path }).optional(),
+  }),
+  'jobs:pause': jobOnly,
+  'jobs:resume': jobOnly,
+  'jobs:cancel': jobOnly,
+  'jobs:retryFolder': z.strictObject({ jobId, sourcePath: path }),
+  'jobs:retryFailed': jobOnly,
+  'jobs:list': z.undefined(),
+  'jobs:report': jobOnly,
+  'reports:export': z.strictObject({ jobId, format: z.enum(['csv', 'html']) }),
+  'messages:saveEml': z.strictObject({ jobId, sourcePath: path, uid: z.number().int().min(1).max(4_294_967_295) }),
+};
+
+export type InvokeHandlers = { [C in InvokeChannel]: (request: InvokeRequest<C>) => Promise<InvokeResponse<C>> };
+
+/** The parts of an `IpcMainInvokeEvent` the checks read. */
+export interface InvokeEventLike {
+  sender: { id: number };
+  senderFrame: { url: string; parent: unknown } | null;
+}
+
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: InvokeEventLike, ...args: unknown[]) => Promise<unknown>): void;
+  removeHandler(channel: string): void;
+}
+
+/** True for requests from the main frame of our window showing our own page, nothing else. */
+export function isOwnWindowSender(event: InvokeEventLike, expected: { webContentsId: number; pageUrl: string }): boolean {
+  const frame = event.senderFrame;
+  if (frame === null || frame.parent !== null || event.sender.id !== expected.webContentsId) return false;
+  const withoutHash = frame.url.split('#')[0];
+  return withoutHash === expected.pageUrl;
+}
+
+/** Handles one request: checks the sender, validates the payload, then calls the channel's handler. */
+export async function handleInvoke<C extends InvokeChannel>(
+  channel: C,
+  event: InvokeEventLike,
+  payload: unknown,
+  handlers: InvokeHandlers,
+  isTrustedSender: (event: InvokeEventLike) => boolean,
+  log: (message: string) => void = () => undefined,
+): Promise<Result<unknown>> {
+  if (!isTrustedSender(event)) {
+    log(`Refused ${channel} from a frame that is not Mailferry's window (${event.senderFrame?.url ?? 'no frame'}).`);
+    return { ok: false, error: migrationError('bad-input', 'Refused: this request did not come from the Mailferry window.') };
+  }
+  const parsed = REQUEST_SCHEMAS[channel].safeParse(payload);
+  if (!parsed.success) {
+    // The issue paths name the fields; never the values, which may hold a password.
+    log(`Refused ${channel}: invalid request (${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}).`);
+    return { ok: false, error: migrationError('bad-input', 'Refused: the request was not in the expected form.') };
+  }
+  try {
+    const handler = handlers[channel] as (request: InvokeRequest<C>) => Promise<InvokeResponse<C>>;
+    return await handler(parsed.data as InvokeRequest<C>);
+  } catch (e) {
+    log(`${channel} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return { ok: false, error: migrationError('internal', 'Something went wrong inside Mailferry. The log has the details.') };
+  }
+}
+
+/** Registers every channel of the contract; returns a function that removes them again. */
+export function registerIpcHandlers(
+  ipcMain: IpcMainLike,
+  handlers: InvokeHandlers,
+  isTrustedSender: (event: InvokeEventLike) => boolean,
+  log?: (message: string) => void,
+): () => void {
+  for (const channel of INVOKE_CHANNELS) {
+    ipcMain.handle(channel, (event, payload) => handleInvoke(channel, event, payload, handlers, isTrustedSender, log));
+  }
+  return () => {
+    for (const channel of INVOKE_CHANNELS) ipcMain.removeHandler(channel);
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Mailferry's main process: one window, sandboxed and isolated, showing the built renderer;
+ * the engine (AppService) behind the IPC handlers; the desktop effects of a running job.
+ *
+ * Security, as house style asks: contextIsolation, sandbox, no nodeIntegration, no webview; the
+ * page's CSP allows only its own scripts and styles; navigation, new windows and permission
+ * requests are refused; IPC is answered only for our window's main frame, payloads validated.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Notification, powerSaveBlocker, safeStorage, session, type WebContents } from 'electron';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { EventChannel } from '../src/contract/ipc.js';
+import type { JobEvent } from '../src/contract/job.js';
+import { createAppService, type AppService } from '../src/service/app-service.js';
+import { createCredentialVault } from './credential-vault.js';
+import { accountSettingsStore, createElectronKeyValueStore } from './settings-store.js';
+import { isOwnWindowSender, registerIpcHandlers, type IpcMainLike } from './ipc-handlers.js';
+import { createJobEffects } from './job-effects.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const PRELOAD = path.join(HERE, 'preload.cjs');
+const RENDERER_INDEX = path.join(HERE, '..', '..', 'dist-renderer', 'index.html');
+const PAGE_URL = pathToFileURL(RENDERER_INDEX).href;
+const JOB_EVENTS: EventChannel = 'jobs:event';
+
+let win: BrowserWindow | null = null;
+let service: AppService | null = null;
+
+const log = (message: string): void => {
+  console.log(`[mailferry] ${message}`);
+};
+
+function lockDown(contents: WebContents): void {
+  contents.on('will-navigate', (e) => e.preventDefault());
+  contents.on('will-redirect', (e) => e.preventDefault());
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+function createWindow(): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1240,
+    height: 900,
+    minWidth: 900,
+    minHeight: 640,
+    title: 'Mailferry',
+    backgroundColor: '#f4f6f8',
+    show: false,
+    webPreferences: {
+      preload: PRELOAD,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  window.on('closed', () => {
+    win = null;
+  });
+  void window.loadFile(RENDERER_INDEX);
+  return window;
+}
+
+async function chooseSavePath(suggestedName: string): Promise<string | undefined> {
+  const options = { defaultPath: path.join(app.getPath('documents'), suggestedName) };
+  const result = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+  return result.canceled ? undefined : result.filePath;
+}
+
+async function start(): Promise<void> {
+  app.enableSandbox();
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  app.on('second-instance', () => {
+    if (win?.isMinimized()) win.restore();
+    win?.focus();
+  });
+  app.on('web-contents-created', (_e, contents) => lockDown(contents));
+  await app.whenReady();
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+
+  const kv = await createElectronKeyValueStore();
+  let blockerId: number | null = null;
+  const effects = createJobEffects({
+    keepAwake(isOn) {
+      if (isOn && blockerId === null) blockerId = powerSaveBlocker.start('prevent-app-suspension');
+      if (!isOn && blockerId !== null) {
+        powerSaveBlocker.stop(blockerId);
+        blockerId = null;
+      }
+    },
+    setProgress(fraction, mode) {
+      win?.setProgressBar(fraction, { mode });
+    },
+    notify(title, body) {
+      if (Notification.isSupported()) new Notification({ title, body }).show();
+    },
+  });
+
+  service = createAppService({
+    stateDir: path.join(app.getPath('userData'), 'jobs'),
+    settings: accountSettingsStore(kv),
+    vault: createCredentialVault(safeStorage, kv, log),
+    emit(event: JobEvent) {
+      effects(event);
+      if (win && !win.isDestroyed()) win.webContents.send(JOB_EVENTS, event);
+    },
+    chooseSavePath,
+  });
+
+  win = createWindow();
+  const current = win;
+  registerIpcHandlers(
+    ipcMain as unknown as IpcMainLike,
+    service,
+    (event) => win !== null && isOwnWindowSender(event, { webContentsId: current.webContents.id, pageUrl: PAGE_URL }),
+    log,
+  );
+
+  app.on('window-all-closed', () => app.quit());
+  let isQuitting = false;
+  app.on('before-quit', (e) => {
+    // Pause running jobs so their journals are consistent; the next start offers to resume.
+    if (isQuitting || !service?.isBusy()) return;
+    e.preventDefault();
+    isQuitting = true;
+    void service.shutdown().finally(() => app.quit());
+  });
+}
+
+void start().catch((e: unknown) => {
+  log(`Could not start: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  app.exit(1);
+});
