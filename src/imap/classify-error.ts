@@ -42,6 +42,7 @@ interface ImapFlowLikeError {
   serverResponseCode?: unknown;
   response?: unknown;
   responseText?: unknown;
+  responseStatus?: unknown;
   reason?: unknown;
   throttleReset?: unknown;
   certificateFingerprint?: unknown;
@@ -64,7 +65,9 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
   }
   const e = (thrown && typeof thrown === 'object' ? thrown : { message: String(thrown) }) as ImapFlowLikeError;
   const code = asString(e.code);
-  const responseCode = asString(e.serverResponseCode)?.toUpperCase();
+  // imapflow leaves serverResponseCode unset on some paths (a NO to FETCH, a BYE): the code is
+  // then read from the bracketed response code at the start of the server's text.
+  const responseCode = (asString(e.serverResponseCode) ?? /^\[([A-Za-z0-9-]+)/.exec(asString(e.responseText) ?? asString(e.reason) ?? '')?.[1])?.toUpperCase();
   const serverText = serverTextOf(e);
   const where = context.server ? ` (${context.server})` : '';
   const extra = { serverText, serverCode: responseCode };
@@ -123,7 +126,7 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
   if (code?.startsWith('ParserError') || code === 'InvalidResponse' || code === 'LiteralTooLarge' || code === 'ResponseTooLarge' || code === 'LineTooLarge') {
     return migrationError('network', `The server sent a response we could not read${where}; reconnecting.`, { ...extra, retryable: true });
   }
-  if (asString(e.response) || responseCode) {
+  if (asString(e.response) || responseCode || e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
     // A plain NO/BAD to a command: the server said no, for its own reason.
     return migrationError('rejected', `The server said no${context.operation ? ` to ${context.operation}` : ''}${where}${serverText ? `: ${serverText}` : ''}.`, extra);
   }

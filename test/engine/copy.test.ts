@@ -73,6 +73,12 @@ describe('copy between two Dovecot accounts', () => {
     assert.ok(report, 'summary line with a report');
     assert.equal(report.status, 'done');
     assert.ok(report.folders.every((f) => f.isComplete));
+    // Progress is by bytes, absolute, and ends at the total.
+    const progress = run.events.filter((e) => e.type === 'progress').map((e) => e.progress as { bytesDone: number; bytesTotal: number; messagesDone: number; messagesTotal: number; folders: { bytesDone: number; bytesTotal: number }[] });
+    assert.ok(progress.length >= 2, 'progress events were sent');
+    const last = progress[progress.length - 1];
+    assert.ok(last && last.bytesTotal > 3 * 1024 * 1024 && last.bytesDone === last.bytesTotal, 'the last progress event says every byte is done');
+    assert.ok(last.folders.every((f) => f.bytesDone === f.bytesTotal));
     const reisenReport = report.folders.find((f) => f.sourcePath === 'Reisen');
     assert.equal(reisenReport?.alreadyThere, 1, 'the identical message on the destination is found, not copied again');
     const inbox = report.folders.find((f) => f.sourcePath === 'INBOX');
