@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

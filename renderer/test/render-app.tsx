@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import './setup-dom.js';
 import { render } from '@testing-library/react';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { useId, useState, type FormEvent } from 'react';
 import type { AccountRole } from '../../../src/contract/ipc.js';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { useEffect } from 'react';
 import { useAppStore } from '../store/context.js';

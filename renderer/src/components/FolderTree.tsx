@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { FolderPlan } from '../../../src/contract/plan.js';

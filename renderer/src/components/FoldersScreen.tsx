@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { useId, useMemo } from 'react';
 import { useAppStore, useAppStoreApi } from '../store/context.js';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { useEffect, useState } from 'react';
 import type { FolderProgress, FolderStatus, JobStatus } from '../../../src/contract/job.js';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 
 /** A bar by bytes. The width is set through the DOM style object, which the CSP allows (no inline style text). */

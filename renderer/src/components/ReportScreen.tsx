@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { useAppStore, useAppStoreApi } from '../store/context.js';
 import type { FailedMessage, FolderReport } from '../../../src/contract/job.js';

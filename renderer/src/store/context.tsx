@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
