@@ -12,7 +12,8 @@
  *      as failures. The exit code is non-zero on any failure.
  *
  * Usage: node scripts/run-tests.mjs [path ...] [--no-typecheck] [--no-build] [-- <node --test args>]
- *   A path limits the run to test files under it (`node scripts/run-tests.mjs test/e2e`).
+ *   A path limits the run to test files under it (`node scripts/run-tests.mjs test/e2e`); a path
+ *   naming a test file runs it even inside a skipped folder such as fixtures/.
  *   Environment: TEST_TIMEOUT_MS (per test and per test file, default 300000),
  *   TEST_CONCURRENCY (test files at once, default 2).
  *
@@ -45,7 +46,8 @@ const RUN_TIMEOUT_MS = Number(process.env.TEST_RUN_TIMEOUT_MS ?? 60 * 60_000);
 const TYPECHECK_TIMEOUT_MS = 10 * 60_000;
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 
-const TAP_FILE = join(ROOT, 'test-results', 'tap.txt');
+/** MAILFERRY_TAP_FILE lets the runner's own test keep its nested runs from overwriting this file. */
+const TAP_FILE = resolve(ROOT, process.env.MAILFERRY_TAP_FILE ?? join('test-results', 'tap.txt'));
 
 const parseArgs = (argv) => {
   const dashdash = argv.indexOf('--');
@@ -141,6 +143,9 @@ const tapSummary = (text) => {
 const main = async () => {
   const { filters, passthrough, typecheck, build } = parseArgs(process.argv.slice(2));
   const env = { ...process.env };
+  // Set by node --test in the processes it runs; left in, a nested `node --test` (the runner's own
+  // test) refuses to run files.
+  delete env.NODE_TEST_CONTEXT;
   if (env.CI) {
     env.NO_COLOR = '1';
     delete env.FORCE_COLOR;
@@ -164,7 +169,9 @@ const main = async () => {
     if (code !== 0) setupFailures.push('npm run build:renderer');
   }
 
-  const files = findTestFiles().filter((f) => matchesFilter(f, filters));
+  // A filter naming a file runs it even where discovery does not look (e.g. fixtures/).
+  const namedFiles = filters.filter((f) => /\.test\.tsx?$/.test(f) && existsSync(join(ROOT, f)));
+  const files = [...new Set([...findTestFiles().filter((f) => matchesFilter(f, filters)), ...namedFiles])].sort();
   let summary = { tests: 0, suites: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
   if (files.length === 0) {
     console.error(filters.length ? `no test files under ${filters.join(', ')}` : 'no test files found');
