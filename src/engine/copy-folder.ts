@@ -161,7 +161,7 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
     if (dst !== undefined) journal.record({ t: 'present', src: uid, dst, fp: meta.fingerprint, size: meta.sizeBytes });
     else toCopy.push(meta);
   }
-  const scannedUpTo = Math.max(dstState.uidNext, ...scanned.map((m) => m.uid + 1));
+  const scannedUpTo = scanned.reduce((highest, m) => Math.max(highest, m.uid + 1), dstState.uidNext);
   journal.record({ t: 'pass', srcUidValidity: srcState.uidValidity, dstUidValidity: dstState.uidValidity, dstScanFrom: scannedUpTo, at: Date.now() });
   await journal.flush();
 
