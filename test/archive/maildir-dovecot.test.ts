@@ -4,14 +4,14 @@
  * with the same bytes, flags (keywords through dovecot-keywords) and INTERNALDATEs (mtimes).
  */
 import assert from 'node:assert/strict';
-import { cpSync, chownSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, chownSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillAccount, generateCorpus } from '../support/corpus.js';
 import { assertSameMail, snapshotAccount, type AccountSnapshot, type MailSet } from '../support/mail-snapshot.js';
-import { freshStateDir, PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
+import { PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
 
 const MAIL_UID = 65534;
 
@@ -37,20 +37,26 @@ describe('a Maildir archive opened by Dovecot', () => {
     src = await startDovecot({ users: [{ name: 'alice', password: PASSWORDS.MAILFERRY_FROM_PASSWORD }] });
     await fillAccount(src.account(), corpus);
   });
+  const dirs: string[] = [];
   after(async () => {
     await Promise.allSettled([src?.stop(), reader?.stop()]);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   test('Dovecot pointed at the archive shows exactly the archived messages, flags and dates', async () => {
     const archive = mkdtempSync(path.join(tmpdir(), 'mailferry-maildir-'));
+    const state = mkdtempSync(path.join(tmpdir(), 'mailferry-state-'));
+    dirs.push(archive, state);
     const run = await runCliCaptured(
-      ['copy', '--from', `imap://alice@127.0.0.1:${src.port}`, '--to', `maildir:${archive}`, '--allow-plaintext', '--state', freshStateDir(), '--json'],
+      ['copy', '--from', `imap://alice@127.0.0.1:${src.port}`, '--to', `maildir:${archive}`, '--allow-plaintext', '--state', state, '--json'],
       PASSWORDS,
     );
     assert.equal(run.code, 0, run.stderr);
 
     // Dovecot writes its own index files into a maildir it opens: give it a copy, owned by its mail user.
-    const copy = path.join(mkdtempSync(path.join(tmpdir(), 'mailferry-maildir-copy-')), 'Maildir');
+    const copyParent = mkdtempSync(path.join(tmpdir(), 'mailferry-maildir-copy-'));
+    dirs.push(copyParent);
+    const copy = path.join(copyParent, 'Maildir');
     cpSync(archive, copy, { recursive: true, preserveTimestamps: true });
     chownTree(path.dirname(copy));
     for (const f of readdirSync(path.join(copy, 'cur'))) assert.ok(statSync(path.join(copy, 'cur', f)).mtimeMs > 0);

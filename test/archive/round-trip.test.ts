@@ -5,7 +5,7 @@
  * archive opened by a private Dovecot of its own shows the same messages.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +13,7 @@ import type { ArchiveFormat } from '../../src/contract/account.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillAccount, generateCorpus, type CorpusMessage } from '../support/corpus.js';
 import { assertSameMail, assertSourceUnchanged, snapshotAccount, type AccountSnapshot, type MailSet } from '../support/mail-snapshot.js';
-import { freshStateDir, PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
+import { PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
 import { archiveMail, digestFiles } from './archive-helpers.js';
 
 const withoutDeleted = (snapshot: AccountSnapshot): MailSet => ({
@@ -29,7 +29,12 @@ const newMessage = (n: number): CorpusMessage => ({
   kind: 'plain',
 });
 
-const archiveDir = (format: string): string => mkdtempSync(path.join(tmpdir(), `mailferry-${format}-`));
+const tempDirs: string[] = [];
+const archiveDir = (format: string): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), `mailferry-${format}-`));
+  tempDirs.push(dir);
+  return dir;
+};
 
 describe('archive round trips through the CLI', () => {
   let src: DovecotServer;
@@ -43,13 +48,14 @@ describe('archive round trips through the CLI', () => {
   });
   after(async () => {
     await src?.stop();
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   });
 
   for (const format of ['mbox', 'maildir', 'eml'] as ArchiveFormat[]) {
     test(`${format}: Dovecot → ${format} → a fresh Dovecot is exact (bytes, flags, dates); re-runs add only what is new`, async () => {
       const sourceAtStart = await snapshotAccount(src.account());
       const archive = archiveDir(format);
-      const state = freshStateDir();
+      const state = archiveDir('state');
       const toArchive = ['copy', '--from', `imap://alice@127.0.0.1:${src.port}`, '--to', `${format}:${archive}`, '--allow-plaintext', '--state', state, '--json'];
       const first = await runCliCaptured(toArchive, PASSWORDS);
       assert.equal(first.code, 0, first.stderr + first.stdout.slice(-2000));
@@ -69,7 +75,7 @@ describe('archive round trips through the CLI', () => {
       // Restore into a fresh account.
       const dst = await startDovecot({ users: [{ name: 'bob', password: PASSWORDS.MAILFERRY_TO_PASSWORD }] });
       try {
-        const restoreState = freshStateDir();
+        const restoreState = archiveDir('state');
         const restore = ['copy', '--from', `${format}:${archive}`, '--to', `imap://bob@127.0.0.1:${dst.port}`, '--allow-plaintext', '--state', restoreState, '--json'];
         const back = await runCliCaptured(restore, PASSWORDS);
         assert.equal(back.code, 0, back.stderr + back.stdout.slice(-2000));
