@@ -82,7 +82,12 @@ export interface DovecotOptions {
    * Pass `{}` for a server without special-use folders.
    */
   specialUse?: Record<string, SpecialUse>;
-  /** `mail_max_userip_connections`. Default 100 (Dovecot's own default of 10 is too tight for parallel tests). */
+  /**
+   * `mail_max_userip_connections`. Default 100 (Dovecot's own default of 10 is too tight for
+   * parallel tests). One login too many is refused with `NO [LIMIT] Maximum number of connections
+   * from user+IP exceeded`; note that imapflow then sets `authenticationFailed: true` as well, so
+   * classify by `serverResponseCode` first or a busy server looks like a wrong password.
+   */
   maxConnectionsPerUser?: number;
   /**
    * Capabilities to hide after login (e.g. `UIDPLUS`, `CONDSTORE`, `STATUS=SIZE`, `SPECIAL-USE`).
@@ -127,7 +132,11 @@ export interface DovecotServer {
   credentials(user?: string, security?: Security, opts?: { pin?: boolean }): AccountCredentials;
   /** Runs `doveadm -c <config> ...args` and returns its stdout. */
   doveadm(args: string[]): Promise<string>;
-  /** The user's maildir root (INBOX's cur/new/tmp live here with the maildir++ layout). */
+  /**
+   * The user's maildir root (INBOX's cur/new/tmp live here with the maildir++ layout). Dovecot
+   * stores messages with LF line endings (filename `S=` is that size, `W=` the CRLF size IMAP
+   * reports) and puts appended messages without flags in new/.
+   */
   mailRoot(user: string): string;
   /**
    * Client lines of every post-login session of `user` so far (from rawlog), in session order.
