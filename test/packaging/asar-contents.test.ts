@@ -1,0 +1,82 @@
+/**
+ * The packaging config is valid and the packed app holds what it needs and nothing it should not.
+ * Electron cannot be downloaded here, so electron-builder gets a folder with a stand-in `electron`
+ * file (`electronDist`); `--linux dir` then produces linux-unpacked/resources/app.asar, which we
+ * list with @electron/asar. Builds the app first if its outputs are missing.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { access, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const exists = (p: string): Promise<boolean> => access(join(ROOT, p)).then(() => true, () => false);
+
+let work = '';
+let entries: string[] = [];
+
+async function npmRun(script: string): Promise<void> {
+  try {
+    await run('npm', ['run', '--silent', script], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  } catch (e) {
+    // tsc still writes its output when another part of the tree has a type error; what counts is the output.
+    if (script !== 'build') throw e;
+  }
+}
+
+before(async () => {
+  if (!(await exists('dist/main/main.js'))) await npmRun('build');
+  if (!(await exists('dist/main/preload.cjs'))) await npmRun('build:preload');
+  if (!(await exists('dist-renderer/index.html'))) await npmRun('build:renderer');
+  for (const p of ['dist/main/main.js', 'dist/main/preload.cjs', 'dist-renderer/index.html']) assert.ok(await exists(p), `${p} was built`);
+
+  work = await mkdtemp(join(tmpdir(), 'mailferry-pack-'));
+  const electronDist = join(work, 'electron-dist');
+  await run('mkdir', ['-p', electronDist]);
+  await writeFile(join(electronDist, 'electron'), '#!/bin/sh\necho "stand-in for the Electron binary"\n');
+  await chmod(join(electronDist, 'electron'), 0o755);
+  const out = join(work, 'out');
+  await run(
+    join(ROOT, 'node_modules', '.bin', 'electron-builder'),
+    ['--linux', 'dir', '--publish', 'never', `-c.electronDist=${electronDist}`, `-c.directories.output=${out}`],
+    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CSC_IDENTITY_AUTO_DISCOVERY: 'false' } },
+  );
+  const asar = await import('@electron/asar');
+  entries = asar.listPackage(join(out, 'linux-unpacked', 'resources', 'app.asar'), { isPack: false }).map((e: string) => e.replace(/\\/g, '/'));
+});
+
+after(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+test('app.asar holds the main process, the bundled preload, the built renderer, package.json and imapflow', () => {
+  for (const wanted of ['/package.json', '/dist/main/main.js', '/dist/main/ipc-handlers.js', '/dist/main/preload.cjs', '/dist/src/service/app-service.js', '/dist-renderer/index.html', '/node_modules/imapflow/package.json', '/node_modules/zod/package.json']) {
+    assert.ok(entries.includes(wanted), `${wanted} is packed`);
+  }
+  assert.ok(entries.some((e) => /^\/dist-renderer\/assets\/index-[\w-]+\.js$/.test(e)), 'the renderer bundle is packed');
+});
+
+test('app.asar holds no tests, no TypeScript sources, no source maps and no build-time libraries', () => {
+  const offending = entries.filter(
+    (e) =>
+      e.startsWith('/test/') ||
+      e.startsWith('/renderer/') ||
+      e.startsWith('/main/') ||
+      e.startsWith('/src/') ||
+      e.startsWith('/dist/test/') ||
+      /\.test\.js$/.test(e) ||
+      // Our own TypeScript; some dependencies ship their .ts next to the .js, which is theirs to decide.
+      (!e.startsWith('/node_modules/') && /\.(ts|tsx|mts|cts)$/.test(e)) ||
+      (e.startsWith('/dist') && e.endsWith('.map')),
+  );
+  assert.deepEqual(offending, []);
+  for (const devOnly of ['react', 'vite', 'electron-builder', 'playwright-core', 'typescript', 'electron']) {
+    assert.ok(!entries.includes(`/node_modules/${devOnly}`), `${devOnly} is not packed`);
+  }
+  assert.ok(!entries.includes('/dist/main/preload.js'), 'only the CommonJS preload is shipped');
+});
