@@ -219,6 +219,20 @@ describe('startDovecot', () => {
     }
   });
 
+  test('maxConnectionsPerUser: one login too many gets NO [LIMIT]', async () => {
+    const server = await start({ maxConnectionsPerUser: 2 });
+    const first = await openTestClient(server.account('alice'));
+    const second = await openTestClient(server.account('alice'));
+    try {
+      await assert.rejects(openTestClient(server.account('alice')), (err: Error & { serverResponseCode?: string }) => err.serverResponseCode === 'LIMIT');
+      const other = await openTestClient(server.account('bob'));
+      await other.logout();
+    } finally {
+      await first.logout();
+      await second.logout();
+    }
+  });
+
   test("separator '.' with prefix 'INBOX.' (Courier-like) round-trips the corpus", async () => {
     const server = await start({ separator: '.', prefix: 'INBOX.' });
     const corpus = generateCorpus({ seed: 'courier-like' });
