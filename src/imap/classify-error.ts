@@ -58,6 +58,16 @@ const serverTextOf = (e: ImapFlowLikeError): string | undefined => {
   return raw.replace(/^\S+\s+(OK|NO|BAD|BYE)\s+/i, '').trim();
 };
 
+/** The response code of an imapflow parsed response (`{ attributes: [{ type: 'SECTION', section: [{ value: 'LIMIT' }] }, ...] }`). */
+const responseCodeOfParsed = (response: unknown): string | undefined => {
+  if (!response || typeof response !== 'object') return undefined;
+  const first = (response as { attributes?: unknown }).attributes;
+  if (!Array.isArray(first)) return undefined;
+  const section = (first[0] as { type?: unknown; section?: unknown } | undefined)?.section;
+  if (!Array.isArray(section)) return undefined;
+  return asString((section[0] as { value?: unknown } | undefined)?.value);
+};
+
 /** Turns anything thrown by imapflow, Node's net/tls, or our own code into a MigrationError. */
 export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): MigrationError => {
   if (thrown && typeof thrown === 'object' && 'kind' in thrown && 'retryable' in thrown) {
@@ -66,8 +76,13 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
   const e = (thrown && typeof thrown === 'object' ? thrown : { message: String(thrown) }) as ImapFlowLikeError;
   const code = asString(e.code);
   // imapflow leaves serverResponseCode unset on some paths (a NO to FETCH, a BYE): the code is
-  // then read from the bracketed response code at the start of the server's text.
-  const responseCode = (asString(e.serverResponseCode) ?? /^\[([A-Za-z0-9-]+)/.exec(asString(e.responseText) ?? asString(e.reason) ?? '')?.[1])?.toUpperCase();
+  // then read from the parsed response (where a NO to FETCH keeps it; its responseText has the
+  // bracketed code already cut off), or from the bracketed code at the start of the text.
+  const responseCode = (
+    asString(e.serverResponseCode) ??
+    responseCodeOfParsed(e.response) ??
+    /^\[([A-Za-z0-9-]+)/.exec(asString(e.responseText) ?? asString(e.reason) ?? '')?.[1]
+  )?.toUpperCase();
   const serverText = serverTextOf(e);
   const where = context.server ? ` (${context.server})` : '';
   const extra = { serverText, serverCode: responseCode };
