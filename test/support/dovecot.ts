@@ -466,7 +466,7 @@ const parseRawlogInput = (file: Buffer): string[] => {
 };
 
 /**
- * Starts a private Dovecot. Throws (never skips) when Dovecot is not installed and CI is set.
+ * Starts a private Dovecot. Throws (never skips) when Dovecot is not installed, in CI or not.
  *
  * @example
  *   const server = await startDovecot({ users: [{ name: 'alice', password: 'pw' }] });
@@ -707,9 +707,17 @@ export const startDovecot = async (options: DovecotOptions): Promise<DovecotServ
     clientCommands(user) {
       const rawlogDir = join(dir, 'rawlog', findUser(user).name);
       if (!existsSync(rawlogDir)) return [];
-      // Names are <yyyymmdd-hhmmss>-<pid>.in; sorting by name is session order (ties by pid are close enough for tests).
-      const files = readdirSync(rawlogDir).filter((f) => f.endsWith('.in')).sort();
-      return files.flatMap((f) => parseRawlogInput(readFileSync(join(rawlogDir, f))));
+      // Names are <yyyymmdd-hhmmss>.<pid>.<n>.in, too coarse to order sessions of one second;
+      // each file's first line carries a microsecond timestamp, which does.
+      const sessions = readdirSync(rawlogDir)
+        .filter((f) => f.endsWith('.in'))
+        .map((f) => {
+          const data = readFileSync(join(rawlogDir, f));
+          const started = /^(\d+)\.(\d+) /.exec(data.subarray(0, 32).toString('latin1'));
+          return { data, started: started ? Number(started[1]) * 1e6 + Number(started[2]) : 0, name: f };
+        })
+        .sort((a, b) => a.started - b.started || (a.name < b.name ? -1 : 1));
+      return sessions.flatMap((s) => parseRawlogInput(s.data));
     },
     logTail,
     async stop(opts) {
