@@ -66,6 +66,8 @@ export interface IndexEntry {
   /** Maildir/eml: the final name it was given (relative to the folder); flags may rename a Maildir file later. */
   file?: string;
   subject?: string;
+  /** Not written by us: read with bare LFs as CRLF (see toCrlf). */
+  crlf?: boolean;
 }
 
 /** mbox: about to write `len` bytes at `off`. A matching tail without `msg` lines is a torn append. */

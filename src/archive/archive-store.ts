@@ -74,6 +74,27 @@ export const archiveFolder = (path: string, messages: MessageMeta[] | { messages
   };
 };
 
+/**
+ * IMAP's form of a message: every bare LF as CRLF. Files written by Unix tools (mutt,
+ * Thunderbird on Linux, Dovecot's own Maildir) end lines in LF; an IMAP server converts them
+ * on APPEND and reports the CRLF size, so messages not written by us are read in that form,
+ * or the destination's copy would never match its source by size and fingerprint.
+ * Messages we wrote are returned exactly as stored.
+ */
+export const toCrlf = (raw: Buffer): Buffer => {
+  let bare = 0;
+  for (let i = raw.indexOf(0x0a); i >= 0; i = raw.indexOf(0x0a, i + 1)) if (i === 0 || raw[i - 1] !== 0x0d) bare++;
+  if (bare === 0) return raw;
+  const out = Buffer.alloc(raw.length + bare);
+  let o = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const b = raw[i] as number;
+    if (b === 0x0a && (i === 0 || raw[i - 1] !== 0x0d)) out[o++] = 0x0d;
+    out[o++] = b;
+  }
+  return out;
+};
+
 /** The state of a folder view from its messages and index facts. */
 export const folderStateOf = (uidValidity: string, uidNext: number, messages: MessageMeta[]): FolderState => ({
   uidValidity,

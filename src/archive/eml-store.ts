@@ -22,7 +22,7 @@ import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } fro
 import { archiveError, exists, fsyncDirectory, publishFile, writeNewFileDurable } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry } from './archive-index.js';
 import { fileNameKey, fileNameToSegment, messageFileName, segmentToFileName } from './archive-names.js';
-import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
+import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 
 export const EML_INDEX_FILE = '.mailferry-index.jsonl';
 const TEMP_PREFIX = '.mailferry-';
@@ -66,7 +66,7 @@ const metaOf = (uid: number, body: Buffer, flags: string[], internalDate: Date):
 export class EmlArchive implements ArchiveBackend {
   readonly format = 'eml' as const;
   private readonly indexes = new Map<string, FolderIndex>();
-  private readonly files = new Map<string, Map<number, string>>();
+  private readonly files = new Map<string, Map<number, { file: string; crlf: boolean }>>();
   private readonly repaired = new Set<string>();
 
   constructor(
@@ -148,14 +148,14 @@ export class EmlArchive implements ArchiveBackend {
     const names = (await fs.readdir(dir)).filter(isEmlName);
     const present = new Set(names);
     const messages: MessageMeta[] = [];
-    const located = new Map<number, string>();
+    const located = new Map<number, { file: string; crlf: boolean }>();
     const indexedNames = new Set<string>();
     for (const entry of index?.entries ?? []) {
       const name = entry.file ?? entry.key;
       indexedNames.add(name);
       if (!present.has(name)) continue;
       messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: entry.flags, internalDate: new Date(entry.date), fingerprint: entry.fp, subject: entry.subject });
-      located.set(entry.uid, path.join(dir, name));
+      located.set(entry.uid, { file: path.join(dir, name), crlf: entry.crlf === true });
     }
     const extras = names.filter((n) => !indexedNames.has(n)).sort();
     let uidValidity = index?.uidValidity;
@@ -165,10 +165,10 @@ export class EmlArchive implements ArchiveBackend {
       for (const name of extras) {
         const full = path.join(dir, name);
         const [body, stat] = await Promise.all([fs.readFile(full), fs.stat(full)]);
-        const meta = metaOf(uidNext++, body, [], new Date(Math.floor(stat.mtimeMs / 1000) * 1000));
+        const meta = metaOf(uidNext++, toCrlf(body), [], new Date(Math.floor(stat.mtimeMs / 1000) * 1000));
         messages.push(meta);
-        located.set(meta.uid, full);
-        adopted.push({ t: 'msg', uid: meta.uid, key: name, file: name, fp: meta.fingerprint, size: meta.sizeBytes, flags: [], date: meta.internalDate.getTime(), subject: meta.subject });
+        located.set(meta.uid, { file: full, crlf: true });
+        adopted.push({ t: 'msg', uid: meta.uid, key: name, file: name, fp: meta.fingerprint, size: meta.sizeBytes, flags: [], date: meta.internalDate.getTime(), subject: meta.subject, crlf: true });
       }
       if (this.isWritable) {
         index ??= await this.createIndex(folderPath, dir);
@@ -187,7 +187,8 @@ export class EmlArchive implements ArchiveBackend {
       file = this.files.get(folderPath)?.get(uid);
     }
     if (!file) throw migrationError('not-found', 'The message is no longer in the archive.');
-    return fs.readFile(file);
+    const body = await fs.readFile(file.file);
+    return file.crlf ? toCrlf(body) : body;
   }
 
   async ensureFolder(folderPath: string): Promise<{ created: boolean }> {

@@ -32,7 +32,7 @@ import type { Result } from '../contract/result.js';
 import { archiveError, exists, fsyncDirectory, replaceFileAtomic, writeNewFileDurable } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry } from './archive-index.js';
 import { fileNameToSegment, segmentToFileName } from './archive-names.js';
-import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
+import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 import { decodeModifiedUtf7, encodeModifiedUtf7 } from './modified-utf7.js';
 
 export const MAILDIR_INDEX_FILE = 'mailferry-index.jsonl';
@@ -123,8 +123,8 @@ export class MaildirArchive implements ArchiveBackend {
   readonly format = 'maildir' as const;
   /** Per folder path: the index as this writer knows it (destination only). */
   private readonly indexes = new Map<string, FolderIndex>();
-  /** Per folder path: UID → file, from the last view. */
-  private readonly files = new Map<string, Map<number, string>>();
+  /** Per folder path: UID → file (and whether to read it as CRLF), from the last view. */
+  private readonly files = new Map<string, Map<number, { rel: string; crlf: boolean }>>();
   private readonly repaired = new Set<string>();
 
   constructor(
@@ -224,7 +224,7 @@ export class MaildirArchive implements ArchiveBackend {
     const keywords = await readKeywords(dir);
     const present = await this.scanFiles(dir);
     const messages: MessageMeta[] = [];
-    const located = new Map<number, string>();
+    const located = new Map<number, { rel: string; crlf: boolean }>();
     const indexedKeys = new Set<string>();
     for (const entry of index?.entries ?? []) {
       indexedKeys.add(entry.key);
@@ -233,7 +233,7 @@ export class MaildirArchive implements ArchiveBackend {
       const fromName = flagsFromInfo(file.info, keywords);
       const onlyInIndex = entry.flags.filter((f) => !f.startsWith('\\') && !keywords.includes(f));
       messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: [...new Set([...fromName, ...onlyInIndex])].sort(), internalDate: new Date(entry.date), fingerprint: entry.fp, subject: entry.subject });
-      located.set(entry.uid, file.rel);
+      located.set(entry.uid, { rel: file.rel, crlf: entry.crlf === true });
     }
     const extras = [...present.values()].filter((f) => !indexedKeys.has(f.unique)).sort((a, b) => (a.unique < b.unique ? -1 : a.unique > b.unique ? 1 : 0));
     let uidValidity = index?.uidValidity;
@@ -243,10 +243,10 @@ export class MaildirArchive implements ArchiveBackend {
       for (const file of extras) {
         const full = path.join(dir, file.rel);
         const [body, stat] = await Promise.all([fs.readFile(full), fs.stat(full)]);
-        const meta = metaOf(uidNext++, body, flagsFromInfo(file.info, keywords), new Date(Math.floor(stat.mtimeMs / 1000) * 1000));
+        const meta = metaOf(uidNext++, toCrlf(body), flagsFromInfo(file.info, keywords), new Date(Math.floor(stat.mtimeMs / 1000) * 1000));
         messages.push(meta);
-        located.set(meta.uid, file.rel);
-        adopted.push({ t: 'msg', uid: meta.uid, key: file.unique, fp: meta.fingerprint, size: meta.sizeBytes, flags: meta.flags, date: meta.internalDate.getTime(), subject: meta.subject });
+        located.set(meta.uid, { rel: file.rel, crlf: true });
+        adopted.push({ t: 'msg', uid: meta.uid, key: file.unique, fp: meta.fingerprint, size: meta.sizeBytes, flags: meta.flags, date: meta.internalDate.getTime(), subject: meta.subject, crlf: true });
       }
       if (this.isWritable) {
         index ??= await this.createIndex(folderPath, dir);
@@ -265,22 +265,24 @@ export class MaildirArchive implements ArchiveBackend {
   }
 
   async readBody(folderPath: string, uid: number): Promise<Buffer> {
-    let rel = this.files.get(folderPath)?.get(uid);
-    if (!rel) {
+    let file = this.files.get(folderPath)?.get(uid);
+    if (!file) {
       await this.view(folderPath);
-      rel = this.files.get(folderPath)?.get(uid);
+      file = this.files.get(folderPath)?.get(uid);
     }
-    if (!rel) throw migrationError('not-found', 'The message is no longer in the archive.');
+    if (!file) throw migrationError('not-found', 'The message is no longer in the archive.');
+    let body: Buffer;
     try {
-      return await fs.readFile(path.join(this.folderDir(folderPath), rel));
+      body = await fs.readFile(path.join(this.folderDir(folderPath), file.rel));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       // Renamed by a flag change in another program: look again.
       await this.view(folderPath);
-      const again = this.files.get(folderPath)?.get(uid);
-      if (!again) throw migrationError('not-found', 'The message is no longer in the archive.');
-      return fs.readFile(path.join(this.folderDir(folderPath), again));
+      file = this.files.get(folderPath)?.get(uid);
+      if (!file) throw migrationError('not-found', 'The message is no longer in the archive.');
+      body = await fs.readFile(path.join(this.folderDir(folderPath), file.rel));
     }
+    return file.crlf ? toCrlf(body) : body;
   }
 
   async ensureFolder(folderPath: string): Promise<{ created: boolean }> {

@@ -29,7 +29,7 @@ import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } fro
 import { exists, fsyncDirectory } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry, type MboxPlace } from './archive-index.js';
 import { fileNameToSegment, segmentToFileName, THUNDERBIRD_RESERVED_SUFFIXES } from './archive-names.js';
-import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
+import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 import { envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitMbox, unquoteMboxrd } from './mboxrd.js';
 
 const INDEX_SUFFIX = '.mailferry-index.jsonl';
@@ -52,15 +52,18 @@ const envelopeSender = (body: Buffer): string => {
   return address && /^[^\s<>]+$/.test(address) ? address : 'MAILER-DAEMON';
 };
 
+/** Where a message is, and whether it is read as CRLF (not written by us). */
+type Located = MboxPlace & { crlf: boolean };
+
 interface Computed {
   view: ArchiveFolderView;
-  places: Map<number, MboxPlace>;
+  places: Map<number, Located>;
 }
 
 export class MboxArchive implements ArchiveBackend {
   readonly format = 'mbox' as const;
   private readonly indexes = new Map<string, FolderIndex>();
-  private readonly places = new Map<string, Map<number, MboxPlace>>();
+  private readonly places = new Map<string, Map<number, Located>>();
 
   /** `root` is a directory (a folder tree) or, for reading only, a single mbox file. */
   constructor(
@@ -171,11 +174,11 @@ export class MboxArchive implements ArchiveBackend {
         }
         size = Math.min(size, intent.off);
       }
-      const places = new Map<number, MboxPlace>();
+      const places = new Map<number, Located>();
       const messages: MessageMeta[] = [];
       for (const entry of entries) {
         if (!entry.mbox) continue;
-        places.set(entry.uid, entry.mbox);
+        places.set(entry.uid, { ...entry.mbox, crlf: entry.crlf === true });
         messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: entry.flags, internalDate: new Date(entry.date), fingerprint: entry.fp, subject: entry.subject });
       }
       let uidValidity = index?.uidValidity;
@@ -188,7 +191,7 @@ export class MboxArchive implements ArchiveBackend {
         const found = splitMbox(tail, committedEnd);
         const adopted: IndexEntry[] = [];
         found.forEach((m, i) => {
-          const body = m.body();
+          const body = toCrlf(m.body());
           const header = body.subarray(0, headerBlockEnd(body));
           const fields = parseHeaderFields(header);
           const dateHeader = headerValue(fields, 'date');
@@ -204,9 +207,10 @@ export class MboxArchive implements ArchiveBackend {
             date: internalDate.getTime(),
             mbox: place,
             subject: headerValue(fields, 'subject'),
+            crlf: true,
           };
           adopted.push(entry);
-          places.set(entry.uid, place);
+          places.set(entry.uid, { ...place, crlf: true });
           messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: entry.flags, internalDate, fingerprint: entry.fp, subject: entry.subject, messageId: headerValue(fields, 'message-id'), date: dateHeader });
         });
         if (repair && adopted.length > 0) {
@@ -247,7 +251,8 @@ export class MboxArchive implements ArchiveBackend {
       const stored = Buffer.alloc(place.len);
       const { bytesRead } = await handle.read(stored, 0, place.len, place.body);
       if (bytesRead !== place.len) throw migrationError('not-found', 'The mbox file is shorter than its index says; it was changed by another program.');
-      return unquoteMboxrd(stored);
+      const body = unquoteMboxrd(stored);
+      return place.crlf ? toCrlf(body) : body;
     } finally {
       await handle.close();
     }

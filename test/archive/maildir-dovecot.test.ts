@@ -2,6 +2,7 @@
  * A Maildir archive written by Mailferry, opened by Dovecot itself: a private instance whose
  * mail_location points at (a copy of) the archive must show the same folders and messages,
  * with the same bytes, flags (keywords through dovecot-keywords) and INTERNALDATEs (mtimes).
+ * And the other way: Dovecot's own Maildir, read as an archive, restores into a fresh account.
  */
 import assert from 'node:assert/strict';
 import { cpSync, chownSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -67,5 +68,22 @@ describe('a Maildir archive opened by Dovecot', () => {
     assertSameMail(withoutDeleted(source), withoutDeleted(seen), 'Dovecot reads the Maildir archive differently');
     // Folders that exist only as hierarchy levels on the source are hierarchy levels here too.
     assert.ok(seen.folders.some((f) => f.path === 'Projekte/2004/Q1' && f.isSelectable));
+  });
+
+  test("Dovecot's own Maildir, read as an archive, restores exactly into a fresh account", async () => {
+    const dst = await startDovecot({ users: [{ name: 'dave', password: PASSWORDS.MAILFERRY_TO_PASSWORD }] });
+    try {
+      const state = mkdtempSync(path.join(tmpdir(), 'mailferry-state-'));
+      dirs.push(state);
+      const run = await runCliCaptured(
+        ['copy', '--from', `maildir:${src.mailRoot('alice')}`, '--to', `imap://dave@127.0.0.1:${dst.port}`, '--allow-plaintext', '--state', state, '--json'],
+        PASSWORDS,
+      );
+      assert.equal(run.code, 0, run.stderr + run.stdout.slice(-1500));
+      const source = await snapshotAccount(src.account());
+      assertSameMail(withoutDeleted(source), withoutDeleted(await snapshotAccount(dst.account('dave'))), "restored from Dovecot's Maildir");
+    } finally {
+      await dst.stop();
+    }
   });
 });
