@@ -11,6 +11,11 @@ import { Icon } from './Icons.js';
 /** A cautious rate for the estimate before anything has moved; the Move screen measures the real one. */
 const ASSUMED_BYTES_PER_SECOND = 2 * 1024 * 1024;
 
+function estimateText(bytes: number): string {
+  const eta = formatEta(bytes / ASSUMED_BYTES_PER_SECOND);
+  return eta === 'less than a minute' ? 'Under a minute' : `Roughly ${eta.replace(/^about /, '')}`;
+}
+
 export function FoldersScreen() {
   const plan = useAppStore((s) => s.plan);
   const planState = useAppStore((s) => s.planState);
@@ -132,7 +137,7 @@ export function FoldersScreen() {
             <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} · {formatCount(totals.messages)} messages
           </p>
           <p className="muted small">
-            {totals.bytes > 0 ? `Roughly ${formatEta(totals.bytes / ASSUMED_BYTES_PER_SECOND).replace(/^about /, '')} at a typical 2 MB/s.` : 'Nothing selected yet.'}
+            {totals.bytes === 0 ? 'Nothing selected yet.' : `${estimateText(totals.bytes)} at a typical 2 MB/s.`}
             {quota && freeBytes !== null && ` The new account has ${formatBytes(freeBytes)} free.`}
           </p>
           {isOverQuota && (

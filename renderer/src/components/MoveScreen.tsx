@@ -203,7 +203,9 @@ function FolderProgressRow({ folder, now, onRetry }: { folder: FolderProgress; n
       <ProgressBar done={folder.bytesDone} total={folder.bytesTotal} label={`${folder.sourcePath}: ${stateText}`} tone={TONE[folder.status] ?? 'normal'} />
       <div className="fp-foot">
         <span className="muted small">
-          {formatCount(folder.messagesDone)} of {plural(folder.messagesTotal, 'message')} · {formatBytes(folder.bytesDone)} of {formatBytes(folder.bytesTotal)}
+          {folder.messagesTotal === 0 && folder.bytesTotal === 0
+            ? 'Empty folder'
+            : `${formatCount(folder.messagesDone)} of ${plural(folder.messagesTotal, 'message')} · ${formatBytes(folder.bytesDone)} of ${formatBytes(folder.bytesTotal)}`}
         </span>
         {folder.lastError && (folder.status === 'retrying' || canRetry) && (
           <span className="fp-error small">
