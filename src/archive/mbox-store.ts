@@ -30,7 +30,7 @@ import { exists, fsyncDirectory } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry, type MboxPlace } from './archive-index.js';
 import { fileNameToSegment, segmentToFileName, THUNDERBIRD_RESERVED_SUFFIXES } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
-import { envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitMbox, unquoteMboxrd } from './mboxrd.js';
+import { envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitEnvelope, splitMbox, unquoteMboxrd } from './mboxrd.js';
 
 const INDEX_SUFFIX = '.mailferry-index.jsonl';
 const SUBFOLDER_SUFFIX = '.sbd';
@@ -191,19 +191,20 @@ export class MboxArchive implements ArchiveBackend {
         const found = splitMbox(tail, committedEnd);
         const adopted: IndexEntry[] = [];
         found.forEach((m, i) => {
-          const body = toCrlf(m.body());
+          const { envelope, message } = splitEnvelope(m.body());
+          const body = toCrlf(message);
           const header = body.subarray(0, headerBlockEnd(body));
           const fields = parseHeaderFields(header);
           const dateHeader = headerValue(fields, 'date');
           const internalDate = parseFromLineDate(m.fromLine) ?? (dateHeader && !Number.isNaN(Date.parse(dateHeader)) ? new Date(Date.parse(dateHeader)) : new Date(0));
-          const place: MboxPlace = { off: m.fromOffset, body: m.contentOffset, len: m.contentEnd - m.contentOffset, end: found[i + 1]?.fromOffset ?? size };
+          const place: MboxPlace = { off: m.fromOffset, body: m.contentOffset + envelope.length, len: m.contentEnd - m.contentOffset - envelope.length, end: found[i + 1]?.fromOffset ?? size };
           const entry: IndexEntry = {
             t: 'msg',
             uid: uidNext++,
             key: String(m.fromOffset),
             fp: fingerprintOfMessage(body),
             size: body.length,
-            flags: flagsFromHeaderBlock(header),
+            flags: flagsFromHeaderBlock(envelope.length > 0 ? envelope : header),
             date: internalDate.getTime(),
             mbox: place,
             subject: headerValue(fields, 'subject'),

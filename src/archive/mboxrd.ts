@@ -116,6 +116,31 @@ export const envelopeLines = (flags: string[]): string => {
   return `Status: ${status}\n` + (xStatus ? `X-Status: ${xStatus}\n` : '') + (keywords.length ? `X-Keywords: ${keywords.join(' ')}\n` : '');
 };
 
+const ENVELOPE_LINE = /^(Status|X-Status|X-Keywords): [^\r\n]*\n$/;
+
+/**
+ * Separates the envelope lines we add (Status / X-Status / X-Keywords, LF-terminated, right
+ * after the `From ` line) from a message whose own lines end in CRLF. Used when an mbox we wrote
+ * is read without its index (lost or deleted): the bare-LF lines in front of a CRLF header can
+ * only have been added by an mbox writer, so removing them gives back the original bytes and
+ * the index can be rebuilt without any message counting twice. Messages with LF line endings
+ * (files of other tools) are left whole: their Status lines cannot be told from their own.
+ */
+export const splitEnvelope = (message: Buffer): { envelope: Buffer; message: Buffer } => {
+  let at = 0;
+  while (at < message.length) {
+    const nl = message.indexOf(LF, at);
+    if (nl < 0) break;
+    const line = message.subarray(at, nl + 1).toString('latin1');
+    if (!ENVELOPE_LINE.test(line) || line.endsWith('\r\n')) break;
+    at = nl + 1;
+  }
+  const nextEnd = message.indexOf(LF, at);
+  const isCrlfMessage = nextEnd > at && message[nextEnd - 1] === CR;
+  if (at === 0 || !isCrlfMessage) return { envelope: message.subarray(0, 0), message };
+  return { envelope: message.subarray(0, at), message: message.subarray(at) };
+};
+
 /** Thunderbird's X-Mozilla-Status bits we understand. */
 const MOZILLA_FLAGS: [number, string][] = [
   [0x0001, '\\Seen'],

@@ -4,7 +4,8 @@
  *   with exactly the source's messages, nothing truncated, nothing twice;
  * - an interrupted mbox append simulated exactly (an intent in the index, half a batch in the
  *   file): the torn bytes are rolled back and the messages written once;
- * - bytes another program appended to our mbox (no intent of ours): kept and indexed, never cut.
+ * - bytes another program appended to our mbox (no intent of ours): kept and indexed, never cut;
+ * - the index files deleted: the next run rebuilds them from the messages and adds nothing twice.
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillAccount, generateCorpus, generateFolderOfSize, type CorpusMessage } from '../support/corpus.js';
 import { assertSameMail, snapshotAccount, type AccountSnapshot, type MailSet } from '../support/mail-snapshot.js';
 import { PASSWORDS, runCliCaptured, spawnCli } from '../engine/cli-harness.js';
-import { archiveMail } from './archive-helpers.js';
+import { archiveMail, digestFiles } from './archive-helpers.js';
 
 /** How long a killed run may take to reach the point where it is killed. */
 const KILL_WAIT_MS = 60_000;
@@ -55,18 +56,18 @@ describe('crash while archiving, then resume', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const format of ['mbox', 'maildir'] as ArchiveFormat[]) {
+  for (const format of ['mbox', 'maildir', 'eml'] as ArchiveFormat[]) {
     test(`${format}: the CLI killed (SIGKILL) mid-archive, then run again, ends exact`, async (t) => {
       const archive = tempDir(format);
       const state = tempDir('state');
       const args = ['copy', '--from', `imap://alice@127.0.0.1:${src.port}`, '--to', `${format}:${archive}`, '--allow-plaintext', '--state', state, '--json', '--connections', '1'];
       // Watch the Bulk folder grow and kill the process while it is being written.
-      const bulk = format === 'mbox' ? path.join(archive, 'Bulk') : path.join(archive, '.Bulk', 'cur');
+      const bulk = format === 'maildir' ? path.join(archive, '.Bulk', 'cur') : path.join(archive, 'Bulk');
       const { child, exited } = spawnCli(args, PASSWORDS);
       const deadline = Date.now() + KILL_WAIT_MS;
       let sizeAtKill = -1;
       while (Date.now() < deadline && child.exitCode === null) {
-        // mbox: bytes in the file; Maildir: messages in cur/.
+        // mbox: bytes in the file; Maildir, eml: files in the folder.
         const size = existsSync(bulk) ? (format === 'mbox' ? statSync(bulk).size : readdirSync(bulk).length) : 0;
         if (size > (format === 'mbox' ? 12 * 1024 * 1024 : 100)) {
           sizeAtKill = size;
@@ -87,7 +88,7 @@ describe('crash while archiving, then resume', () => {
         const index = readFileSync(mboxIndexFile(path.join(archive, 'Bulk')), 'utf8');
         const rolledBack = index.split('\n').filter((l) => l.includes('"t":"rollback"')).length;
         t.diagnostic(`mbox killed at ${sizeAtKill} bytes; torn appends rolled back on resume: ${rolledBack}`);
-      } else t.diagnostic(`Maildir killed with ${sizeAtKill} messages in cur/`);
+      } else t.diagnostic(`${format} killed with ${sizeAtKill} files in the folder`);
     });
   }
 
@@ -144,4 +145,25 @@ describe('crash while archiving, then resume', () => {
     assert.ok(sourceDrafts);
     assert.equal(drafts.messages.length, sourceDrafts.messages.length + 1);
   });
+
+  for (const format of ['mbox', 'maildir', 'eml'] as ArchiveFormat[]) {
+    test(`${format}: with its index files deleted, a re-run rebuilds them and writes no message twice`, async () => {
+      const archive = tempDir(`${format}-noindex`);
+      const args = (state: string) => ['copy', '--from', `imap://alice@127.0.0.1:${src.port}`, '--to', `${format}:${archive}`, '--allow-plaintext', '--state', state, '--json', '--exclude', 'Bulk'];
+      assert.equal((await runCliCaptured(args(tempDir('state')), PASSWORDS)).code, 0);
+      const isIndex = (file: string): boolean => file.includes('mailferry-index');
+      const messagesBefore = [...digestFiles(archive)].filter(([file]) => !isIndex(file));
+      for (const [file] of digestFiles(archive)) if (isIndex(file)) rmSync(path.join(archive, file));
+      // A new state folder too: nothing remembers what was copied.
+      const again = await runCliCaptured(args(tempDir('state')), PASSWORDS);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.report?.totals.copied, 0, 'everything is recognised as already there');
+      const messagesAfter = [...digestFiles(archive)].filter(([file]) => !isIndex(file));
+      assert.deepEqual(messagesAfter, messagesBefore, 'message files unchanged');
+      const source = withoutDeleted(await snapshotAccount(src.account()));
+      source.folders = source.folders.filter((f) => f.path !== 'Bulk');
+      // eml keeps flags only in its index: those are gone with it.
+      assertSameMail(source, await archiveMail(format, archive), `${format} after the index was rebuilt`, format === 'eml' ? { ignore: ['flags'] } : {});
+    });
+  }
 });

@@ -1,7 +1,7 @@
 /** mboxrd quoting, `From ` lines, flags in envelope headers, and splitting files written by other tools. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { asctime, envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitMbox, unquoteMboxrd } from '../../src/archive/mboxrd.js';
+import { asctime, envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitEnvelope, splitMbox, unquoteMboxrd } from '../../src/archive/mboxrd.js';
 
 const body = [
   'Subject: From lines',
@@ -59,6 +59,16 @@ describe('flags in the envelope', () => {
     assert.equal(lines, 'Status: RO\nX-Status: AFT\nX-Keywords: $Forwarded Work\n');
     assert.deepEqual(flagsFromHeaderBlock(Buffer.from(lines + '\n')), [...flags].sort());
     assert.equal(envelopeLines([]), 'Status: O\n');
+  });
+
+  test('our envelope lines (LF) in front of a CRLF message are told apart from the message; LF messages stay whole', () => {
+    const original = Buffer.from('Status: RO\r\nSubject: kept, it is the message\'s own\r\n\r\nbody\r\n');
+    const written = Buffer.concat([Buffer.from(envelopeLines(['\\Seen', 'Work'])), original]);
+    const { envelope, message } = splitEnvelope(written);
+    assert.deepEqual(message, original);
+    assert.deepEqual(flagsFromHeaderBlock(envelope), ['Work', '\\Seen']);
+    const mutt = Buffer.from('Status: RO\nSubject: mutt\n\nbody\n');
+    assert.deepEqual(splitEnvelope(mutt).message, mutt);
   });
 
   test('Thunderbird X-Mozilla-Status bits and keys', () => {
