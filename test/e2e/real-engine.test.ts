@@ -16,7 +16,7 @@ import type { AccountRole } from '../../src/contract/ipc.js';
 import type { AccountEndpoint } from '../../src/contract/account.js';
 import { createAppService, type AppService } from '../../src/service/app-service.js';
 import { handleInvoke, type InvokeEventLike } from '../../main/ipc-handlers.js';
-import { generateCorpus, fillAccount } from '../support/corpus.js';
+import { generateCorpus, generateFolderOfSize, fillAccount } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { snapshotAccount } from '../support/mail-snapshot.js';
@@ -26,11 +26,14 @@ const SOURCE_USER = { name: 'olduser', password: 'old-Secret-4b1d' };
 const DESTINATION_USER = { name: 'newuser', password: 'new-Secret-77ea' };
 const BODY_FETCH = /^\S+ UID FETCH .*BODY\.PEEK\[\]/i;
 
-/** In-memory stand-ins for electron-store and safeStorage: main's own pieces are tested in main/. */
-function memorySettings() {
-  const accounts = new Map<AccountRole, { email: string; endpoint: AccountEndpoint }>();
-  return { getAccount: (role: AccountRole) => accounts.get(role), setAccount: (role: AccountRole, a: { email: string; endpoint: AccountEndpoint }) => void accounts.set(role, a) };
-}
+/**
+ * In-memory stand-ins for electron-store and safeStorage that outlive one AppService, as the files
+ * outlive one run of the app (main's real ones are tested in main/).
+ */
+const accounts = new Map<AccountRole, { email: string; endpoint: AccountEndpoint }>();
+const settings = { getAccount: (role: AccountRole) => accounts.get(role), setAccount: (role: AccountRole, a: { email: string; endpoint: AccountEndpoint }) => void accounts.set(role, a) };
+const remembered = new Map<AccountRole, string>();
+const vault = { save: (role: AccountRole, pw: string) => void remembered.set(role, pw), load: (role: AccountRole) => remembered.get(role), remove: (role: AccountRole) => void remembered.delete(role) };
 
 /** A bridge over the AppService shaped as the preload's, each request validated as main does. */
 function serviceBridge(service: AppService, listeners: Set<(e: JobEvent) => void>): MailferryBridge {
@@ -75,14 +78,15 @@ describe('real engine between two Dovecots', { concurrency: false }, () => {
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
-  test('fill accounts, test (wrong password, certificate), pick folders, copy through a dropped connection, report', async () => {
+  /** One run of the app's engine side; a new one over the same state is the app reopened. */
+  function startService() {
     const listeners = new Set<(e: JobEvent) => void>();
     const events: JobEvent[] = [];
     const savedFiles: string[] = [];
     const service = createAppService({
       stateDir: join(stateDir, 'jobs'),
-      settings: memorySettings(),
-      vault: { save: () => undefined, load: () => undefined, remove: () => undefined },
+      settings,
+      vault,
       emit: (event) => {
         events.push(event);
         for (const l of listeners) l(event);
@@ -97,7 +101,18 @@ describe('real engine between two Dovecots', { concurrency: false }, () => {
       // Long enough that the "retrying in N s" state is on screen for a moment.
       backoff: { baseMs: 2_500, capMs: 4_000 },
     });
-    const app = await openApp(server.url, serviceBridge(service, listeners));
+    return { service, bridge: serviceBridge(service, listeners), events, savedFiles };
+  }
+
+  const destinationMatchesSource = async (path: string): Promise<void> => {
+    const [from, to] = await Promise.all([snapshotAccount(source.account(SOURCE_USER.name)), snapshotAccount(destination.account(DESTINATION_USER.name))]);
+    const expected = from.folders.find((f) => f.path === path)?.messages.filter((m) => !m.flags.includes('\\Deleted')).length;
+    assert.equal(to.folders.find((f) => f.path === path)?.messages.length, expected, `${path}: every message once`);
+  };
+
+  test('fill accounts, test (wrong password, certificate), pick folders, copy through a dropped connection, report, run again', async () => {
+    const { service, bridge, events, savedFiles } = startService();
+    const app = await openApp(server.url, bridge);
     const { page } = app;
     try {
       await app.waitForState('accounts');
@@ -112,6 +127,7 @@ describe('real engine between two Dovecots', { concurrency: false }, () => {
       await from.getByLabel('Port').fill(String(sourceProxy.port));
       await from.getByLabel('User name').fill(SOURCE_USER.name);
       await from.getByLabel(/connect without encryption/).check();
+      await from.getByLabel(/Remember the password/).check();
       await from.getByRole('button', { name: 'Test connection' }).click();
       await from.getByTestId('test-ok').waitFor();
 
@@ -131,6 +147,7 @@ describe('real engine between two Dovecots', { concurrency: false }, () => {
       await to.locator('[data-error-kind="auth"]').waitFor();
       await app.screenshot('real-02-accounts-wrong-password');
       await to.getByLabel('Password', { exact: true }).fill(DESTINATION_USER.password);
+      await to.getByLabel(/Remember the password/).check();
       await to.getByRole('button', { name: 'Test connection' }).click();
       await to.getByTestId('test-ok').waitFor();
       await app.screenshot('real-03-accounts-ready');
@@ -174,22 +191,79 @@ describe('real engine between two Dovecots', { concurrency: false }, () => {
       assert.ok(report.report.folders.every((f) => f.isComplete && f.failed.length === 0));
       assert.ok(!report.report.folders.some((f) => f.sourcePath === 'Drafts'), 'Drafts was left out');
       assert.ok(events.some((e) => e.type === 'folder-status' && e.folder.status === 'retrying'), 'the drop was retried');
-      // The destination holds what was chosen: every message of INBOX, nothing in Drafts.
-      const after = await snapshotAccount(destination.account(DESTINATION_USER.name));
-      const inbox = after.folders.find((f) => f.path === 'INBOX');
-      const sourceInbox = (await snapshotAccount(source.account(SOURCE_USER.name))).folders.find((f) => f.path === 'INBOX');
-      assert.equal(inbox?.messages.length, sourceInbox?.messages.filter((m) => !m.flags.includes('\\Deleted')).length);
-      assert.equal(after.folders.find((f) => f.path === 'Drafts')?.messages.length ?? 0, 0);
+      // The destination holds what was chosen: every message of INBOX once, nothing in Drafts.
+      await destinationMatchesSource('INBOX');
+      const afterFirst = await snapshotAccount(destination.account(DESTINATION_USER.name));
+      assert.equal(afterFirst.folders.find((f) => f.path === 'Drafts')?.messages.length ?? 0, 0);
 
       await page.getByRole('button', { name: 'Export CSV' }).click();
       await page.getByText(/Report saved to .*\.csv/).waitFor();
       assert.match(await readFile(savedFiles[0]!, 'utf8'), /INBOX/);
+
+      // New mail arrives on the old account; "run again" brings over only that.
+      await fillAccount(source.account(SOURCE_USER.name), generateCorpus({ seed: 'later', folders: [{ segments: ['INBOX'] }], messagesPerFolder: 1, specials: false }));
+      await page.getByRole('button', { name: 'Run again for new mail' }).click();
+      await app.waitForState('done');
+      await destinationMatchesSource('INBOX'); // the new one is there, nothing twice
+      assert.deepEqual(sourceProxy.wire().destructive().destructive, [], 'nothing destructive was ever sent to the old account');
       assert.deepEqual(app.problems, []);
     } catch (e) {
       await app.screenshot('real-failure').catch(() => undefined);
       throw e;
     } finally {
       await service.shutdown();
+      await app.close();
+    }
+  });
+
+
+  test('the app closed mid-move offers to resume on the next start, and finishes the move', async () => {
+    // More mail on the old account, on a slow link, so the move is still under way when the app closes.
+    await fillAccount(source.account(SOURCE_USER.name), [generateFolderOfSize({ seed: 'bulk', segments: ['Bulk'], messages: 24, totalBytes: 2_400_000 })]);
+    const first = startService();
+    let app = await openApp(server.url, first.bridge);
+    try {
+      // The accounts come back from the settings, passwords from the vault: no typing.
+      await app.page.locator('form[data-role="source"]').getByLabel('E-mail address').and(app.page.locator('[value="olduser@old.example"]')).waitFor();
+      for (const role of ['source', 'destination']) {
+        const form = app.page.locator(`form[data-role="${role}"]`);
+        await form.getByRole('button', { name: 'Test connection' }).click();
+        await form.getByTestId('test-ok').waitFor();
+      }
+      await app.page.getByRole('button', { name: 'Choose folders' }).click();
+      await app.waitForState('folders');
+      await app.page.locator('[role="treeitem"][data-path="Bulk"]').waitFor();
+      sourceProxy.setFaults([{ kind: 'bandwidth', bytesPerSecond: 150_000, direction: 'server-to-client' }]);
+      await app.page.getByRole('button', { name: 'Start moving' }).click();
+      await app.page.locator('.folder-progress[data-path="Bulk"][data-status="copying"]').waitFor({ timeout: 60_000 });
+      await app.screenshot('real-08-move-before-quit');
+      // Quitting: main pauses running jobs (service.shutdown) and the window goes away.
+      await first.service.shutdown();
+    } finally {
+      await app.close();
+    }
+    sourceProxy.clearFaults();
+
+    const second = startService();
+    app = await openApp(server.url, second.bridge);
+    try {
+      await app.page.getByTestId('resume-offer').waitFor();
+      await app.screenshot('real-09-resume-offer');
+      assert.deepEqual(await app.axe(), []);
+      await app.page.getByRole('button', { name: 'Resume the move' }).click();
+      await app.waitForState('done');
+      await app.page.getByRole('button', { name: 'See the report' }).click();
+      await app.waitForState('report');
+      await app.page.getByRole('heading', { name: 'Everything arrived' }).waitFor();
+      await destinationMatchesSource('Bulk');
+      await destinationMatchesSource('INBOX');
+      assert.deepEqual(sourceProxy.wire().destructive().destructive, []);
+      assert.deepEqual(app.problems, []);
+    } catch (e) {
+      await app.screenshot('real-failure-resume').catch(() => undefined);
+      throw e;
+    } finally {
+      await second.service.shutdown();
       await app.close();
     }
   });

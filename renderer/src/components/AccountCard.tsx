@@ -73,7 +73,7 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
           type="password"
           autoComplete="off"
           value={password}
-          placeholder={account.hasPassword ? 'Entered — type again to change it' : ''}
+          placeholder={account.hasSavedPassword ? 'Saved on this computer — type to change it' : account.hasPassword ? 'Entered — type again to change it' : ''}
           onChange={(e) => setPassword(e.target.value)}
           aria-describedby={account.preset?.note ? `${id}-pwnote` : undefined}
         />
@@ -203,7 +203,8 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
       )}
       {account.pinnedFingerprint && test.state !== 'failed' && (
         <p className="hint">
-          <Icon name="lock" className="hint-icon" /> Trusting the certificate with fingerprint <code>{account.pinnedFingerprint}</code>.
+          <Icon name="lock" className="hint-icon" /> Trusting only the certificate with this fingerprint:
+          <code className="fingerprint-value">{account.pinnedFingerprint}</code>
         </p>
       )}
     </form>
