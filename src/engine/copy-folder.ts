@@ -64,6 +64,9 @@ const sameState = (a: FolderState, b: FolderState): boolean =>
 
 const cancelled = (): MigrationError => migrationError('cancelled', 'Stopped before the folder was finished; it will continue from here next time.');
 
+/** Read failures that cost the connection: the message being sent may be the cause. */
+const READ_LOST_KINDS = new Set(['network', 'timeout']);
+
 /** Splits messages into batches bounded by bytes and count; a huge message is a batch alone. */
 export const toBatches = (messages: MessageMeta[], maxBytes: number, maxMessages: number): MessageMeta[][] => {
   const batches: MessageMeta[][] = [];
@@ -201,11 +204,27 @@ const copyMessages = async (
   options: CopyFolderOptions,
 ): Promise<void> => {
   const { source, destination, journal } = deps;
-  const batches = toBatches(toCopy, options.batchMaxBytes ?? BATCH_MAX_BYTES, options.batchMaxMessages ?? BATCH_MAX_MESSAGES);
-  const readBatch = async (batch: MessageMeta[]): Promise<Map<number, BodyResult>> => {
+  // A message whose reading cost the connection before (some servers drop the connection on a
+  // damaged message, every time) goes last and alone, so it cannot hold up the rest again.
+  const isSuspect = (m: MessageMeta): boolean => READ_LOST_KINDS.has(journal.current.failed.get(m.uid)?.error.kind ?? '');
+  const batches = [
+    ...toBatches(
+      toCopy.filter((m) => !isSuspect(m)),
+      options.batchMaxBytes ?? BATCH_MAX_BYTES,
+      options.batchMaxMessages ?? BATCH_MAX_MESSAGES,
+    ),
+    ...toCopy.filter(isSuspect).map((m) => [m]),
+  ];
+  /** What a batch read delivered; on a lost connection, what arrived before it and the error. */
+  const readBatch = async (batch: MessageMeta[]): Promise<{ bodies: Map<number, BodyResult>; lost?: MigrationError }> => {
     const bodies = new Map<number, BodyResult>();
-    for await (const body of source.readBodies(input.sourcePath, batch.map((m) => m.uid))) bodies.set(body.uid, body);
-    return bodies;
+    try {
+      for await (const body of source.readBodies(input.sourcePath, batch.map((m) => m.uid))) bodies.set(body.uid, body);
+    } catch (thrown) {
+      if (!(thrown && typeof thrown === 'object' && 'kind' in thrown && READ_LOST_KINDS.has((thrown as MigrationError).kind))) throw thrown;
+      return { bodies, lost: thrown as MigrationError };
+    }
+    return { bodies };
   };
   const startRead = (batch: MessageMeta[] | undefined) => {
     if (!batch) return undefined;
@@ -221,10 +240,13 @@ const copyMessages = async (
 
   let next = startRead(batches[0]);
   for (let i = 0; i < batches.length; i++) {
-    const batch = batches[i] as MessageMeta[];
-    const bodies = await (next as Promise<Map<number, BodyResult>>);
+    const fullBatch = batches[i] as MessageMeta[];
+    const { bodies, lost } = await (next as ReturnType<typeof readBatch>);
     if (options.signal?.aborted) throw cancelled();
-    next = startRead(batches[i + 1]);
+    // After a lost connection only what arrived is handled (then the pass stops); the rest is
+    // not "vanished", it was simply not read.
+    const batch = lost ? fullBatch.filter((m) => bodies.has(m.uid)) : fullBatch;
+    next = lost ? undefined : startRead(batches[i + 1]);
 
     const sendable: { meta: MessageMeta; body: Buffer }[] = [];
     for (const meta of batch) {
@@ -247,14 +269,17 @@ const copyMessages = async (
       }
       sendable.push({ meta, body: read.body });
     }
-    if (sendable.length === 0) continue;
+    if (sendable.length === 0 && !lost) continue;
 
     const batchBytes = sendable.reduce((sum, s) => sum + s.body.length, 0);
     await deps.throttle?.(batchBytes, options.signal);
-    const outcome = await destination.append(
-      input.destinationPath,
-      sendable.map((s) => ({ body: s.body, flags: s.meta.flags, internalDate: s.meta.internalDate })),
-    );
+    const outcome =
+      sendable.length === 0
+        ? { results: [] }
+        : await destination.append(
+            input.destinationPath,
+            sendable.map((s) => ({ body: s.body, flags: s.meta.flags, internalDate: s.meta.internalDate })),
+          );
     outcome.results.forEach((result, at) => {
       const { meta } = sendable[at] as { meta: MessageMeta };
       if (result.ok) {
@@ -266,12 +291,24 @@ const copyMessages = async (
         fail(meta, result.error);
       }
     });
+    if (lost && !outcome.stopped) {
+      // The source sends a batch in UID order: the first message that did not arrive is the one
+      // it was sending when the connection went. Recorded, it goes last and alone next pass.
+      const inFlight = fullBatch.find((m) => !bodies.has(m.uid));
+      // Journaled only, not announced as a failure: the next pass tries it again, and the
+      // report lists it only if that never succeeds.
+      if (inFlight) {
+        const error = { ...lost, message: `The source server dropped the connection while sending this message; it may be damaged on the source. (${lost.message})` };
+        journal.record({ t: 'failed', src: inFlight.uid, error, subject: inFlight.subject, date: inFlight.date, messageId: inFlight.messageId, size: inFlight.sizeBytes });
+      }
+    }
     await journal.flush();
     options.onProgress?.({ ...counters });
     if (outcome.stopped) {
       void next?.catch(() => undefined);
       throw outcome.stopped;
     }
+    if (lost) throw lost;
   }
 };
 
