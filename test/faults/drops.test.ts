@@ -59,6 +59,26 @@ describe('connection dropped', { concurrency: false }, () => {
     }
   });
 
+  test('a folder whose connection drops on every attempt is set aside after N failures; the rest of the job goes on', async () => {
+    const world = await startWorld({ corpus: generateCorpus({ seed: 22, messagesPerFolder: 2 }) });
+    try {
+      const [drop] = world.sourceProxy.setFaults([{ kind: 'drop', direction: 'client-to-server', onCommand: /^\S+ EXAMINE "?Reisen"?$/i, afterBytes: 0, times: Infinity }]);
+      const run = await runCopy(world, { seed: 22, settings: { maxConsecutiveFailures: 3 } });
+      assert.equal(drop?.firedCount, 3, 'three attempts, then no more');
+      const reisen = run.report.folders.find((f) => f.sourcePath === 'Reisen');
+      assert.equal(reisen?.status, 'needs-attention');
+      assert.match(reisen?.error?.message ?? '', /3 failed attempts/);
+      for (const f of run.report.folders.filter((f) => f.sourcePath !== 'Reisen')) assert.equal(f.isComplete, true, `${f.sourcePath} was copied meanwhile`);
+      assert.equal(run.report.status, 'needs-attention');
+      // The next run, with the server well again, finishes the folder.
+      world.sourceProxy.clearFaults();
+      assertDone((await runCopy(world, { seed: 23 })).report);
+      await assertWorldIntact(world);
+    } finally {
+      await world.stop();
+    }
+  });
+
   describe('a 20 MB message', () => {
     let world: World;
     before(async () => {
