@@ -30,11 +30,13 @@ import { exists, fsyncDirectory } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry, type MboxPlace } from './archive-index.js';
 import { fileNameToSegment, segmentToFileName, THUNDERBIRD_RESERVED_SUFFIXES } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
-import { envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitEnvelope, splitMbox, unquoteMboxrd } from './mboxrd.js';
+import { envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitEnvelope, splitMbox, unquoteMboxrd, type ScannedMboxMessage } from './mboxrd.js';
 
 const INDEX_SUFFIX = '.mailferry-index.jsonl';
 const SUBFOLDER_SUFFIX = '.sbd';
 const INBOX_FILE = 'Inbox';
+/** Files not written by us are scanned in pieces of this size. */
+export const SCAN_CHUNK_BYTES = 16 * 1024 * 1024;
 
 export const mboxIndexFile = (mboxFile: string): string => path.join(path.dirname(mboxFile), `.${path.basename(mboxFile)}${INDEX_SUFFIX}`);
 
@@ -70,6 +72,7 @@ export class MboxArchive implements ArchiveBackend {
     readonly root: string,
     private readonly isWritable: boolean,
     private readonly isSingleFile = false,
+    private readonly scanChunkBytes = SCAN_CHUNK_BYTES,
   ) {}
 
   private singleFolderPath(): string {
@@ -184,20 +187,18 @@ export class MboxArchive implements ArchiveBackend {
       let uidValidity = index?.uidValidity;
       let uidNext = index?.uidNext ?? 1;
       if (size > committedEnd) {
-        // Messages another program appended (or a whole mbox we did not write). Read as one
-        // buffer: fine for ordinary mailboxes; multi-gigabyte mbox files need a streaming scan.
-        const tail = Buffer.alloc(size - committedEnd);
-        await handle.read(tail, 0, tail.length, committedEnd);
-        const found = splitMbox(tail, committedEnd);
+        // Messages another program appended (or a whole mbox we did not write), scanned in
+        // chunks so a big file never has to fit in memory; the last message of a chunk may go
+        // on in the next, so it is carried over until the next `From ` line (or the end) is seen.
         const adopted: IndexEntry[] = [];
-        found.forEach((m, i) => {
+        const take = (m: ScannedMboxMessage, end: number): void => {
           const { envelope, message } = splitEnvelope(m.body());
           const body = toCrlf(message);
           const header = body.subarray(0, headerBlockEnd(body));
           const fields = parseHeaderFields(header);
           const dateHeader = headerValue(fields, 'date');
           const internalDate = parseFromLineDate(m.fromLine) ?? (dateHeader && !Number.isNaN(Date.parse(dateHeader)) ? new Date(Date.parse(dateHeader)) : new Date(0));
-          const place: MboxPlace = { off: m.fromOffset, body: m.contentOffset + envelope.length, len: m.contentEnd - m.contentOffset - envelope.length, end: found[i + 1]?.fromOffset ?? size };
+          const place: MboxPlace = { off: m.fromOffset, body: m.contentOffset + envelope.length, len: m.contentEnd - m.contentOffset - envelope.length, end };
           const entry: IndexEntry = {
             t: 'msg',
             uid: uidNext++,
@@ -213,7 +214,25 @@ export class MboxArchive implements ArchiveBackend {
           adopted.push(entry);
           places.set(entry.uid, { ...place, crlf: true });
           messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: entry.flags, internalDate, fingerprint: entry.fp, subject: entry.subject, messageId: headerValue(fields, 'message-id'), date: dateHeader });
-        });
+        };
+        let carry = Buffer.alloc(0);
+        let carryBase = committedEnd;
+        for (let pos = committedEnd; pos < size; ) {
+          const chunk = Buffer.alloc(Math.min(this.scanChunkBytes, size - pos));
+          const { bytesRead } = await handle.read(chunk, 0, chunk.length, pos);
+          if (bytesRead === 0) break;
+          pos += bytesRead;
+          const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+          const found = splitMbox(data, carryBase);
+          const isLast = pos >= size;
+          const complete = isLast ? found.length : found.length - 1;
+          for (let i = 0; i < complete; i++) take(found[i] as ScannedMboxMessage, found[i + 1]?.fromOffset ?? size);
+          if (!isLast) {
+            const open = found[found.length - 1];
+            carry = open ? data.subarray(open.fromOffset - carryBase) : data;
+            carryBase = open ? open.fromOffset : carryBase;
+          }
+        }
         if (repair && adopted.length > 0) {
           index ??= await this.createIndex(folderPath, file);
           await index.append(adopted);
