@@ -20,7 +20,7 @@
  * Plain Node, no dependencies: Node 20's `--test` has no glob support, so files are found here.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,8 +46,13 @@ const RUN_TIMEOUT_MS = Number(process.env.TEST_RUN_TIMEOUT_MS ?? 60 * 60_000);
 const TYPECHECK_TIMEOUT_MS = 10 * 60_000;
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 
-/** MAILFERRY_TAP_FILE lets the runner's own test keep its nested runs from overwriting this file. */
+/**
+ * Where the TAP ends up (MAILFERRY_TAP_FILE lets the runner's own test keep its nested runs apart).
+ * Each run writes its own file first and renames it here at the end: two runs in one checkout
+ * (say `npm test` and `npm run e2e`) must not read each other's summary.
+ */
 const TAP_FILE = resolve(ROOT, process.env.MAILFERRY_TAP_FILE ?? join('test-results', 'tap.txt'));
+const RUN_TAP_FILE = `${TAP_FILE}.${process.pid}.partial`;
 
 const parseArgs = (argv) => {
   const dashdash = argv.indexOf('--');
@@ -179,7 +184,7 @@ const main = async () => {
   } else {
     console.log(`\n> node --test (${files.length} files, concurrency ${TEST_CONCURRENCY}, timeout ${TEST_TIMEOUT_MS} ms per test and per file)`);
     mkdirSync(dirname(TAP_FILE), { recursive: true });
-    rmSync(TAP_FILE, { force: true });
+    rmSync(RUN_TAP_FILE, { force: true });
     const args = [
       '--import',
       'tsx',
@@ -189,14 +194,18 @@ const main = async () => {
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',
-      `--test-reporter-destination=${TAP_FILE}`,
+      `--test-reporter-destination=${RUN_TAP_FILE}`,
       ...passthrough,
       ...files,
     ];
     const code = await run(process.execPath, args, { timeoutMs: RUN_TIMEOUT_MS, env });
-    const tap = existsSync(TAP_FILE) ? readFileSync(TAP_FILE, 'utf8') : '';
-    summary = { ...summary, ...tapSummary(tap) };
-    if (code !== 0 && summary.fail === 0 && summary.cancelled === 0) setupFailures.push(`node --test exited with code ${code}`);
+    const tap = existsSync(RUN_TAP_FILE) ? readFileSync(RUN_TAP_FILE, 'utf8') : '';
+    if (existsSync(RUN_TAP_FILE)) renameSync(RUN_TAP_FILE, TAP_FILE);
+    const parsed = tapSummary(tap);
+    summary = { ...summary, ...parsed };
+    // No summary means the run died before reporting: never a pass.
+    if (parsed.tests === undefined) setupFailures.push(`node --test gave no TAP summary (exit code ${code})`);
+    else if (code !== 0 && summary.fail === 0 && summary.cancelled === 0) setupFailures.push(`node --test exited with code ${code}`);
   }
 
   // A cancelled test (a timed-out file) is a failure; so is a failed type-check or build.
