@@ -20,6 +20,8 @@ test('failures are classified by code and response code, never by text', () => {
   assert.equal(kind({ responseStatus: 'NO', responseText: '[UNAVAILABLE] Try later' }), 'throttled');
   assert.equal(kind({ responseStatus: 'NO', responseText: 'Mailbox is corrupted' }), 'rejected');
   assert.equal(kind(new Error('boom')), 'internal');
+  // Dovecot refuses a login over mail_max_userip_connections with NO [LIMIT]; imapflow flags it as an auth failure.
+  assert.equal(kind({ authenticationFailed: true, serverResponseCode: 'LIMIT' }), 'throttled');
 });
 
 test('retryable, the server\'s words and its suggested wait are kept', () => {

@@ -87,12 +87,14 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
   const where = context.server ? ` (${context.server})` : '';
   const extra = { serverText, serverCode: responseCode };
 
-  if (e.authenticationFailed === true || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED') {
-    return migrationError('auth', `The server refused the user name or password${where}. If this account uses two-step verification, it may need an app password.`, extra);
-  }
+  // Before the auth check: a login refused for too many connections comes as NO [LIMIT] with
+  // imapflow's authenticationFailed set, but it is a "later", not a wrong password.
   if (code === 'ETHROTTLE' || (responseCode && THROTTLE_RESPONSE_CODES.has(responseCode))) {
     const retryAfterMs = typeof e.throttleReset === 'number' ? e.throttleReset : undefined;
     return migrationError('throttled', `The server asked us to slow down${where}; waiting before trying again.`, { ...extra, retryable: true, retryAfterMs });
+  }
+  if (e.authenticationFailed === true || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED') {
+    return migrationError('auth', `The server refused the user name or password${where}. If this account uses two-step verification, it may need an app password.`, extra);
   }
   if (responseCode === 'OVERQUOTA') {
     return migrationError('quota', `The destination mailbox is full${where}. Free some space (or raise the quota) and resume.`, extra);
