@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { migrationError, type MigrationError } from '../contract/result.js';
+import { fileNameKey } from './archive-names.js';
 
 /** fsync a directory so a rename or a new file in it survives a power cut (no-op where unsupported). */
 export const fsyncDirectory = async (dir: string): Promise<void> => {
@@ -63,6 +64,30 @@ export const exists = async (file: string): Promise<boolean> => {
     return true;
   } catch {
     return false;
+  }
+};
+
+/**
+ * Refuses to store a folder under a name that differs from an existing neighbour only in case or
+ * Unicode normalization (`Work` and `work`): on Windows and macOS those are one file, so two
+ * folders would be mixed into one, and an archive made on Linux could not be copied there.
+ * Also refuses when the index found there belongs to another folder.
+ */
+export const checkFolderNameIsFree = async (target: string, folderPath: string, indexedPath?: string): Promise<void> => {
+  const name = path.basename(target);
+  let names: string[] = [];
+  try {
+    names = await fs.readdir(path.dirname(target));
+  } catch {
+    names = [];
+  }
+  const clash = names.find((n) => n !== name && fileNameKey(n) === fileNameKey(name));
+  const other = indexedPath !== undefined && indexedPath.normalize('NFC') !== folderPath.normalize('NFC') ? indexedPath : undefined;
+  if (clash || other) {
+    throw migrationError(
+      'bad-input',
+      `The folder "${folderPath}" would be stored as "${name}", which Windows and macOS cannot tell apart from ${other ? `the folder "${other}"` : `the existing "${clash}"`}; give it another name with --map.`,
+    );
   }
 };
 

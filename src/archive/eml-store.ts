@@ -19,7 +19,7 @@ import type { SourceFolder } from '../contract/plan.js';
 import { migrationError, ok, type Result } from '../contract/result.js';
 import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
-import { archiveError, exists, fsyncDirectory, publishFile, writeNewFileDurable } from './archive-fs.js';
+import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, publishFile, writeNewFileDurable } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry } from './archive-index.js';
 import { fileNameKey, fileNameToSegment, messageFileName, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
@@ -193,6 +193,7 @@ export class EmlArchive implements ArchiveBackend {
 
   async ensureFolder(folderPath: string): Promise<{ created: boolean }> {
     const dir = this.folderDir(folderPath);
+    await checkFolderNameIsFree(dir, folderPath, (await this.loadIndex(folderPath, dir).catch(() => undefined))?.header.path);
     const created = !(await exists(dir));
     await fs.mkdir(dir, { recursive: true });
     if (created) await fsyncDirectory(path.dirname(dir));

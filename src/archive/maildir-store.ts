@@ -29,7 +29,7 @@ import { migrationError, ok } from '../contract/result.js';
 import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
 import type { Result } from '../contract/result.js';
-import { archiveError, exists, fsyncDirectory, replaceFileAtomic, writeNewFileDurable } from './archive-fs.js';
+import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, replaceFileAtomic, writeNewFileDurable } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry } from './archive-index.js';
 import { fileNameToSegment, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
@@ -287,6 +287,7 @@ export class MaildirArchive implements ArchiveBackend {
 
   async ensureFolder(folderPath: string): Promise<{ created: boolean }> {
     const dir = this.folderDir(folderPath);
+    if (dir !== this.root) await checkFolderNameIsFree(dir, folderPath, (await this.loadIndex(folderPath, dir).catch(() => undefined))?.header.path);
     const created = !(await exists(path.join(dir, 'cur')));
     for (const sub of ['cur', 'new', 'tmp']) await fs.mkdir(path.join(dir, sub), { recursive: true });
     if (dir !== this.root && !(await exists(path.join(dir, 'maildirfolder')))) await writeNewFileDurable(path.join(dir, 'maildirfolder'), '').catch(() => undefined);

@@ -26,7 +26,7 @@ import type { SourceFolder } from '../contract/plan.js';
 import { migrationError, ok, type Result } from '../contract/result.js';
 import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
-import { exists, fsyncDirectory } from './archive-fs.js';
+import { checkFolderNameIsFree, exists, fsyncDirectory } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry, type MboxPlace } from './archive-index.js';
 import { fileNameToSegment, segmentToFileName, THUNDERBIRD_RESERVED_SUFFIXES } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
@@ -288,6 +288,7 @@ export class MboxArchive implements ArchiveBackend {
       if (!(await exists(parent))) await (await fs.open(parent, 'a')).close();
     }
     await fs.mkdir(path.dirname(file), { recursive: true });
+    if (!this.isSingleFile) await checkFolderNameIsFree(file, folderPath, (await this.loadIndex(folderPath, file))?.header.path);
     const created = !(await exists(file));
     if (created) {
       await (await fs.open(file, 'a')).close();

@@ -1,0 +1,72 @@
+/** Archive destinations on their own (no server): the exact bytes of an mbox record, name clashes, append results. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { ArchiveFormat } from '../../src/contract/account.js';
+import { openArchiveDestination, openArchiveSource } from '../../src/archive/open-archive.js';
+
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mailferry-archive-unit-'));
+  dirs.push(dir);
+  return dir;
+};
+
+const withFromLines = Buffer.from(
+  'Return-Path: <bob@example.com>\r\nFrom: Bob <bob@example.com>\r\nSubject: From lines\r\n\r\nFrom here on.\r\n>From the archive.\r\n>>From twice.\r\nEnd.\r\n',
+);
+
+describe('archive destinations', () => {
+  after(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('mbox: one record is the From line, our envelope, the mboxrd-quoted message and an empty line', async () => {
+    const dir = tempDir();
+    const opened = await openArchiveDestination({ format: 'mbox', path: dir });
+    assert.ok(opened.ok);
+    const store = opened.value;
+    assert.deepEqual(await store.ensureFolder('Reisen'), { ok: true, value: { created: true } });
+    const outcome = await store.append('Reisen', [{ body: withFromLines, flags: ['\\Seen', '\\Flagged', 'Work'], internalDate: new Date('2004-01-05T10:00:00Z') }]);
+    assert.equal(outcome.stopped, undefined);
+    assert.ok(outcome.results[0]?.ok);
+    assert.equal(outcome.results[0].value.uid, 1);
+    await store.close();
+    assert.equal(
+      readFileSync(path.join(dir, 'Reisen'), 'latin1'),
+      'From bob@example.com Mon Jan  5 10:00:00 2004\nStatus: RO\nX-Status: F\nX-Keywords: Work\n' +
+        'Return-Path: <bob@example.com>\r\nFrom: Bob <bob@example.com>\r\nSubject: From lines\r\n\r\n>From here on.\r\n>>From the archive.\r\n>>>From twice.\r\nEnd.\r\n' +
+        '\n',
+    );
+    // Read back: exactly the original bytes.
+    const source = await openArchiveSource({ format: 'mbox', path: dir });
+    assert.ok(source.ok);
+    await source.value.openFolder('Reisen');
+    for await (const body of source.value.readBodies('Reisen', [1])) assert.deepEqual(body.ok && body.body, withFromLines);
+    await source.value.close();
+  });
+
+  for (const format of ['mbox', 'maildir', 'eml'] as ArchiveFormat[]) {
+    test(`${format}: "Work" and "work" would be one file on Windows and macOS: the second is refused, nothing mixed`, async () => {
+      const dir = tempDir();
+      const opened = await openArchiveDestination({ format, path: dir });
+      assert.ok(opened.ok);
+      const store = opened.value;
+      assert.ok((await store.ensureFolder('Work')).ok);
+      const second = await store.ensureFolder('work');
+      assert.ok(!second.ok);
+      assert.equal(second.error.kind, 'bad-input');
+      assert.match(second.error.message, /cannot tell apart/);
+      assert.ok((await store.ensureFolder('Work')).ok, 'the first one is still fine');
+      const uids = await store.append('Work', [{ body: withFromLines, flags: [], internalDate: new Date('2020-02-02T02:02:02Z') }]);
+      assert.ok(uids.results[0]?.ok);
+      const state = await store.folderState('Work');
+      assert.ok(state.ok);
+      assert.equal(state.value.messages, 1);
+      assert.equal(state.value.uidNext, 2);
+      await store.close();
+    });
+  }
+});
