@@ -58,6 +58,8 @@ Options:
   --folder PATH             copy only this source folder and its subfolders (repeatable)
   --exclude PATH            leave out this source folder and its subfolders (repeatable)
   --map SRC=DST             put source folder SRC into destination folder DST (repeatable)
+  --gmail-all-mail MODE     Gmail's All Mail: skip (default), or archive-only: copy just the
+                            archived messages (no other label) into the Archive folder
   --state DIR               where the journal lives (default: your app-data folder)
   --connections N           connections per side; folders copied in parallel (default 2)
   --max-rate BYTES          cap the copy at BYTES per second (suffix K, M allowed)
@@ -82,6 +84,7 @@ const OPTIONS = {
   folder: { type: 'string', multiple: true },
   exclude: { type: 'string', multiple: true },
   map: { type: 'string', multiple: true },
+  'gmail-all-mail': { type: 'string' },
   state: { type: 'string' },
   connections: { type: 'string' },
   'max-rate': { type: 'string' },
@@ -239,7 +242,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     }
   };
   const report: JobReport = await runJob(
-    selected.map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes })),
+    selected.map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes, messageFilter: f.messageFilter })),
     { openSource, openDestination, journalDirectory: journalDirectory(stateDir, jobId) },
     { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } },
   );
@@ -280,7 +283,9 @@ const prepare = async (values: Values, io: CliIo) => {
     from: { password: await readPassword(from.value, values['from-password-env'], 'MAILFERRY_FROM_PASSWORD', 'source', io) },
     to: { password: await readPassword(to.value, values['to-password-env'], 'MAILFERRY_TO_PASSWORD', 'destination', io) },
   };
-  const planOptions: PlanOptions = { include: values.folder ?? [], exclude: values.exclude ?? [], renames: renamesOf(values.map) };
+  const gmailAllMail = values['gmail-all-mail'];
+  if (gmailAllMail !== undefined && gmailAllMail !== 'skip' && gmailAllMail !== 'archive-only') throw new UsageError(`--gmail-all-mail takes "skip" or "archive-only", not "${gmailAllMail}".`);
+  const planOptions: PlanOptions = { include: values.folder ?? [], exclude: values.exclude ?? [], renames: renamesOf(values.map), gmailAllMail };
   const timeoutSeconds = positiveInt(values.timeout, 'timeout', 60);
   return {
     ok: true as const,

@@ -40,12 +40,14 @@ export interface FolderPlan {
   isSelected: boolean;
   /** When not selected by default, why (e.g. Gmail's All Mail repeats every message). */
   defaultUnselectedReason?: string;
+  /** Copy only some messages: Gmail's All Mail, when asked, only what has no other label. */
+  messageFilter?: 'gmail-only-in-all-mail';
 }
 
 /** The whole plan for a job: what exists, where it goes, what would collide. */
 export interface CopyPlan {
-  source: { delimiter: string; prefix: string; capabilities: string[] };
-  destination: { delimiter: string; prefix: string; capabilities: string[]; quota?: { usedBytes: number; limitBytes: number } };
+  source: { delimiter: string; prefix: string; capabilities: string[]; provider?: string };
+  destination: { delimiter: string; prefix: string; capabilities: string[]; provider?: string; maxMessageBytes?: number; quota?: { usedBytes: number; limitBytes: number } };
   folders: FolderPlan[];
   /** Sum over selected folders. */
   selectedMessages: number;
@@ -62,4 +64,10 @@ export interface PlanOptions {
   exclude?: string[];
   /** Source path → destination path chosen by the user. */
   renames?: Record<string, string>;
+  /**
+   * Gmail's All Mail holds every message again. 'skip' (default) leaves it out; 'archive-only'
+   * copies just the messages that have no other label (archived mail, which no other folder
+   * holds) into the destination's Archive folder.
+   */
+  gmailAllMail?: 'skip' | 'archive-only';
 }

@@ -20,7 +20,7 @@ import type { FailedMessage, FolderReport } from '../contract/job.js';
 import { err, migrationError, ok, type MigrationError, type Result } from '../contract/result.js';
 import type { FolderJournal } from './folder-journal.js';
 import { FingerprintPool } from './fingerprint-pool.js';
-import type { BodyResult, DestinationStore, FolderState, MessageMeta, SourceStore } from './store.js';
+import type { BodyResult, DestinationStore, FolderState, MessageFilter, MessageMeta, SourceStore } from './store.js';
 
 /** A batch is cut at this many bytes or messages, whichever comes first. */
 export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
@@ -37,6 +37,8 @@ export interface CopyFolderDeps {
 export interface CopyFolderInput {
   sourcePath: string;
   destinationPath: string;
+  /** Copy only the messages this keeps (see MessageFilter). */
+  messageFilter?: MessageFilter;
 }
 
 /** Absolute counters for one folder. */
@@ -139,7 +141,7 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
     return reportFromJournal(journal, input, srcState, undefined, true);
   }
 
-  const { uids, deletedUids } = unwrap(await source.listUids(sourcePath));
+  const { uids, deletedUids } = unwrap(await source.listUids(sourcePath, input.messageFilter));
   const deleted = new Set(deletedUids);
   const expectedUids = uids.filter((uid) => !deleted.has(uid));
   const state = journal.current;

@@ -10,6 +10,7 @@
  */
 import type { FolderPlan, MappingReason, PlanOptions, SourceFolder, SpecialUse } from '../contract/plan.js';
 import type { NamespaceInfo } from './store.js';
+import { genericQuirks, type ProviderQuirks } from './provider-quirks.js';
 
 /** Special uses whose folders are merged into the destination's own folder of the same use. */
 const MERGED_SPECIAL_USES = new Set<SpecialUse>(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive']);
@@ -34,7 +35,15 @@ export interface MapFoldersInput {
   destination: NamespaceInfo;
   destinationFolders: DestinationFolderInfo[];
   options?: PlanOptions;
+  sourceQuirks?: ProviderQuirks;
+  destinationQuirks?: ProviderQuirks;
 }
+
+const lookupByName = <T>(table: Record<string, T>, name: string): T | undefined => {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(table)) if (key.toLowerCase() === wanted) return value;
+  return undefined;
+};
 
 /** Makes one level of a name safe for the destination; returns the name and what was changed. */
 export const sanitizeSegment = (segment: string, destinationDelimiter: string): { name: string; detail?: string } => {
@@ -71,8 +80,9 @@ const joinDestination = (segments: string[], ns: NamespaceInfo): string => {
   return ns.prefix + levels.join(ns.delimiter);
 };
 
-/** The comparison key for collisions: INBOX is case-insensitive everywhere. */
-const collisionKey = (path: string, ns: NamespaceInfo): string => {
+/** The comparison key for collisions: INBOX is case-insensitive everywhere, everything on some servers. */
+const collisionKey = (path: string, ns: NamespaceInfo, isCaseInsensitive = false): string => {
+  if (isCaseInsensitive) return path.toLowerCase();
   const inboxPrefix = `INBOX${ns.delimiter}`;
   if (path.toUpperCase() === 'INBOX') return 'INBOX';
   if (path.toUpperCase().startsWith(inboxPrefix.toUpperCase())) return inboxPrefix + path.slice(inboxPrefix.length);
@@ -80,9 +90,19 @@ const collisionKey = (path: string, ns: NamespaceInfo): string => {
 };
 
 export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
-  const { sourceFolders, destination, destinationFolders } = input;
+  const { destination, destinationFolders } = input;
   const options = input.options ?? {};
-  const existing = new Set(destinationFolders.map((f) => collisionKey(f.path, destination)));
+  const sourceQuirks = input.sourceQuirks ?? genericQuirks();
+  const destinationQuirks = input.destinationQuirks ?? genericQuirks();
+  const caseInsensitive = destinationQuirks.isCaseInsensitive;
+  const isArchiveOnlyAllMail = options.gmailAllMail === 'archive-only';
+  // The provider's own names for special uses, where its LIST did not say.
+  const sourceFolders = input.sourceFolders.map((f) => {
+    if (f.specialUse) return f;
+    const use = lookupByName(sourceQuirks.specialUseByName, f.segments.join('/'));
+    return use ? { ...f, specialUse: use } : f;
+  });
+  const existing = new Set(destinationFolders.map((f) => collisionKey(f.path, destination, caseInsensitive)));
   const destinationBySpecialUse = new Map<SpecialUse, string>();
   for (const f of destinationFolders) if (f.specialUse && !destinationBySpecialUse.has(f.specialUse)) destinationBySpecialUse.set(f.specialUse, f.path);
 
@@ -90,9 +110,11 @@ export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
   const sourceSpecial = new Map<string, SpecialUse>();
   const seenUses = new Set<SpecialUse>();
   for (const f of sourceFolders) {
-    if (f.specialUse && MERGED_SPECIAL_USES.has(f.specialUse) && !seenUses.has(f.specialUse)) {
-      sourceSpecial.set(f.path, f.specialUse);
-      seenUses.add(f.specialUse);
+    // With 'archive-only', Gmail's All Mail (only its archived messages) goes where Archive goes.
+    const use = f.specialUse === '\\All' && isArchiveOnlyAllMail ? '\\Archive' : f.specialUse;
+    if (use && MERGED_SPECIAL_USES.has(use) && !seenUses.has(use)) {
+      sourceSpecial.set(f.path, use);
+      seenUses.add(use);
     }
   }
   // Renames and special-use targets are anchors: their children follow them.
@@ -142,11 +164,21 @@ export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
         return safe.name;
       });
     }
+    // A name the destination keeps for calendars or contacts must not receive mail.
+    const reserved = anchorPath === undefined && levels.length === 1 ? destinationQuirks.reservedNames.find((n) => n.toLowerCase() === levels[0]?.toLowerCase()) : undefined;
+    if (reserved) {
+      levels = [`${levels[0]} (mail)`];
+      reasons.push({ kind: 'sanitized', detail: `"${reserved}" holds non-mail items on ${destinationQuirks.name}` });
+    }
     const destinationPath = joinDestination(levels, destination);
     if (reasons.length === 0) {
       reasons.push(destinationPath === folder.path ? { kind: 'same-name' } : { kind: 'hierarchy', from: folder.path, to: destinationPath });
     }
-    const virtualReason = folder.specialUse ? VIRTUAL_SPECIAL_USES[folder.specialUse] : undefined;
+    const isAllMailArchive = folder.specialUse === '\\All' && isArchiveOnlyAllMail;
+    const virtualReason = isAllMailArchive
+      ? undefined
+      : ((folder.specialUse ? VIRTUAL_SPECIAL_USES[folder.specialUse] : undefined) ??
+        sourceQuirks.unselectedByDefault.find((u) => u.name.toLowerCase() === folder.segments.join('/').toLowerCase())?.reason);
     const isIncluded = !options.include?.length || options.include.some((p) => isWithin(folder.path, p, folder.delimiter));
     const isExcluded = options.exclude?.some((p) => isWithin(folder.path, p, folder.delimiter)) ?? false;
     const isExplicitlyIncluded = options.include?.some((p) => p === folder.path) ?? false;
@@ -154,10 +186,11 @@ export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
       source: folder,
       destinationPath,
       reasons,
-      destinationExists: existing.has(collisionKey(destinationPath, destination)),
+      destinationExists: existing.has(collisionKey(destinationPath, destination, caseInsensitive)),
       collidesWith: [],
       isSelected: folder.isSelectable && isIncluded && !isExcluded && (!virtualReason || isExplicitlyIncluded),
       defaultUnselectedReason: virtualReason,
+      ...(isAllMailArchive ? { messageFilter: 'gmail-only-in-all-mail' as const } : {}),
     };
   });
 
@@ -165,7 +198,7 @@ export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
   const byDestination = new Map<string, FolderPlan[]>();
   for (const plan of plans) {
     if (!plan.isSelected) continue;
-    const key = collisionKey(plan.destinationPath, destination);
+    const key = collisionKey(plan.destinationPath, destination, caseInsensitive);
     byDestination.set(key, [...(byDestination.get(key) ?? []), plan]);
   }
   for (const group of byDestination.values()) {

@@ -5,6 +5,7 @@
 import type { CopyPlan, PlanOptions } from '../contract/plan.js';
 import { ok, type Result } from '../contract/result.js';
 import { mapFolders } from './map-folders.js';
+import { detectProvider } from './provider-quirks.js';
 import type { DestinationStore, SourceStore } from './store.js';
 
 export const planCopy = async (source: SourceStore, destination: DestinationStore, options: PlanOptions = {}): Promise<Result<CopyPlan>> => {
@@ -13,18 +14,25 @@ export const planCopy = async (source: SourceStore, destination: DestinationStor
   if (!destinationFolders.ok) return destinationFolders;
   const sourceNs = source.namespace();
   const destinationNs = destination.namespace();
+  const identify = (ns: typeof sourceNs) => detectProvider({ host: ns.server?.host ?? '', capabilities: ns.capabilities, serverName: ns.server?.name });
+  const sourceQuirks = identify(sourceNs);
+  const destinationQuirks = identify(destinationNs);
   const folders = mapFolders({
     sourceFolders: sourceFolders.value,
     source: sourceNs,
     destination: destinationNs,
     destinationFolders: destinationFolders.value,
     options,
+    sourceQuirks,
+    destinationQuirks,
   });
   const selected = folders.filter((f) => f.isSelected);
   const quota = await destination.quota?.();
+  const { server: _sourceServer, ...sourceInfo } = sourceNs;
+  const { server: _destinationServer, ...destinationInfo } = destinationNs;
   return ok({
-    source: sourceNs,
-    destination: { ...destinationNs, quota },
+    source: { ...sourceInfo, provider: sourceQuirks.name },
+    destination: { ...destinationInfo, provider: destinationQuirks.name, maxMessageBytes: destinationQuirks.maxMessageBytes, quota },
     folders,
     selectedMessages: selected.reduce((n, f) => n + f.source.messages, 0),
     selectedBytes: selected.reduce((n, f) => n + f.source.sizeBytes, 0),

@@ -23,7 +23,7 @@ import { createBandwidthLimiter } from './bandwidth-limiter.js';
 import { copyFolder } from './copy-folder.js';
 import { FolderJournal } from './folder-journal.js';
 import { ProgressTracker } from './progress-tracker.js';
-import type { DestinationStore, SourceStore } from './store.js';
+import type { DestinationStore, MessageFilter, SourceStore } from './store.js';
 
 /** Progress events are throttled to at most one per this interval (status changes always go out). */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -35,6 +35,7 @@ export interface JobFolder {
   destinationPath: string;
   messages: number;
   sizeBytes: number;
+  messageFilter?: MessageFilter;
 }
 
 export interface RunJobDeps {

@@ -56,7 +56,12 @@ export interface NamespaceInfo {
   delimiter: string;
   prefix: string;
   capabilities: string[];
+  /** Host name and the server's own name (ID), for recognising providers. */
+  server?: { host: string; name?: string };
 }
+
+/** A folder-level choice of which messages to copy. */
+export type MessageFilter = 'gmail-only-in-all-mail';
 
 /** A read-only mail store. */
 export interface SourceStore {
@@ -65,8 +70,11 @@ export interface SourceStore {
   listFolders(): Promise<Result<SourceFolder[]>>;
   /** Opens a folder read-only (IMAP: EXAMINE) and reports its state. */
   openFolder(path: string): Promise<Result<FolderState>>;
-  /** Every UID in the folder, and which of them are flagged \\Deleted (those are not copied). */
-  listUids(path: string): Promise<Result<{ uids: number[]; deletedUids: number[] }>>;
+  /**
+   * Every UID in the folder, and which of them are flagged \\Deleted (those are not copied).
+   * With `filter`, only the messages it keeps (e.g. Gmail's archived-only mail in All Mail).
+   */
+  listUids(path: string, filter?: MessageFilter): Promise<Result<{ uids: number[]; deletedUids: number[] }>>;
   /** Metadata of the messages of an open folder whose UID is in `uids` ('all' for every message). */
   listMessages(path: string, uids: number[] | 'all'): Promise<Result<MessageMeta[]>>;
   /** Message bodies, byte-exact, without changing anything (IMAP: BODY.PEEK[]). Yields in any order. */

@@ -5,7 +5,8 @@
  */
 import type { ImapConnection } from './connect-imap.js';
 import { disconnectImap } from './connect-imap.js';
-import type { BodyResult, FolderState, MessageMeta, NamespaceInfo, SourceStore } from '../engine/store.js';
+import type { BodyResult, FolderState, MessageFilter, MessageMeta, NamespaceInfo, SourceStore } from '../engine/store.js';
+import { isOnlyInAllMail } from '../engine/provider-quirks.js';
 import type { SourceFolder } from '../contract/plan.js';
 import { err, ok, migrationError, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
@@ -82,13 +83,19 @@ export const createImapSource = (connection: ImapConnection): SourceStore => {
         return fail(thrown, 'open folder');
       }
     },
-    async listUids(path: string): Promise<Result<{ uids: number[]; deletedUids: number[] }>> {
+    async listUids(path: string, filter?: MessageFilter): Promise<Result<{ uids: number[]; deletedUids: number[] }>> {
       try {
         const state = await examine(path);
         if (state.messages === 0) return ok({ uids: [], deletedUids: [] });
         const uids = await client.search({ all: true }, { uid: true });
         const deletedUids = await client.search({ deleted: true }, { uid: true });
         if (!uids || !deletedUids) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
+        if (filter === 'gmail-only-in-all-mail') {
+          if (!client.capabilities.has('X-GM-EXT-1')) return err(migrationError('bad-input', 'Only Gmail can tell which messages live only in All Mail.'));
+          const kept = new Set<number>();
+          for await (const m of client.fetch('1:*', { uid: true, labels: true }, { uid: true })) if (isOnlyInAllMail(m.labels ?? [])) kept.add(m.uid);
+          return ok({ uids: uids.filter((uid) => kept.has(uid)).sort((a, b) => a - b), deletedUids });
+        }
         return ok({ uids: uids.sort((a, b) => a - b), deletedUids });
       } catch (thrown) {
         return fail(thrown, 'list messages');

@@ -15,6 +15,7 @@ export const namespaceOf = (client: ImapFlow): NamespaceInfo => {
     prefix: ns?.prefix ?? '',
     delimiter: ns?.delimiter ?? '/',
     capabilities: [...(client.capabilities?.keys() ?? [])].sort(),
+    server: { host: client.options?.host ?? '', name: (client.serverInfo as { name?: string } | null | undefined)?.name ?? undefined },
   };
 };
 

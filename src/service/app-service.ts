@@ -160,7 +160,7 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     const wanted = new Set(selectedPaths);
     return plan.folders
       .filter((f) => wanted.has(f.source.path) && f.source.isSelectable)
-      .map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes }));
+      .map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes, messageFilter: f.messageFilter }));
   };
 
   /** Re-plans a recorded job (folder sizes change between runs) and runs the given folders of it. */
