@@ -46,7 +46,14 @@ interface ImapFlowLikeError {
   reason?: unknown;
   throttleReset?: unknown;
   certificateFingerprint?: unknown;
+  /** Set by imapflow's mailboxOpen when a NO to SELECT/EXAMINE was followed by an empty LIST. */
+  mailboxMissing?: unknown;
+  /** Set by imapflow when STARTTLS was required and the server does not offer it. */
+  tlsFailed?: unknown;
 }
+
+/** Ends with a full stop unless the server's own words already did ("... (0.001 secs)." + "." reads badly). */
+const endSentence = (text: string): string => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 const asString = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
@@ -100,9 +107,11 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
     return migrationError('quota', `The destination mailbox is full${where}. Free some space (or raise the quota) and resume.`, extra);
   }
   if (responseCode && REJECT_RESPONSE_CODES.has(responseCode)) {
-    return migrationError('rejected', `The server refused this message${where}${serverText ? `: ${serverText}` : ''}.`, extra);
+    return migrationError('rejected', endSentence(`The server refused this message${where}${serverText ? `: ${serverText}` : ''}`), extra);
   }
-  if (responseCode === 'NONEXISTENT' || responseCode === 'TRYCREATE' || code === 'NotFound') {
+  // Dovecot answers EXAMINE of a missing folder with a plain NO (no [NONEXISTENT]); imapflow
+  // then checks with LIST and sets mailboxMissing.
+  if (responseCode === 'NONEXISTENT' || responseCode === 'TRYCREATE' || code === 'NotFound' || e.mailboxMissing === true) {
     return migrationError('not-found', `The folder does not exist${where}.`, extra);
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
@@ -113,6 +122,9 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
   }
   if (code === 'GREETING_TIMEOUT') {
     return migrationError('timeout', `The server did not greet us${where}. If this port expects TLS, choose TLS security.`, { ...extra, retryable: true });
+  }
+  if (e.tlsFailed === true && !code) {
+    return migrationError('tls', `The server does not offer STARTTLS${where}. Choose implicit TLS (imaps://, usually port 993) if it has it, or allow unencrypted IMAP explicitly.`, extra);
   }
   if (code && TLS_CODES.has(code)) {
     const fingerprint = asString(e.certificateFingerprint);
@@ -145,7 +157,7 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
   }
   if (asString(e.response) || responseCode || e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
     // A plain NO/BAD to a command: the server said no, for its own reason.
-    return migrationError('rejected', `The server said no${context.operation ? ` to ${context.operation}` : ''}${where}${serverText ? `: ${serverText}` : ''}.`, extra);
+    return migrationError('rejected', endSentence(`The server said no${context.operation ? ` to ${context.operation}` : ''}${where}${serverText ? `: ${serverText}` : ''}`), extra);
   }
   return migrationError('internal', `Unexpected failure${where}: ${asString(e.message) ?? 'unknown error'}`, { retryable: true });
 };
