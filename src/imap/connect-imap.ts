@@ -100,7 +100,11 @@ export const connectImap = async (account: AccountCredentials, timeouts: Connect
   } catch (thrown) {
     closed = true;
     client.close();
-    const error = classifyImapError(thrown, { server, operation: 'log in' });
+    // With a short timeout the socket timeout can fire before the greeting timer does; either
+    // way a server that never greeted is most likely a TLS port spoken to in plain text.
+    const isGreeted = (client as unknown as { greetingReceived?: boolean }).greetingReceived === true;
+    const classified = classifyImapError(thrown, { server, operation: 'log in' });
+    const error = classified.kind === 'timeout' && !isGreeted ? classifyImapError({ code: 'GREETING_TIMEOUT' }, { server, operation: 'log in' }) : classified;
     if (error.kind === 'tls' && account.security !== 'plain') {
       const probed = await probeCertificate(account.host, account.port, account.security);
       if (probed.ok) return err({ ...error, certificateFingerprint: probed.value.fingerprint256 });
