@@ -127,7 +127,8 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   };
 
   const reports = new Map<string, FolderReport>();
-  const stopStatus = (): FolderStatus => (isQuotaPause || job.signal.reason === PAUSE_REASON ? 'paused' : 'cancelled');
+  // A fatal error (wrong password, certificate) stops every folder: they need a person, not a re-run.
+  const stopStatus = (): FolderStatus => (isQuotaPause || job.signal.reason === PAUSE_REASON ? 'paused' : jobError ? 'needs-attention' : 'cancelled');
 
   /** What one attempt at a folder came to, and so what the folder loop does next. */
   type AttemptOutcome =
@@ -211,10 +212,12 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
           setFolderStatus(folder.sourcePath, report.status, report.error ? { lastError: report.error } : {});
           return;
         }
-        case 'stop':
-          setFolderStatus(folder.sourcePath, stopStatus());
-          reports.set(folder.sourcePath, partialReport(journal, folder, stopStatus(), lastError));
+        case 'stop': {
+          const error = lastError ?? jobError;
+          setFolderStatus(folder.sourcePath, stopStatus(), error ? { lastError: error } : {});
+          reports.set(folder.sourcePath, partialReport(journal, folder, stopStatus(), error));
           return;
+        }
         case 'set-aside':
           setAside(outcome.error);
           return;
