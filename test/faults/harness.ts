@@ -135,6 +135,8 @@ export interface RunCopyOptions {
   folders?: string[];
   /** Wraps each opened store, e.g. to corrupt what the source returns. */
   wrapSource?: (store: SourceStore) => SourceStore;
+  /** Runs after the plan was made and before the job starts (e.g. a folder vanishes while queued). */
+  afterPlan?: () => Promise<void>;
 }
 
 /** The folders a job gets, from a plan made over direct (unproxied) connections. */
@@ -160,6 +162,7 @@ export const planFolders = async (world: World, timeouts: ConnectTimeouts = TEST
 export const runCopy = async (world: World, options: RunCopyOptions = {}): Promise<CopyRun> => {
   let folders = await planFolders(world);
   if (options.folders) folders = folders.filter((f) => options.folders?.includes(f.sourcePath));
+  await options.afterPlan?.();
   const events: JobEvent[] = [];
   const sourceOpens: number[] = [];
   const destinationOpens: number[] = [];
