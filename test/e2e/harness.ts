@@ -6,6 +6,7 @@
  * Waits are on `data-app-state` and DOM state, never on the clock.
  */
 import { createServer, type Server } from 'node:http';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -16,30 +17,36 @@ import { INVOKE_CHANNELS, bridgeNameOf, type MailferryBridge } from '../../src/c
 import type { JobEvent } from '../../src/contract/job.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const DIST_RENDERER = join(ROOT, 'dist-renderer');
 export const SCREENS_DIR = join(ROOT, 'test-results', 'screens');
 const CHROMIUM = process.env.MAILFERRY_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-let built: Promise<void> | null = null;
-/** Builds the renderer once per test process (Vite, a second or so). */
-export function buildRenderer(): Promise<void> {
+let built: Promise<string> | null = null;
+/**
+ * Builds the renderer once per test process (Vite, a second or so) into a folder of its own, so
+ * e2e files running side by side never serve a dist-renderer/ that another one is rewriting.
+ */
+export function buildRenderer(): Promise<string> {
   built ??= (async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'mailferry-e2e-renderer-'));
     const { build } = await import('vite');
-    await build({ configFile: join(ROOT, 'renderer', 'vite.config.ts'), logLevel: 'warn' });
-    await stat(join(DIST_RENDERER, 'index.html'));
+    await build({ configFile: join(ROOT, 'renderer', 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    await stat(join(outDir, 'index.html'));
+    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+    return outDir;
   })();
   return built;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
-/** Serves dist-renderer/ on 127.0.0.1 with a random port. */
-export async function serveRenderer(): Promise<{ url: string; close(): Promise<void> }> {
+/** Serves a renderer build (default: the one buildRenderer made) on 127.0.0.1 with a random port. */
+export async function serveRenderer(root?: string): Promise<{ url: string; close(): Promise<void> }> {
+  const base = root ?? (await buildRenderer());
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(DIST_RENDERER, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(DIST_RENDERER)) {
+    const file = normalize(join(base, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(base)) {
       res.writeHead(403).end();
       return;
     }
@@ -108,8 +115,15 @@ export async function openApp(url: string, bridge: MailferryBridge, viewport = {
     push(event).catch(() => undefined); // the page may be closing
   });
 
-  await page.goto(url);
-  await page.waitForSelector('[data-app-state]');
+  try {
+    await page.goto(url);
+    await page.waitForSelector('[data-app-state]');
+  } catch (e) {
+    unsubscribe();
+    await context.close();
+    await rm(userDataDir, { recursive: true, force: true });
+    throw e;
+  }
 
   return {
     page,
