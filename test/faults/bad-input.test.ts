@@ -10,8 +10,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { runCli } from '../../src/cli/run-cli.js';
-import { findFreePorts } from '../support/dovecot.js';
+import { findFreePorts, startDovecot } from '../support/dovecot.js';
+import { runCli as runCliChild } from './cli-child.js';
 import { generateCorpus } from '../support/corpus.js';
 import { openTestClient, snapshotAccount } from '../support/mail-snapshot.js';
 import { assertDone, assertWorldIntact, DESTINATION_USER, runCopy, SOURCE_USER, startWorld, type World } from './harness.js';
@@ -198,6 +201,43 @@ describe('unfriendly servers', { concurrency: false }, () => {
       assert.ok(!destination.destination.folders.some((f) => f.path === gone), 'no destination folder was made for it');
     } finally {
       await world.stop();
+    }
+  });
+});
+
+describe('a certificate for another name', () => {
+  test('issued by a trusted CA but not for this host: refused before login, in one sentence', async () => {
+    // A private CA the CLI process is told to trust (NODE_EXTRA_CA_CERTS), and a leaf for
+    // wrong.example served on 127.0.0.1: the chain verifies, the name does not.
+    const dir = mkdtempSync(join(tmpdir(), 'mf-wrong-name-'));
+    const openssl = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore', timeout: 30_000 });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    openssl(['req', '-x509', ...ec, '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'), '-days', '3650', '-subj', '/CN=Mailferry Test CA']);
+    openssl(['req', ...ec, '-keyout', join(dir, 'leaf.key'), '-out', join(dir, 'leaf.csr'), '-subj', '/CN=wrong.example']);
+    writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:wrong.example\n');
+    openssl(['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', join(dir, 'leaf.pem'), '-days', '3650', '-extfile', join(dir, 'ext.cnf')]);
+    chmodSync(dir, 0o755);
+    for (const f of ['leaf.pem', 'leaf.key']) chmodSync(join(dir, f), 0o644);
+    const server = await startDovecot({
+      users: [SOURCE_USER, DESTINATION_USER],
+      tls: true,
+      extraConfig: `ssl_cert = <${join(dir, 'leaf.pem')}\nssl_key = <${join(dir, 'leaf.key')}\n`,
+    });
+    const stateDir = mkdtempSync(join(tmpdir(), 'mf-wrong-name-state-'));
+    try {
+      const run = await runCliChild(
+        ['copy', '--from', `imaps://${SOURCE_USER.name}@127.0.0.1:${server.tlsPort}`, '--to', `imap://${DESTINATION_USER.name}@127.0.0.1:${server.port}`, '--allow-plaintext', '--state', stateDir, '--timeout', '2'],
+        { env: { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') } },
+      );
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr.split('\n')[0] ?? '', /^mailferry: Could not open the source: The server's certificate is for a different name/);
+      for (const password of [SOURCE_USER.password, DESTINATION_USER.password]) assert.ok(!run.stdout.includes(password) && !run.stderr.includes(password));
+      assert.deepEqual(server.clientCommands(SOURCE_USER.name), [], 'no session was opened: the password never left');
+      assert.deepEqual(filesUnder(stateDir), [], 'no job was started');
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });

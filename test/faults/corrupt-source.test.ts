@@ -58,7 +58,7 @@ describe('damaged messages on the source', { concurrency: false }, () => {
       plant(cur, `${stamp + 9}.M1P1.damaged,S=${truncated.length + 700},W=${truncated.length + 760}:2,S`, truncated);
       const maildirBefore = snapshotMaildirFiles(world.source.mailRoot(SOURCE_USER.name));
 
-      const run = await runCopy(world, { seed: 101 });
+      const run = await runCopy(world, { seed: 101, settings: { maxConsecutiveFailures: 4 } });
       const reisen = run.report.folders.find((f) => f.sourcePath === FOLDER);
       assert.ok(reisen, 'Reisen is in the report');
       const failedBySize = new Map(reisen.failed.map((f) => [f.sizeBytes, f]));
