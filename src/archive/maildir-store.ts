@@ -26,7 +26,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SourceFolder } from '../contract/plan.js';
 import { migrationError, ok } from '../contract/result.js';
-import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
+import { fingerprintFromHeaders, fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
 import type { Result } from '../contract/result.js';
 import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, replaceFileAtomic, writeNewFileDurable } from './archive-fs.js';
@@ -38,6 +38,8 @@ import { decodeModifiedUtf7, encodeModifiedUtf7 } from './modified-utf7.js';
 export const MAILDIR_INDEX_FILE = 'mailferry-index.jsonl';
 const KEYWORDS_FILE = 'dovecot-keywords';
 const MAX_KEYWORD_LETTERS = 26;
+/** A foreign message's header is looked for in this many first bytes before the whole file is read. */
+const HEADER_PROBE_BYTES = 64 * 1024;
 
 const SYSTEM_LETTERS: [string, string][] = [
   ['\\Draft', 'D'],
@@ -51,7 +53,8 @@ const SYSTEM_LETTERS: [string, string][] = [
 const OWN_UNIQUE = /^\d+\.M\d+P\d+Q\d+R[0-9a-f]{8}\./;
 
 let counter = 0;
-const hostPart = os.hostname().replace(/\//g, '\\057').replace(/:/g, '\\072').replace(/[^A-Za-z0-9._\\-]/g, '_') || 'localhost';
+/** The host part of unique names; characters other than letters, digits, `.` and `-` (`/` and `:` included) become `_`. */
+const hostPart = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'localhost';
 
 const uniqueName = (size: number): string => {
   const now = Date.now();
@@ -92,6 +95,31 @@ const readKeywords = async (dir: string): Promise<string[]> => {
   return keywords;
 };
 
+/** What Dovecot's `dovecot-uidlist` (version 3) says: UIDVALIDITY, next UID, and UID (+ CRLF size) per base name. */
+export const readDovecotUidlist = async (dir: string): Promise<{ uidValidity: string; uidNext: number; uids: Map<string, { uid: number; virtualSize?: number }> } | undefined> => {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, 'dovecot-uidlist'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [first, ...lines] = text.split('\n');
+  const header = /^3 (.*)$/.exec(first ?? '');
+  if (!header) return undefined;
+  const fields = new Map((header[1] as string).split(' ').map((f) => [f[0] ?? '', f.slice(1)]));
+  const uidValidity = fields.get('V');
+  if (!uidValidity || !/^\d+$/.test(uidValidity)) return undefined;
+  const uids = new Map<string, { uid: number; virtualSize?: number }>();
+  for (const line of lines) {
+    const m = /^(\d+)((?: [A-Z]\S*)*) :(.+)$/.exec(line);
+    if (!m) continue;
+    const w = / W(\d+)/.exec(m[2] ?? '');
+    const name = (m[3] as string).split(':2,')[0] as string;
+    uids.set(name, { uid: Number(m[1]), ...(w ? { virtualSize: Number(w[1]) } : {}) });
+  }
+  return { uidValidity, uidNext: Number(fields.get('N') ?? 1) || 1, uids };
+};
+
 const flagsFromInfo = (info: string, keywords: string[]): string[] => {
   const flags = new Set<string>();
   for (const ch of info) {
@@ -126,6 +154,7 @@ export class MaildirArchive implements ArchiveBackend {
   /** Per folder path: UID → file (and whether to read it as CRLF), from the last view. */
   private readonly files = new Map<string, Map<number, { rel: string; crlf: boolean }>>();
   private readonly repaired = new Set<string>();
+  private readonly foreignMetas = new Map<string, MessageMeta>();
 
   constructor(
     readonly root: string,
@@ -235,27 +264,80 @@ export class MaildirArchive implements ArchiveBackend {
       messages.push({ uid: entry.uid, sizeBytes: entry.size, flags: [...new Set([...fromName, ...onlyInIndex])].sort(), internalDate: new Date(entry.date), fingerprint: entry.fp, subject: entry.subject });
       located.set(entry.uid, { rel: file.rel, crlf: entry.crlf === true });
     }
-    const extras = [...present.values()].filter((f) => !indexedKeys.has(f.unique)).sort((a, b) => (a.unique < b.unique ? -1 : a.unique > b.unique ? 1 : 0));
-    let uidValidity = index?.uidValidity;
-    let uidNext = index?.uidNext ?? 1;
+    // A Maildir of Dovecot's own (no index of ours): its dovecot-uidlist gives stable UIDs and UIDVALIDITY.
+    const uidlist = index ? undefined : await readDovecotUidlist(dir);
+    const listed = (f: MaildirFile): number => uidlist?.uids.get(f.unique)?.uid ?? Number.MAX_SAFE_INTEGER;
+    const extras = [...present.values()]
+      .filter((f) => !indexedKeys.has(f.unique))
+      .sort((a, b) => listed(a) - listed(b) || (a.unique < b.unique ? -1 : a.unique > b.unique ? 1 : 0));
+    let uidValidity = index?.uidValidity ?? uidlist?.uidValidity;
+    let uidNext = index?.uidNext ?? Math.max(1, uidlist?.uidNext ?? 1, ...[...(uidlist?.uids.values() ?? [])].map((u) => u.uid + 1));
+    const unlisted: string[] = [];
     if (extras.length > 0) {
       const adopted: IndexEntry[] = [];
       for (const file of extras) {
-        const full = path.join(dir, file.rel);
-        const [body, stat] = await Promise.all([fs.readFile(full), fs.stat(full)]);
-        const meta = metaOf(uidNext++, toCrlf(body), flagsFromInfo(file.info, keywords), new Date(Math.floor(stat.mtimeMs / 1000) * 1000));
+        const fromList = uidlist?.uids.get(file.unique);
+        if (!fromList) unlisted.push(file.unique);
+        const uid = fromList?.uid ?? uidNext++;
+        const meta = await this.foreignMeta(path.join(dir, file.rel), file, uid, flagsFromInfo(file.info, keywords), fromList?.virtualSize);
         messages.push(meta);
         located.set(meta.uid, { rel: file.rel, crlf: true });
         adopted.push({ t: 'msg', uid: meta.uid, key: file.unique, fp: meta.fingerprint, size: meta.sizeBytes, flags: meta.flags, date: meta.internalDate.getTime(), subject: meta.subject, crlf: true });
       }
+      messages.sort((a, b) => a.uid - b.uid);
       if (this.isWritable) {
         index ??= await this.createIndex(folderPath, dir);
         await index.append(adopted);
         uidValidity = index.uidValidity;
-      } else uidValidity = derivedUidValidity(uidValidity ?? 'unindexed', ...extras.map((f) => f.unique));
+        uidNext = index.uidNext;
+      } else if (!uidlist || unlisted.length > 0) {
+        uidValidity = derivedUidValidity(uidValidity ?? 'unindexed', ...(uidlist ? unlisted : extras.map((f) => f.unique)));
+      }
     }
     this.files.set(folderPath, located);
     return { state: folderStateOf(uidValidity ?? derivedUidValidity('empty', folderPath), uidNext, messages), messages };
+  }
+
+  /**
+   * Facts of a message not written by us, in IMAP's CRLF form. When its CRLF size is known (Dovecot
+   * writes it as `,W=` in the name and in dovecot-uidlist) only the header is read; otherwise the
+   * whole file. Remembered per file for the life of this backend (one job's connection).
+   */
+  private async foreignMeta(full: string, file: MaildirFile, uid: number, flags: string[], listedVirtualSize?: number): Promise<MessageMeta> {
+    const stat = await fs.stat(full);
+    const cacheKey = `${full}|${stat.size}|${stat.mtimeMs}`;
+    const internalDate = new Date(Math.floor(stat.mtimeMs / 1000) * 1000);
+    const cached = this.foreignMetas.get(cacheKey);
+    if (cached) return { ...cached, uid, flags: [...flags].sort(), internalDate };
+    const virtualSize = listedVirtualSize ?? (/,W=(\d+)/.test(file.unique) ? Number(/,W=(\d+)/.exec(file.unique)?.[1]) : undefined);
+    let meta: MessageMeta | undefined;
+    if (virtualSize !== undefined) {
+      const handle = await fs.open(full, 'r');
+      try {
+        const head = Buffer.alloc(Math.min(HEADER_PROBE_BYTES, stat.size));
+        await handle.read(head, 0, head.length, 0);
+        const end = headerBlockEnd(head);
+        if (end < head.length || head.length === stat.size) {
+          const header = head.subarray(0, end);
+          const fields = parseHeaderFields(header);
+          meta = {
+            uid,
+            sizeBytes: virtualSize,
+            flags: [...flags].sort(),
+            internalDate,
+            fingerprint: fingerprintFromHeaders(header, virtualSize),
+            subject: headerValue(fields, 'subject'),
+            messageId: headerValue(fields, 'message-id'),
+            date: headerValue(fields, 'date'),
+          };
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    meta ??= metaOf(uid, toCrlf(await fs.readFile(full)), flags, internalDate);
+    this.foreignMetas.set(cacheKey, meta);
+    return meta;
   }
 
   private async createIndex(folderPath: string, dir: string): Promise<FolderIndex> {

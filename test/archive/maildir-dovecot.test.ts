@@ -13,6 +13,7 @@ import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillAccount, generateCorpus } from '../support/corpus.js';
 import { assertSameMail, snapshotAccount, type AccountSnapshot, type MailSet } from '../support/mail-snapshot.js';
 import { PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
+import { openArchiveSource } from '../../src/archive/open-archive.js';
 
 const MAIL_UID = 65534;
 
@@ -82,6 +83,21 @@ describe('a Maildir archive opened by Dovecot', () => {
       assert.equal(run.code, 0, run.stderr + run.stdout.slice(-1500));
       const source = await snapshotAccount(src.account());
       assertSameMail(withoutDeleted(source), withoutDeleted(await snapshotAccount(dst.account('dave'))), "restored from Dovecot's Maildir");
+      // UIDs and UIDVALIDITY come from Dovecot's own dovecot-uidlist: the same as over IMAP.
+      const archive = await openArchiveSource({ format: 'maildir', path: src.mailRoot('alice') });
+      assert.ok(archive.ok);
+      try {
+        for (const path of ['INBOX', 'Reisen']) {
+          const state = await archive.value.openFolder(path);
+          const uids = await archive.value.listUids(path);
+          const imap = source.folders.find((f) => f.path === path);
+          assert.ok(state.ok && uids.ok && imap);
+          assert.equal(state.value.uidValidity, imap.uidValidity);
+          assert.deepEqual(uids.value.uids, imap.messages.map((m) => m.uid));
+        }
+      } finally {
+        await archive.value.close();
+      }
     } finally {
       await dst.stop();
     }
