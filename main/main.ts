@@ -6,7 +6,7 @@
  * page's CSP allows only its own scripts and styles; navigation, new windows and permission
  * requests are refused; IPC is answered only for our window's main frame, payloads validated.
  */
-import { app, BrowserWindow, dialog, ipcMain, Notification, powerSaveBlocker, safeStorage, session, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, powerSaveBlocker, safeStorage, session } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventChannel } from '../src/contract/ipc.js';
@@ -16,6 +16,7 @@ import { createCredentialVault } from './credential-vault.js';
 import { accountSettingsStore, createElectronKeyValueStore } from './settings-store.js';
 import { isOwnWindowSender, registerIpcHandlers, type IpcMainLike } from './ipc-handlers.js';
 import { createJobEffects } from './job-effects.js';
+import { lockDown, type LockableContents } from './lock-down.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PRELOAD = path.join(HERE, 'preload.cjs');
@@ -29,13 +30,6 @@ let service: AppService | null = null;
 const log = (message: string): void => {
   console.log(`[mailferry] ${message}`);
 };
-
-function lockDown(contents: WebContents): void {
-  contents.on('will-navigate', (e) => e.preventDefault());
-  contents.on('will-redirect', (e) => e.preventDefault());
-  contents.on('will-attach-webview', (e) => e.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-}
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -80,7 +74,7 @@ async function start(): Promise<void> {
     if (win?.isMinimized()) win.restore();
     win?.focus();
   });
-  app.on('web-contents-created', (_e, contents) => lockDown(contents));
+  app.on('web-contents-created', (_e, contents) => lockDown(contents as unknown as LockableContents));
   await app.whenReady();
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type { FolderProgress, FolderStatus, JobStatus } from '../../../src/contract/job.js';
 import { useAppStore, useAppStoreApi } from '../store/context.js';
 import { TERMINAL_JOB_STATUSES } from '../store/types.js';
@@ -180,7 +180,30 @@ export function MoveScreen() {
   );
 }
 
-function FolderProgressRow({ folder, now, onRetry }: { folder: FolderProgress; now: number; onRetry(): void }) {
+type RowProps = { folder: FolderProgress; now: number; onRetry(): void };
+
+/**
+ * Every progress event carries every folder as a new object; with thousands of folders, only rows
+ * whose figures changed should render again (and the clock matters only to a retrying row).
+ */
+const isSameRow = (a: RowProps, b: RowProps): boolean => {
+  const f = a.folder;
+  const g = b.folder;
+  return (
+    f.status === g.status &&
+    f.bytesDone === g.bytesDone &&
+    f.bytesTotal === g.bytesTotal &&
+    f.messagesDone === g.messagesDone &&
+    f.messagesTotal === g.messagesTotal &&
+    f.destinationPath === g.destinationPath &&
+    f.retryAt === g.retryAt &&
+    f.attempt === g.attempt &&
+    f.lastError?.message === g.lastError?.message &&
+    (f.status !== 'retrying' || a.now === b.now)
+  );
+};
+
+const FolderProgressRow = memo(function FolderProgressRow({ folder, now, onRetry }: RowProps) {
   const stateText = folderStateText(folder, now);
   const canRetry = folder.status === 'needs-attention' || folder.status === 'incomplete';
   return (
@@ -222,4 +245,4 @@ function FolderProgressRow({ folder, now, onRetry }: { folder: FolderProgress; n
       {canRetry && folder.lastError && <p className="small fp-detail">{folder.lastError.message}</p>}
     </li>
   );
-}
+}, isSameRow);
