@@ -1,6 +1,7 @@
 /**
  * Opens a local archive (mbox, Maildir, eml) as a read-only source or an append-only destination.
- * A source must exist and is never written to; a destination folder is created if missing.
+ * A source must exist and is never written to; a destination folder is created if missing and
+ * locked for this process until the store is closed (archive-lock.ts).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import type { ArchiveLocation } from '../contract/account.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { archiveError } from './archive-fs.js';
+import { lockArchive } from './archive-lock.js';
 import { createArchiveDestination, createArchiveSource, type ArchiveBackend } from './archive-store.js';
 import { EmlArchive } from './eml-store.js';
 import { MaildirArchive } from './maildir-store.js';
@@ -44,7 +46,18 @@ export const openArchiveDestination = async (location: ArchiveLocation): Promise
     const stat = await fs.stat(root).catch(() => undefined);
     if (!stat) await fs.mkdir(root, { recursive: true });
     else if (!stat.isDirectory()) return err(migrationError('bad-input', `${root} is a file; an archive to write into must be a folder.`));
-    return ok(createArchiveDestination(backendFor(location, root, true, false)));
+    const release = await lockArchive(root);
+    const store = createArchiveDestination(backendFor(location, root, true, false));
+    return ok({
+      ...store,
+      close: async () => {
+        try {
+          await store.close();
+        } finally {
+          await release();
+        }
+      },
+    });
   } catch (thrown) {
     return err(archiveError(thrown, 'create the archive folder'));
   }

@@ -1,11 +1,14 @@
-/** Archive destinations on their own (no server): the exact bytes of an mbox record, name clashes, append results. */
+/** Archive destinations on their own (no server): the exact bytes of an mbox record, name clashes, append results, the write lock. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ArchiveFormat } from '../../src/contract/account.js';
 import { openArchiveDestination, openArchiveSource } from '../../src/archive/open-archive.js';
+import { LOCK_FILE } from '../../src/archive/archive-lock.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -69,4 +72,31 @@ describe('archive destinations', () => {
       await store.close();
     });
   }
+
+  test('one writing process per archive: shared within this process, refused for a live other, taken over from a dead one', async () => {
+    const dir = tempDir();
+    const first = await openArchiveDestination({ format: 'mbox', path: dir });
+    const second = await openArchiveDestination({ format: 'mbox', path: dir });
+    assert.ok(first.ok && second.ok, 'two workers of one job share the lock');
+    await first.value.close();
+    assert.ok(existsSync(path.join(dir, LOCK_FILE)), 'still held by the second');
+    await second.value.close();
+    assert.ok(!existsSync(path.join(dir, LOCK_FILE)), 'released when the last one closes');
+
+    // A live process on this host holds it (pid 1 always exists).
+    writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: hostname(), since: Date.now() }));
+    const refused = await openArchiveDestination({ format: 'mbox', path: dir });
+    assert.ok(!refused.ok);
+    assert.match(refused.error.message, /Another Mailferry is writing to this archive/);
+
+    // A killed one: its PID is gone, the lock is taken over.
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: Number(child.stdout.toString()), host: hostname(), since: Date.now() }));
+    const taken = await openArchiveDestination({ format: 'mbox', path: dir });
+    assert.ok(taken.ok, !taken.ok ? taken.error.message : '');
+    await taken.value.close();
+    // Reading never takes the lock.
+    writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: hostname(), since: Date.now() }));
+    assert.ok((await openArchiveSource({ format: 'mbox', path: dir })).ok);
+  });
 });

@@ -1,0 +1,96 @@
+/**
+ * One writing process per archive. Two processes appending to the same mbox would interleave
+ * their records and each would roll back the other's "torn" bytes; so a destination archive is
+ * locked by a file `.mailferry-lock` at its root (a hidden file: Thunderbird, Dovecot and mutt
+ * ignore it) naming the process that writes.
+ *
+ * Within one process the lock is shared and counted: the job runner opens one destination per
+ * worker, and they write different folders. A lock whose process is gone (same host, no such
+ * PID: a crash or a kill) is taken over; a live one, or one from another host (a network drive),
+ * is refused with the path, so a person can decide.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { migrationError } from '../contract/result.js';
+
+export const LOCK_FILE = '.mailferry-lock';
+const TAKEOVER_ATTEMPTS = 3;
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  since: number;
+}
+
+const held = new Map<string, { count: number }>();
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const readLock = async (file: string): Promise<LockInfo | undefined> => {
+  try {
+    const value = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<LockInfo>;
+    return typeof value.pid === 'number' && typeof value.host === 'string' ? { pid: value.pid, host: value.host, since: Number(value.since) || 0 } : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Takes the archive's write lock (or shares this process's); resolves to its release. */
+export const lockArchive = async (root: string): Promise<() => Promise<void>> => {
+  const file = path.join(root, LOCK_FILE);
+  const mine = held.get(file);
+  let isReleased = false;
+  const release = async (): Promise<void> => {
+    if (isReleased) return;
+    isReleased = true;
+    const entry = held.get(file);
+    if (!entry || --entry.count > 0) return;
+    held.delete(file);
+    await fs.rm(file, { force: true });
+  };
+  if (mine) {
+    mine.count++;
+    return release;
+  }
+  const info: LockInfo = { pid: process.pid, host: os.hostname(), since: Date.now() };
+  for (let attempt = 1; attempt <= TAKEOVER_ATTEMPTS; attempt++) {
+    try {
+      const handle = await fs.open(file, 'wx');
+      try {
+        await handle.writeFile(JSON.stringify(info) + '\n');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      held.set(file, { count: 1 });
+      return release;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const other = await readLock(file);
+    // A lock file being written right now reads as empty: look again before judging it.
+    if (!other) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const again = await readLock(file);
+      if (!again) throw lockedError(file, 'an unreadable lock file');
+      continue;
+    }
+    if (other.host === info.host && !isAlive(other.pid)) {
+      await fs.rm(file, { force: true });
+      continue;
+    }
+    throw lockedError(file, `process ${other.pid} on ${other.host}, since ${new Date(other.since).toISOString()}`);
+  }
+  throw lockedError(file, 'another process');
+};
+
+const lockedError = (file: string, who: string) =>
+  migrationError('bad-input', `Another Mailferry is writing to this archive (${who}). Wait for it to finish; if none is running, delete ${file}.`);
