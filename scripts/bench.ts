@@ -41,6 +41,7 @@ const { values } = parseArgs({
     folders: { type: 'string' },
     'no-plan': { type: 'boolean' },
     'no-build': { type: 'boolean' },
+    dist: { type: 'string' },
     'no-verify': { type: 'boolean' },
     label: { type: 'string' },
     out: { type: 'string' },
@@ -59,6 +60,7 @@ if (values.help) {
   --folders F          folders of the account timed with "mailferry plan" (default 1000)
   --no-plan            skip the plan timing
   --no-build           use the existing .tmp/bench-dist build
+  --dist DIR           run the CLI compiled in DIR instead (another version, for before/after)
   --label TEXT         name of the table row
   --out FILE           also write the figures as JSON (e.g. bench-results/x.json)
 `);
@@ -85,11 +87,11 @@ const log = (text: string): void => {
 };
 
 const main = async (): Promise<void> => {
-  if (!values['no-build']) {
+  if (!values['no-build'] && !values.dist) {
     log('compiling into .tmp/bench-dist');
     execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.json'), '--outDir', DIST], { stdio: 'inherit', cwd: ROOT });
   }
-  const cli = ['node', join(DIST, 'src', 'cli', 'main.js')];
+  const cli = ['node', join(values.dist ? resolve(values.dist) : DIST, 'src', 'cli', 'main.js')];
 
   log('generating corpus');
   const folders: CorpusFolder[] = isBig ? bigFolderCorpus(messageCount) : standardCorpus(messageCount);

@@ -102,7 +102,10 @@ export const writeMaildir = (mailRoot: string, folders: CorpusFolder[]): void =>
     const base = 1_700_000_000;
     for (const message of folder.messages) {
       const letters = message.flags.map((f) => SYSTEM_FLAG_LETTERS[f] ?? (f.startsWith('\\') ? '' : letterOf(f)));
-      const file = join(dir, 'cur', `${base + sequence}.M${sequence}P1.bench:2,${letters.sort().join('')}`);
+      // S= and W= as Dovecot writes them (all lines end in CRLF, so both are the byte size):
+      // without them Dovecot stats every file when it resyncs the folder.
+      const size = message.raw.length;
+      const file = join(dir, 'cur', `${base + sequence}.M${sequence}P1.bench,S=${size},W=${size}:2,${letters.sort().join('')}`);
       sequence++;
       writeFileSync(file, message.raw);
       utimesSync(file, message.internalDate, message.internalDate);

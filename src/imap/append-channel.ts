@@ -34,6 +34,8 @@ import { encodeMailboxName } from './imap-utf7.js';
 const MAX_LINE_BYTES = 1024 * 1024;
 /** How long LOGOUT may take before the socket is simply closed. */
 const LOGOUT_GRACE_MS = 1000;
+/** Answers after which the rest of a batch is not sent: the next message would meet the same. */
+const STOPS_SENDING = new Set(['quota', 'throttled', 'not-found']);
 /** RFC 7888: LITERAL- allows non-synchronizing literals up to this size. */
 const LITERAL_MINUS_MAX_BYTES = 4096;
 
@@ -72,14 +74,25 @@ const parseResponseText = (rest: string): { code?: string; codeArgs: string[]; t
   return { code: (m[1] as string).toUpperCase(), codeArgs: m[2] ? m[2].trim().split(/\s+/) : [], text: m[3] ?? '' };
 };
 
-/** An error shaped like imapflow's, so classify-error.ts decides what it means. */
-const responseError = (tagged: Tagged, extra: Record<string, unknown> = {}): Error =>
-  Object.assign(new Error(tagged.text || `${tagged.status} response`), {
+/** imapflow's cap on a server-suggested wait. */
+const MAX_THROTTLE_DELAY_MS = 5 * 60 * 1000;
+
+/**
+ * An error shaped like imapflow's, so classify-error.ts decides what it means. Like imapflow,
+ * Microsoft 365's "BAD Request is throttled. Suggested Backoff Time: N milliseconds" becomes
+ * code ETHROTTLE with the suggested wait (the one place a server's words are read: imapflow
+ * does the same, and there is no response code for it).
+ */
+const responseError = (tagged: Tagged, extra: Record<string, unknown> = {}): Error => {
+  const backoff = /Request is throttled/i.test(tagged.text) ? /Backoff Time[:=\s]+(\d+)/i.exec(tagged.text) : null;
+  return Object.assign(new Error(tagged.text || `${tagged.status} response`), {
     response: tagged.line,
     responseText: tagged.text,
     serverResponseCode: tagged.code,
+    ...(backoff ? { code: 'ETHROTTLE', throttleReset: Math.min(Number(backoff[1]), MAX_THROTTLE_DELAY_MS) } : {}),
     ...extra,
   });
+};
 
 const connectionError = (code: string, message: string, bye?: { code?: string; text: string }): Error =>
   Object.assign(new Error(message), bye?.code ? { code, serverResponseCode: bye.code, responseText: bye.text } : { code });
@@ -463,8 +476,11 @@ const channelOf = (session: Session, server: string): AppendChannel => {
       const hasBinary = caps.has('BINARY');
       const appendLimit = [...caps].map((c) => /^APPENDLIMIT=(\d+)$/.exec(c)?.[1]).find((v) => v !== undefined);
       const waits: Promise<void>[] = [];
+      // Once the server says the folder is full, busy or gone, the rest of the batch is not sent.
+      let refusedAll: MigrationError | undefined;
       try {
         for (let i = 0; i < messages.length; i++) {
+          if (refusedAll) break;
           const message = messages[i] as ChannelMessage;
           const badFlag = message.flags.find((f) => !isSendableFlag(f));
           if (badFlag !== undefined) {
@@ -488,7 +504,11 @@ const channelOf = (session: Session, server: string): AppendChannel => {
                 if (tagged.status === 'OK') {
                   const uid = tagged.code === 'APPENDUID' && /^\d+$/.test(tagged.codeArgs[1] ?? '') ? Number(tagged.codeArgs[1]) : undefined;
                   answers[i] = { ok: true, uid, uidValidity: uid !== undefined ? tagged.codeArgs[0] : undefined };
-                } else answers[i] = { ok: false, error: classify(responseError(tagged)), isAnswered: true };
+                } else {
+                  const error = classify(responseError(tagged));
+                  if (STOPS_SENDING.has(error.kind)) refusedAll ??= error;
+                  answers[i] = { ok: false, error, isAnswered: true };
+                }
               },
               () => undefined, // unanswered: filled in below
             ),
@@ -510,7 +530,7 @@ const channelOf = (session: Session, server: string): AppendChannel => {
       await Promise.all(waits);
       const lost = session.closedError;
       return answers.map(
-        (a) => a ?? { ok: false, error: classify(lost ?? connectionError('EConnectionClosed', 'The connection was lost.')), isAnswered: false },
+        (a) => a ?? { ok: false, error: refusedAll ?? classify(lost ?? connectionError('EConnectionClosed', 'The connection was lost.')), isAnswered: false },
       );
     },
     async close(): Promise<void> {

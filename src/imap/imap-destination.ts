@@ -2,12 +2,19 @@
  * An IMAP account as an append-only DestinationStore: it can create and subscribe folders and
  * APPEND messages with their flags and INTERNALDATE; nothing else. The ImapFlow client stays
  * private here, so the copier has no way to delete, expunge, rename, move or re-flag mail.
+ *
+ * With `openAppendChannel`, APPENDs go over a second connection that pipelines them
+ * (append-channel.ts), one round trip per batch instead of two per message; answers are
+ * still taken one message at a time, in order, exactly as on the imapflow path. The imapflow
+ * connection's view of the selected folder is then stale after appends, so it is selected
+ * again before its contents are listed.
  */
+import type { AppendChannel } from './append-channel.js';
 import type { ImapConnection } from './connect-imap.js';
 import { disconnectImap } from './connect-imap.js';
 import type { AppendOutcome, AppendedMessage, DestinationStore, FolderState, MessageMeta, NamespaceInfo, OutgoingMessage } from '../engine/store.js';
 import type { SourceFolder } from '../contract/plan.js';
-import { err, ok, type Result } from '../contract/result.js';
+import { err, ok, type MigrationError, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
 import { fetchMeta } from './fetch-meta.js';
 import { listFolders, namespaceOf } from './list-folders.js';
@@ -15,12 +22,68 @@ import { listFolders, namespaceOf } from './list-folders.js';
 /** Failures that stop a batch: the next message would fail the same way. */
 const STOPS_BATCH = new Set(['network', 'timeout', 'throttled', 'quota', 'not-found', 'auth', 'tls', 'cancelled']);
 
-export const createImapDestination = (connection: ImapConnection): DestinationStore => {
+export interface ImapDestinationOptions {
+  /** Opens a pipelined append connection; without it, APPEND goes through imapflow one message at a time. */
+  openAppendChannel?: () => Promise<Result<AppendChannel>>;
+}
+
+export const createImapDestination = (connection: ImapConnection, options: ImapDestinationOptions = {}): DestinationStore => {
   const { client, server } = connection;
   let knownPaths: Set<string> | undefined;
   /** The largest message this connection got accepted: tells a size limit from a rate limit. */
   let largestAcceptedBytes = 0;
+  let channel: AppendChannel | undefined;
+  /** Set when the append channel added messages: the imapflow view of the selected folder is old. */
+  let isSelectionStale = false;
   const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
+
+  /** A refusal of one message, with [LIMIT] told apart from throttling (see below). */
+  const refusalOf = (error: MigrationError, message: OutgoingMessage, isConnectionClosed: boolean): MigrationError => {
+    if (error.serverCode === 'LIMIT' && message.body.length > largestAcceptedBytes && !isConnectionClosed) {
+      // [LIMIT] on APPEND is either "this message is over a limit" (Dovecot's size limit)
+      // or "you are over a rate limit". A size limit cannot refuse a message no larger than
+      // one this connection got accepted, so only such a refusal is taken as throttling.
+      // Otherwise the refusal counts against this message alone, and stays retryable.
+      return { ...error, kind: 'rejected', retryable: true, message: `The destination refused this message as over one of its limits${error.serverText ? `: ${error.serverText}` : ''}.` };
+    }
+    return error;
+  };
+
+  /** Flags the selected folder's PERMANENTFLAGS allow (what imapflow's own APPEND keeps). */
+  const allowedFlags = (flags: string[]): string[] => {
+    const permanent = client.mailbox ? client.mailbox.permanentFlags : undefined;
+    return !permanent || permanent.has('\\*') ? flags : flags.filter((f) => permanent.has(f));
+  };
+
+  const appendOverChannel = async (path: string, messages: OutgoingMessage[]): Promise<AppendOutcome> => {
+    const results: Result<AppendedMessage>[] = [];
+    if (!channel || channel.isClosed()) {
+      const opened = await (options.openAppendChannel as () => Promise<Result<AppendChannel>>)();
+      if (!opened.ok) return { results, stopped: opened.error };
+      channel = opened.value;
+    }
+    const open = channel;
+    isSelectionStale = true;
+    const answers = await open.append(
+      path,
+      messages.map((m) => ({ body: m.body, flags: allowedFlags(m.flags), internalDate: m.internalDate })),
+    );
+    for (let i = 0; i < answers.length; i++) {
+      const answer = answers[i] as (typeof answers)[number];
+      const message = messages[i] as OutgoingMessage;
+      if (answer.ok) {
+        results.push(ok({ uid: answer.uid, uidValidity: answer.uidValidity }));
+        largestAcceptedBytes = Math.max(largestAcceptedBytes, message.body.length);
+        continue;
+      }
+      // No answer: the connection went; this one and the rest may or may not have landed.
+      if (!answer.isAnswered) return { results, stopped: answer.error };
+      const error = refusalOf(answer.error, message, open.isClosed());
+      if (STOPS_BATCH.has(error.kind) || open.isClosed()) return { results, stopped: error };
+      results.push(err(error));
+    }
+    return { results };
+  };
 
   const refreshKnownPaths = async (): Promise<Set<string>> => {
     knownPaths = new Set((await listFolders(client, false)).map((f) => f.path));
@@ -32,9 +95,11 @@ export const createImapDestination = (connection: ImapConnection): DestinationSt
    * selected folder's PERMANENTFLAGS do not allow, and a read-only folder allows none. SELECT
    * changes nothing by itself; we never send CLOSE or EXPUNGE.
    */
-  const selectForWriting = async (path: string): Promise<FolderState> => {
+  const selectForWriting = async (path: string, needsFreshCounts = false): Promise<FolderState> => {
     const current = client.mailbox;
-    const mailbox = current && current.path === path && !current.readOnly ? current : await client.mailboxOpen(path, { readOnly: false });
+    const isCurrent = current && current.path === path && !current.readOnly && !(needsFreshCounts && isSelectionStale);
+    const mailbox = isCurrent ? current : await client.mailboxOpen(path, { readOnly: false });
+    if (!isCurrent && needsFreshCounts) isSelectionStale = false;
     return {
       uidValidity: mailbox.uidValidity.toString(),
       uidNext: mailbox.uidNext,
@@ -82,6 +147,9 @@ export const createImapDestination = (connection: ImapConnection): DestinationSt
     },
     async folderState(path: string): Promise<Result<FolderState>> {
       try {
+        // STATUS on the selected folder answers from this session's view, which has not seen
+        // the append channel's messages: select it again first.
+        if (isSelectionStale && client.mailbox && client.mailbox.path === path) await selectForWriting(path, true);
         const status = await client.status(path, { messages: true, uidNext: true, uidValidity: true, highestModseq: client.capabilities.has('CONDSTORE') });
         if (!status) return err(classifyImapError({ code: 'NotFound' }, { server, operation: 'read folder status' }));
         return ok({
@@ -96,7 +164,7 @@ export const createImapDestination = (connection: ImapConnection): DestinationSt
     },
     async listMessages(path: string, fromUid: number): Promise<Result<MessageMeta[]>> {
       try {
-        const state = await selectForWriting(path);
+        const state = await selectForWriting(path, true);
         if (state.messages === 0 || fromUid >= state.uidNext) return ok([]);
         // "N:*" returns the highest message even when its UID is below N: filter.
         const metas = await fetchMeta(client, `${Math.max(1, fromUid)}:*`);
@@ -112,6 +180,7 @@ export const createImapDestination = (connection: ImapConnection): DestinationSt
       } catch (thrown) {
         return { results, stopped: classifyImapError(thrown, { server, operation: 'open folder' }) };
       }
+      if (options.openAppendChannel) return appendOverChannel(path, messages);
       for (const message of messages) {
         try {
           const appended = await client.append(path, message.body, message.flags, message.internalDate);
@@ -119,14 +188,7 @@ export const createImapDestination = (connection: ImapConnection): DestinationSt
           results.push(ok({ uid: appended.uid, uidValidity: appended.uidValidity?.toString() }));
           largestAcceptedBytes = Math.max(largestAcceptedBytes, message.body.length);
         } catch (thrown) {
-          let error = classifyImapError(thrown, { server, operation: 'append' });
-          if (error.serverCode === 'LIMIT' && message.body.length > largestAcceptedBytes && !connection.isClosed()) {
-            // [LIMIT] on APPEND is either "this message is over a limit" (Dovecot's size limit)
-            // or "you are over a rate limit". A size limit cannot refuse a message no larger than
-            // one this connection got accepted, so only such a refusal is taken as throttling.
-            // Otherwise the refusal counts against this message alone, and stays retryable.
-            error = { ...error, kind: 'rejected', retryable: true, message: `The destination refused this message as over one of its limits${error.serverText ? `: ${error.serverText}` : ''}.` };
-          }
+          const error = refusalOf(classifyImapError(thrown, { server, operation: 'append' }), message, connection.isClosed());
           if (STOPS_BATCH.has(error.kind) || connection.isClosed()) return { results, stopped: error };
           results.push(err(error));
         }
@@ -143,6 +205,8 @@ export const createImapDestination = (connection: ImapConnection): DestinationSt
         return undefined;
       }
     },
-    close: () => disconnectImap(connection),
+    close: async () => {
+      await Promise.allSettled([disconnectImap(connection), channel?.close()]);
+    },
   };
 };

@@ -2,6 +2,7 @@
 import type { AccountCredentials } from '../contract/account.js';
 import type { Result } from '../contract/result.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
+import { openAppendChannel } from './append-channel.js';
 import { connectImap, type ConnectTimeouts } from './connect-imap.js';
 import { createImapDestination } from './imap-destination.js';
 import { createImapSource } from './imap-source.js';
@@ -13,5 +14,6 @@ export const openImapSource = async (account: AccountCredentials, timeouts?: Con
 
 export const openImapDestination = async (account: AccountCredentials, timeouts?: ConnectTimeouts): Promise<Result<DestinationStore>> => {
   const connection = await connectImap(account, timeouts);
-  return connection.ok ? { ok: true, value: createImapDestination(connection.value) } : connection;
+  // APPENDs go over a second, pipelining connection, opened at the first append.
+  return connection.ok ? { ok: true, value: createImapDestination(connection.value, { openAppendChannel: () => openAppendChannel(account, timeouts) }) } : connection;
 };

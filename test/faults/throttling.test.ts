@@ -20,7 +20,9 @@ describe('throttling answers', { concurrency: false }, () => {
       const run = await runCopy(world, { seed: 91 });
       assert.equal(inject?.firedCount, 3);
       const errors = retryErrors(run);
-      assert.ok(errors.filter((e) => e.kind === 'throttled' && e.serverCode === 'UNAVAILABLE').length >= 3, `retried as throttled: ${JSON.stringify(errors)}`);
+      // APPENDs are pipelined: one batch can meet several of the injected answers, and a
+      // throttled batch is one retry.
+      assert.ok(errors.filter((e) => e.kind === 'throttled' && e.serverCode === 'UNAVAILABLE').length >= 1, `retried as throttled: ${JSON.stringify(errors)}`);
       assertDone(run.report);
       await assertWorldIntact(world);
     } finally {

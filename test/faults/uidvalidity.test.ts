@@ -58,9 +58,10 @@ describe('UIDVALIDITY changes', { concurrency: false }, () => {
     const world = await startWorld({ corpus });
     try {
       const folder = corpus.folders.find((f) => f.segments.join('/') === FOLDER) as CorpusFolder;
-      // Cut the connection during the 4th APPEND to this folder: three arrive, then the job gives up.
-      const firstThree = folder.messages.slice(0, 3).reduce((n, m) => n + m.raw.length + 80, 0);
-      const [drop] = world.destinationProxy.setFaults([{ kind: 'drop', direction: 'client-to-server', onCommand: new RegExp(`^\\S+ APPEND "?${FOLDER}`), afterBytes: firstThree + 200 }]);
+      // Cut the connection during the answer to the 4th APPEND to this folder (each tagged OK
+      // with APPENDUID is ~70 bytes): three are answered, then the job gives up. APPENDs are
+      // pipelined, so counting what the client sent would not tell how many were answered.
+      const [drop] = world.destinationProxy.setFaults([{ kind: 'drop', direction: 'server-to-client', onCommand: new RegExp(`^\\S+ APPEND "?${FOLDER}`), afterBytes: 3 * 70 + 20 }]);
       const first = await runCopy(world, { seed: 73, folders: [FOLDER], settings: { maxConsecutiveFailures: 1 } });
       assert.equal(drop?.firedCount, 1, 'the drop fired');
       const partial = first.report.folders[0];
