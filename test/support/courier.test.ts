@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
@@ -195,6 +195,20 @@ describe('startCourier', () => {
     }
   });
 
+  test('two instances at once are independent', async () => {
+    const [a, b] = await Promise.all([start(), start()]);
+    assert.notEqual(a.port, b.port);
+    const first = await openClient(a, 'alice');
+    await first.client.mailboxCreate('INBOX.OnlyInA');
+    await first.client.logout();
+    const second = await openClient(b, 'alice');
+    try {
+      assert.deepEqual((await second.client.list()).map((m) => m.path), ['INBOX']);
+    } finally {
+      await second.client.logout();
+    }
+  });
+
   test('names Courier refuses (its own rules, not IMAP\'s)', async (t) => {
     const server = await start();
     const { client } = await openClient(server, 'alice');
@@ -273,15 +287,15 @@ describe('startCourier', () => {
   test('a test process killed with SIGKILL leaves no Courier behind', async () => {
     const script = `import { startCourier } from ${JSON.stringify(fileURLToPath(new URL('./courier.ts', import.meta.url)))};
 const s = await startCourier({ users: [{ name: 'alice', password: 'pw' }] });
-console.log(JSON.stringify({ ns: s.pidNamespace, port: s.port }));
+console.log(JSON.stringify({ ns: s.pidNamespace, port: s.port, dir: s.dir }));
 setInterval(() => undefined, 1000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const info = await new Promise<{ ns: string; port: number }>((resolve, reject) => {
+    const info = await new Promise<{ ns: string; port: number; dir: string }>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve(JSON.parse(line) as { ns: string; port: number });
+        if (line) resolve(JSON.parse(line) as { ns: string; port: number; dir: string });
       });
       child.once('exit', (code) => reject(new Error(`child exited early (${String(code)}): ${out}`)));
     });
@@ -291,5 +305,7 @@ setInterval(() => undefined, 1000);`;
     while (processesInPidNamespace(info.ns).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(processesInPidNamespace(info.ns), []);
     assert.equal(await portAccepts(info.port), false);
+    // Only the folder is left (a later run sweeps such folders once they are 10 minutes old).
+    rmSync(info.dir, { recursive: true, force: true });
   });
 });

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -179,6 +179,41 @@ describe('startCyrus', () => {
     }
   });
 
+  test('raw 8-bit bytes in a header become X on APPEND (munge8bit, the default); munge8bit: false keeps them', async () => {
+    const raw = Buffer.from('From: a@example.com\r\nSubject: Fähre über\r\nMessage-ID: <8bit@example.com>\r\n\r\nFähre\r\n');
+    const munged = Buffer.from('From: a@example.com\r\nSubject: FXXhre XXber\r\nMessage-ID: <8bit@example.com>\r\n\r\nFähre\r\n');
+    for (const [munge8bit, expected] of [[undefined, munged], [false, raw]] as const) {
+      const server = await start(munge8bit === undefined ? {} : { munge8bit });
+      const { client } = await openClient(server, 'alice');
+      try {
+        await client.append('INBOX', raw, [], INTERNAL_DATE);
+        const lock = await client.getMailboxLock('INBOX');
+        try {
+          const message = await client.fetchOne('1', { source: true });
+          assert.ok(message && message.source?.equals(expected), `munge8bit ${String(munge8bit)}: ${message && message.source?.toString('utf8')}`);
+        } finally {
+          lock.release();
+        }
+      } finally {
+        await client.logout();
+      }
+    }
+  });
+
+  test('two instances at once are independent', async () => {
+    const [a, b] = await Promise.all([start(), start()]);
+    assert.notEqual(a.port, b.port);
+    const first = await openClient(a, 'alice');
+    await first.client.mailboxCreate('INBOX.OnlyInA');
+    await first.client.logout();
+    const second = await openClient(b, 'alice');
+    try {
+      assert.deepEqual((await second.client.list()).map((m) => m.path), ['INBOX']);
+    } finally {
+      await second.client.logout();
+    }
+  });
+
   test('names Cyrus refuses or rewrites (its own rules, not IMAP\'s)', async (t) => {
     const server = await start();
     const { client } = await openClient(server, 'alice');
@@ -249,15 +284,15 @@ describe('startCyrus', () => {
   test('a test process killed with SIGKILL leaves no Cyrus behind', async () => {
     const script = `import { startCyrus } from ${JSON.stringify(fileURLToPath(new URL('./cyrus.ts', import.meta.url)))};
 const s = await startCyrus({ users: [{ name: 'alice', password: 'pw' }] });
-console.log(JSON.stringify({ ns: s.pidNamespace, port: s.port }));
+console.log(JSON.stringify({ ns: s.pidNamespace, port: s.port, dir: s.dir }));
 setInterval(() => undefined, 1000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const info = await new Promise<{ ns: string; port: number }>((resolve, reject) => {
+    const info = await new Promise<{ ns: string; port: number; dir: string }>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve(JSON.parse(line) as { ns: string; port: number });
+        if (line) resolve(JSON.parse(line) as { ns: string; port: number; dir: string });
       });
       child.once('exit', (code) => reject(new Error(`child exited early (${String(code)}): ${out}`)));
     });
@@ -267,5 +302,7 @@ setInterval(() => undefined, 1000);`;
     while (processesInPidNamespace(info.ns).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(processesInPidNamespace(info.ns), []);
     assert.equal(await portAccepts(info.port), false);
+    // Only the folder is left (a later run sweeps such folders once they are 10 minutes old).
+    rmSync(info.dir, { recursive: true, force: true });
   });
 });

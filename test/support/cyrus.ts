@@ -13,6 +13,10 @@
  * - The admin has no mailbox, so Cyrus answers its NAMESPACE with `NIL` for the personal namespace;
  *   imapflow 2.1.2 throws on that inside connect() and the session then hangs until its socket
  *   timeout. Admin commands therefore go over a small raw client (`adminCommands`).
+ * - Raw 8-bit bytes in a message's *header* are replaced by `X` on APPEND (Cyrus' default
+ *   `munge8bit: yes`; the size stays the same, the bytes do not). Bodies are kept as sent.
+ *   `munge8bit: false` stores headers as sent.
+ * - A failed login is answered after about 3 seconds (SASL's failure delay).
  * - Logs go to syslog only; `logs()` returns what the namespace's /dev/log received.
  */
 import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -49,6 +53,8 @@ export interface CyrusUser {
 
 export interface CyrusOptions {
   users: CyrusUser[];
+  /** Cyrus' `munge8bit`: replace raw 8-bit header bytes with `X` on APPEND. Default true, as Cyrus ships. */
+  munge8bit?: boolean;
   /** Lines appended verbatim to imapd.conf. */
   extraConfig?: string;
 }
@@ -95,6 +101,7 @@ altnamespace: no
 unixhierarchysep: no
 virtdomains: off
 hashimapspool: false
+munge8bit: ${options.munge8bit === false ? 'no' : 'yes'}
 ${options.extraConfig ?? ''}
 `;
 
