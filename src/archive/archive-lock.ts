@@ -9,7 +9,7 @@
  * PID: a crash or a kill) is taken over; a live one, or one from another host (a network drive),
  * is refused with the path, so a person can decide.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { migrationError } from '../contract/result.js';
@@ -23,7 +23,8 @@ interface LockInfo {
   since: number;
 }
 
-const held = new Map<string, { count: number }>();
+/** Locks this process holds, by lock file; set before any await so concurrent openers share one. */
+const held = new Map<string, { count: number; ready: Promise<void> }>();
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -46,20 +47,35 @@ const readLock = async (file: string): Promise<LockInfo | undefined> => {
 /** Takes the archive's write lock (or shares this process's); resolves to its release. */
 export const lockArchive = async (root: string): Promise<() => Promise<void>> => {
   const file = path.join(root, LOCK_FILE);
-  const mine = held.get(file);
+  let entry = held.get(file);
+  if (!entry) {
+    const created = { count: 0, ready: acquire(file) };
+    created.ready.catch(() => {
+      if (held.get(file) === created) held.delete(file);
+    });
+    held.set(file, created);
+    entry = created;
+  }
+  const mine = entry;
+  mine.count++;
+  try {
+    await mine.ready;
+  } catch (e) {
+    mine.count--;
+    throw e;
+  }
   let isReleased = false;
-  const release = async (): Promise<void> => {
+  return async () => {
     if (isReleased) return;
     isReleased = true;
-    const entry = held.get(file);
-    if (!entry || --entry.count > 0) return;
+    if (--mine.count > 0 || held.get(file) !== mine) return;
+    // Synchronously, so that no opener in this process sees the map empty but the file still there.
     held.delete(file);
-    await fs.rm(file, { force: true });
+    rmSync(file, { force: true });
   };
-  if (mine) {
-    mine.count++;
-    return release;
-  }
+};
+
+const acquire = async (file: string): Promise<void> => {
   const info: LockInfo = { pid: process.pid, host: os.hostname(), since: Date.now() };
   for (let attempt = 1; attempt <= TAKEOVER_ATTEMPTS; attempt++) {
     try {
@@ -70,8 +86,7 @@ export const lockArchive = async (root: string): Promise<() => Promise<void>> =>
       } finally {
         await handle.close();
       }
-      held.set(file, { count: 1 });
-      return release;
+      return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
@@ -79,11 +94,11 @@ export const lockArchive = async (root: string): Promise<() => Promise<void>> =>
     // A lock file being written right now reads as empty: look again before judging it.
     if (!other) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const again = await readLock(file);
-      if (!again) throw lockedError(file, 'an unreadable lock file');
+      if (!(await readLock(file))) throw lockedError(file, 'an unreadable lock file');
       continue;
     }
-    if (other.host === info.host && !isAlive(other.pid)) {
+    // Ours but not in `held`: left by a store of this process that never closed. Gone: crashed.
+    if (other.host === info.host && (other.pid === process.pid || !isAlive(other.pid))) {
       await fs.rm(file, { force: true });
       continue;
     }
