@@ -236,4 +236,71 @@ describe('UI only (fake bridge)', () => {
       await app.close();
     }
   });
+
+  test('keyboard alone: the whole move without touching the mouse', async () => {
+    const fake = createFakeBridge();
+    const app = await openApp(server.url, fake.bridge);
+    const { page } = app;
+    /** Presses Tab until the focused element's description matches; fails after 60 presses. */
+    const tabTo = async (wanted: RegExp): Promise<void> => {
+      for (let i = 0; i < 60; i += 1) {
+        await page.keyboard.press('Tab');
+        const focused = await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null;
+          if (!el) return '';
+          const label = el.getAttribute('aria-label') ?? (el as HTMLInputElement).labels?.[0]?.textContent ?? el.textContent ?? '';
+          return `${el.closest('form')?.getAttribute('data-role') ?? ''} ${el.tagName.toLowerCase()} ${el.getAttribute('role') ?? ''} ${label.trim()}`;
+        });
+        if (wanted.test(focused)) return;
+      }
+      assert.fail(`Tab never reached ${wanted}`);
+    };
+    try {
+      await app.waitForState('accounts');
+      for (const [role, email] of [['source', 'me@old.example'], ['destination', 'me@new.example']] as const) {
+        await tabTo(new RegExp(`^${role} input\\s+E-mail address`));
+        await page.keyboard.type(email);
+        await page.keyboard.press('Tab'); // to the password; leaving the address fills in the server
+        await page.keyboard.type('pw');
+        await page.locator(`form[data-role="${role}"] .disclosure .muted`).waitFor(); // server guessed
+        await page.keyboard.press('Enter'); // submits the form: Test connection
+        await page.locator(`form[data-role="${role}"]`).getByTestId('test-ok').waitFor();
+      }
+      await tabTo(/button\s+Choose folders/);
+      await page.keyboard.press('Enter');
+      await app.waitForState('folders');
+      await tabTo(/input\s+Filter folders/);
+      await page.keyboard.type('all mail');
+      await tabTo(/div tree/);
+      await page.keyboard.press('Home'); // the [Gmail] container, shown as the match's parent
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press(' ');
+      assert.equal(await page.locator('[role="treeitem"][data-path="[Gmail]/All Mail"]').getAttribute('aria-checked'), 'true');
+      await tabTo(/button\s+Start moving/);
+      await page.keyboard.press('Enter');
+      await app.waitForState('copying');
+      const start = fake.callsTo('jobs:start')[0] as { selectedPaths: string[] };
+      assert.ok(start.selectedPaths.includes('[Gmail]/All Mail'));
+      await app.push({ type: 'progress', jobId: 'job-1', progress: jobProgress([folderProgress('INBOX', { status: 'copying', bytesDone: 5 * MB })]) });
+      await tabTo(/button\s+Pause/);
+      await page.keyboard.press('Enter');
+      await page.locator('[data-job-status="paused"]').waitFor();
+      await page.keyboard.press('Enter'); // focus stays on the same place, now Resume
+      await page.locator('[data-job-status="copying"]').waitFor();
+      await app.push({ type: 'job-status', jobId: 'job-1', status: 'done' });
+      await app.waitForState('done');
+      await tabTo(/button\s+See the report/);
+      await page.keyboard.press('Enter');
+      await app.waitForState('report');
+      await tabTo(/button\s+Export HTML/);
+      await page.keyboard.press('Enter');
+      await page.getByText(/Report saved to .*\.html/).waitFor();
+      assert.deepEqual(app.problems, []);
+    } catch (e) {
+      await app.screenshot('ui-failure-keyboard').catch(() => undefined);
+      throw e;
+    } finally {
+      await app.close();
+    }
+  });
 });

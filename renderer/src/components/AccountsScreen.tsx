@@ -2,6 +2,7 @@
 /** @jsxImportSource react */
 import { useAppStore } from '../store/context.js';
 import { AccountCard } from './AccountCard.js';
+import { ScreenTitle } from './ScreenTitle.js';
 
 export function AccountsScreen() {
   const sourceOk = useAppStore((s) => s.accounts.source.test.state === 'ok');
@@ -13,7 +14,7 @@ export function AccountsScreen() {
   return (
     <section className="screen" aria-labelledby="accounts-title">
       <div className="screen-intro">
-        <h1 id="accounts-title">Where is your mail, and where should it go?</h1>
+        <ScreenTitle id="accounts-title">Where is your mail, and where should it go?</ScreenTitle>
         <p className="lead">
           Mailferry copies your mail from the old account to the new one. It only reads from the old account and never deletes anything on
           either side.

@@ -7,6 +7,7 @@ import { formatBytes, formatCount, formatEta, plural } from '../lib/format.js';
 import { ErrorBox } from './ErrorBox.js';
 import { FolderTree } from './FolderTree.js';
 import { Icon } from './Icons.js';
+import { ScreenTitle } from './ScreenTitle.js';
 
 /** A cautious rate for the estimate before anything has moved; the Move screen measures the real one. */
 const ASSUMED_BYTES_PER_SECOND = 2 * 1024 * 1024;
@@ -37,7 +38,7 @@ export function FoldersScreen() {
   if (planState === 'failed' && planError) {
     return (
       <section className="screen" aria-labelledby="folders-title">
-        <h1 id="folders-title">Choose what to keep</h1>
+        <ScreenTitle id="folders-title">Choose what to keep</ScreenTitle>
         <ErrorBox error={planError}>
           <div className="row-actions">
             <button type="button" className="button" onClick={() => void loadPlan()}>
@@ -54,7 +55,7 @@ export function FoldersScreen() {
   if (!plan || !tree) {
     return (
       <section className="screen" aria-labelledby="folders-title" aria-busy="true">
-        <h1 id="folders-title">Choose what to keep</h1>
+        <ScreenTitle id="folders-title">Choose what to keep</ScreenTitle>
         <p className="loading" role="status">
           <span className="spinner" aria-hidden="true" /> Reading the folders of the old account…
         </p>
@@ -80,7 +81,7 @@ export function FoldersScreen() {
   return (
     <section className="screen screen-folders" aria-labelledby="folders-title">
       <div className="screen-intro">
-        <h1 id="folders-title">Choose what to keep</h1>
+        <ScreenTitle id="folders-title">Choose what to keep</ScreenTitle>
         <p className="lead">
           {plural(folderCount, 'folder')} on the old account. Tick what should come along; the name on the right is where it lands in the new
           account (double-click or press Enter to change it).

@@ -10,6 +10,7 @@ import { ProgressBar } from './ProgressBar.js';
 import { ErrorBox } from './ErrorBox.js';
 import { Icon } from './Icons.js';
 import { LogView } from './LogView.js';
+import { ScreenTitle } from './ScreenTitle.js';
 
 const JOB_HEADLINE: Record<JobStatus, string> = {
   queued: 'Getting ready…',
@@ -88,7 +89,7 @@ export function MoveScreen() {
       <div className="card overall">
         <div className="overall-head">
           <div>
-            <h1 id="move-title">{JOB_HEADLINE[jobStatus]}</h1>
+            <ScreenTitle id="move-title">{JOB_HEADLINE[jobStatus]}</ScreenTitle>
             <p className="muted" data-testid="overall-figures">
               {formatBytes(bytesDone)} of {formatBytes(bytesTotal)} · {formatCount(progress?.messagesDone ?? 0)} of{' '}
               {formatCount(progress?.messagesTotal ?? 0)} messages

@@ -6,6 +6,7 @@ import { formatBytes, formatCount, formatDateTime } from '../lib/format.js';
 import { errorTitle } from '../lib/errors.js';
 import { Icon } from './Icons.js';
 import { LogView } from './LogView.js';
+import { ScreenTitle } from './ScreenTitle.js';
 
 export function ReportScreen() {
   const report = useAppStore((s) => s.report);
@@ -15,7 +16,7 @@ export function ReportScreen() {
   if (report === null) {
     return (
       <section className="screen" aria-labelledby="report-title">
-        <h1 id="report-title">Report</h1>
+        <ScreenTitle id="report-title">Report</ScreenTitle>
         <p className="loading" role="status">
           <span className="spinner" aria-hidden="true" /> Putting the report together…
         </p>
@@ -35,7 +36,7 @@ export function ReportScreen() {
     <section className="screen" aria-labelledby="report-title">
       <div className="screen-intro report-intro">
         <div>
-          <h1 id="report-title">{isAllGood ? 'Everything arrived' : 'Report: some mail did not arrive'}</h1>
+          <ScreenTitle id="report-title">{isAllGood ? 'Everything arrived' : 'Report: some mail did not arrive'}</ScreenTitle>
           <p className="lead">
             {isAllGood
               ? `Every selected folder was checked on the new account and holds all its messages. ${formatBytes(totals.bytesCopied)} copied.`
