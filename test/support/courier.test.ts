@@ -139,6 +139,13 @@ describe('startCourier', () => {
       assert.ok(mutf7.wire.some((l) => / CREATE "INBOX\.Gr&APwA3w-e &IBM- &AMQ-rger"$/.test(l)), `modified UTF-7 CREATE in:\n${mutf7.wire.join('\n')}`);
       assert.equal((await mutf7.client.mailboxCreate('INBOX.Ärger.Ünïcode')).created, true);
 
+      // CREATE of an existing folder: a plain NO, without RFC 5530's [ALREADYEXISTS] (Dovecot sends
+      // it, and imapflow turns it into { created: false }; here imapflow throws).
+      await assert.rejects(utf8.client.mailboxCreate('INBOX.Archive'), (error: { responseText?: string; serverResponseCode?: string }) => {
+        assert.equal(error.responseText, 'Cannot create this folder.');
+        assert.equal(error.serverResponseCode, undefined);
+        return true;
+      });
       for (const { client } of [utf8, mutf7]) {
         const list = await client.list();
         const byPath = new Map(list.map((m) => [m.path, m]));

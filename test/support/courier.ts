@@ -16,8 +16,9 @@
  * - after login it advertises UTF8=ACCEPT, which imapflow ENABLEs: folder names then travel as
  *   UTF-8, not modified UTF-7 (`disableAutoEnable: true` keeps modified UTF-7);
  * - INTERNALDATE is the message file's mtime;
- * - Debian's `IMAP_EMPTYTRASH=Trash:7` (purge Trash messages whose INTERNALDATE is over 7 days
- *   old, at logout) is off here; pass `env: { IMAP_EMPTYTRASH: 'Trash:7' }` to get it back.
+ * - Debian ships `IMAP_EMPTYTRASH=Trash:7` (Courier may purge Trash messages older than 7 days);
+ *   it is off here. With it on, a quick check saw a Trash message dated 2004 survive a logout and
+ *   a new login, so its timing is not pinned down; pass `env: { IMAP_EMPTYTRASH: 'Trash:7' }`.
  * Courier writes its log lines to stderr: `logs()` has them under "console".
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';

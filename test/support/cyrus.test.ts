@@ -130,6 +130,13 @@ describe('startCyrus', () => {
         assert.equal(created.created, true, path);
       }
       assert.ok(wire.includes('CREATE "INBOX.Gr&APwA3w-e &IBM- &AMQ-rger"') || wire.some((l) => / CREATE "INBOX\.Gr&APwA3w-e &IBM- &AMQ-rger"$/.test(l)), `modified UTF-7 CREATE in:\n${wire.join('\n')}`);
+      // CREATE of an existing folder: a plain NO, without RFC 5530's [ALREADYEXISTS] (Dovecot sends
+      // it, and imapflow turns it into { created: false }; here imapflow throws).
+      await assert.rejects(client.mailboxCreate('INBOX.Archive'), (error: { responseText?: string; serverResponseCode?: string }) => {
+        assert.equal(error.responseText, 'Mailbox already exists');
+        assert.equal(error.serverResponseCode, undefined);
+        return true;
+      });
       const list = await client.list();
       const byPath = new Map(list.map((m) => [m.path, m]));
       assert.deepEqual([...byPath.keys()].sort(), ['INBOX', 'INBOX.Archive', 'INBOX.Archive.2019', 'INBOX.Grüße – Ärger']);
