@@ -16,6 +16,10 @@
  * - after login it advertises UTF8=ACCEPT, which imapflow ENABLEs: folder names then travel as
  *   UTF-8, not modified UTF-7 (`disableAutoEnable: true` keeps modified UTF-7);
  * - INTERNALDATE is the message file's mtime;
+ * - messages are stored with LF line ends and sent with CRLF: a bare LF comes back as CRLF, a bare
+ *   CR is dropped, a missing final CRLF is added, an empty message becomes CRLF; nothing is refused;
+ * - CREATE of an existing folder: `NO Cannot create this folder.`, without [ALREADYEXISTS]; `/`
+ *   and empty levels (`a..b`) are refused; CREATE `x.` (trailing separator) says OK and creates nothing;
  * - Debian ships `IMAP_EMPTYTRASH=Trash:7` (Courier may purge Trash messages older than 7 days);
  *   it is off here. With it on, a quick check saw a Trash message dated 2004 survive a logout and
  *   a new login, so its timing is not pinned down; pass `env: { IMAP_EMPTYTRASH: 'Trash:7' }`.

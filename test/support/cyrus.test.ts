@@ -91,6 +91,34 @@ const portAccepts = (port: number): Promise<boolean> =>
     socket.on('error', () => resolve(false));
   });
 
+const ODD_MESSAGES: Record<string, Buffer> = {
+  'bare LF': Buffer.from('Subject: lf\n\nline1\nline2\n'),
+  'bare CR': Buffer.from('Subject: cr\r\n\r\nline1\rline2\r\n'),
+  'NUL in body': Buffer.from('Subject: nul\r\n\r\nab\0cd\r\n'),
+  'no final CRLF': Buffer.from('Subject: nofinal\r\n\r\nlast line'),
+  'no header': Buffer.from('\r\njust body\r\n'),
+  empty: Buffer.alloc(0),
+};
+
+/** APPENDs `raw` to INBOX and reads it back: the stored bytes, or the server's refusal text. */
+const appendAndRead = async (client: ImapFlow, raw: Buffer): Promise<Buffer | { refused: string }> => {
+  let appended;
+  try {
+    appended = await client.append('INBOX', raw, ['\\Seen'], INTERNAL_DATE);
+  } catch (error) {
+    return { refused: (error as { responseText?: string }).responseText ?? String(error) };
+  }
+  assert.ok(appended, 'APPENDUID');
+  const lock = await client.getMailboxLock('INBOX');
+  try {
+    const message = await client.fetchOne(String(appended.uid), { source: true }, { uid: true });
+    assert.ok(message && message.source);
+    return message.source;
+  } finally {
+    lock.release();
+  }
+};
+
 describe('startCyrus', () => {
   test('starts fast; each user logs in and sees personal namespace INBOX. with separator .', async (t) => {
     const server = await start();
@@ -218,6 +246,24 @@ describe('startCyrus', () => {
       assert.deepEqual((await second.client.list()).map((m) => m.path), ['INBOX']);
     } finally {
       await second.client.logout();
+    }
+  });
+
+  test('what APPEND does to unusual bytes: bare LF and empty messages refused, the rest kept exactly', async () => {
+    const server = await start();
+    const { client } = await openClient(server, 'alice');
+    const expected: Record<string, Buffer | { refused: string }> = {
+      'bare LF': { refused: 'Message contains bare newlines' },
+      'bare CR': ODD_MESSAGES['bare CR'] as Buffer,
+      'NUL in body': ODD_MESSAGES['NUL in body'] as Buffer,
+      'no final CRLF': ODD_MESSAGES['no final CRLF'] as Buffer,
+      'no header': ODD_MESSAGES['no header'] as Buffer,
+      empty: { refused: 'Zero-length message literal' },
+    };
+    try {
+      for (const [label, raw] of Object.entries(ODD_MESSAGES)) assert.deepEqual(await appendAndRead(client, raw), expected[label], label);
+    } finally {
+      await client.logout();
     }
   });
 

@@ -16,6 +16,10 @@
  * - Raw 8-bit bytes in a message's *header* are replaced by `X` on APPEND (Cyrus' default
  *   `munge8bit: yes`; the size stays the same, the bytes do not). Bodies are kept as sent.
  *   `munge8bit: false` stores headers as sent.
+ * - APPEND refuses a message with bare LF line ends (`NO Message contains bare newlines`) and an
+ *   empty one (`NO Zero-length message literal`); everything else (bare CR, NUL, no final CRLF)
+ *   is kept byte for byte.
+ * - CREATE of an existing folder: `NO Mailbox already exists`, without [ALREADYEXISTS].
  * - A failed login is answered after about 3 seconds (SASL's failure delay).
  * - Logs go to syslog only; `logs()` returns what the namespace's /dev/log received.
  */
