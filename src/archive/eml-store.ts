@@ -68,6 +68,8 @@ export class EmlArchive implements ArchiveBackend {
   private readonly indexes = new Map<string, FolderIndex>();
   private readonly files = new Map<string, Map<number, { file: string; crlf: boolean }>>();
   private readonly repaired = new Set<string>();
+  /** Writer only: folders viewed (repaired, foreign files indexed) since our last failed append. */
+  private readonly isViewed = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -177,6 +179,7 @@ export class EmlArchive implements ArchiveBackend {
       } else uidValidity = derivedUidValidity(uidValidity ?? 'unindexed', ...extras);
     }
     this.files.set(folderPath, located);
+    if (this.isWritable) this.isViewed.add(folderPath);
     return { state: folderStateOf(uidValidity ?? derivedUidValidity('empty', folderPath), uidNext, messages), messages };
   }
 
@@ -203,7 +206,7 @@ export class EmlArchive implements ArchiveBackend {
 
   async append(folderPath: string, messages: OutgoingMessage[]): Promise<AppendOutcome> {
     const dir = this.folderDir(folderPath);
-    await this.view(folderPath);
+    if (!this.isViewed.has(folderPath)) await this.view(folderPath);
     const index = (await this.loadIndex(folderPath, dir)) ?? (await this.createIndex(folderPath, dir));
     // Names taken, compared as Windows and macOS do (case- and normalization-insensitive).
     const taken = new Set((await fs.readdir(dir)).map(fileNameKey));
@@ -240,6 +243,7 @@ export class EmlArchive implements ArchiveBackend {
       return { results };
     } catch (thrown) {
       this.repaired.delete(folderPath);
+      this.isViewed.delete(folderPath);
       return { results: [], stopped: archiveError(thrown, 'write to the eml archive') };
     }
   }

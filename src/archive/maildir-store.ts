@@ -154,6 +154,8 @@ export class MaildirArchive implements ArchiveBackend {
   /** Per folder path: UID → file (and whether to read it as CRLF), from the last view. */
   private readonly files = new Map<string, Map<number, { rel: string; crlf: boolean }>>();
   private readonly repaired = new Set<string>();
+  /** Writer only: folders viewed (repaired, foreign files indexed) since our last failed append. */
+  private readonly isViewed = new Set<string>();
   private readonly foreignMetas = new Map<string, MessageMeta>();
 
   constructor(
@@ -295,6 +297,7 @@ export class MaildirArchive implements ArchiveBackend {
       }
     }
     this.files.set(folderPath, located);
+    if (this.isWritable) this.isViewed.add(folderPath);
     return { state: folderStateOf(uidValidity ?? derivedUidValidity('empty', folderPath), uidNext, messages), messages };
   }
 
@@ -397,7 +400,9 @@ export class MaildirArchive implements ArchiveBackend {
 
   async append(folderPath: string, messages: OutgoingMessage[]): Promise<AppendOutcome> {
     const dir = this.folderDir(folderPath);
-    await this.view(folderPath); // repairs, adopts, and makes sure the folder exists
+    // Repairs, indexes foreign files, makes sure the folder exists; once per folder is enough,
+    // since we hold the archive's lock (new foreign files are picked up by the next view).
+    if (!this.isViewed.has(folderPath)) await this.view(folderPath);
     const index = (await this.loadIndex(folderPath, dir)) ?? (await this.createIndex(folderPath, dir));
     const keywords = await readKeywords(dir);
     const entries: IndexEntry[] = [];
@@ -434,6 +439,7 @@ export class MaildirArchive implements ArchiveBackend {
     } catch (thrown) {
       // Nothing of this batch is reported stored; what reached the index is finished on the next open.
       this.repaired.delete(folderPath);
+      this.isViewed.delete(folderPath);
       return { results: [], stopped: archiveError(thrown, 'write to the Maildir archive') };
     }
   }

@@ -66,6 +66,8 @@ export class MboxArchive implements ArchiveBackend {
   readonly format = 'mbox' as const;
   private readonly indexes = new Map<string, FolderIndex>();
   private readonly places = new Map<string, Map<number, Located>>();
+  /** Writer only: per folder, the file size its index was last checked against (we hold the lock). */
+  private readonly checkedSize = new Map<string, number>();
 
   /** `root` is a directory (a folder tree) or, for reading only, a single mbox file. */
   constructor(
@@ -153,7 +155,9 @@ export class MboxArchive implements ArchiveBackend {
       let size = (await handle.stat()).size;
       let index = await this.loadIndex(folderPath, file);
       let entries = index?.entries ?? [];
-      if (index && !(await this.indexMatchesFile(handle, size, entries))) {
+      // A writer that checked this file at this size already need not probe every record again.
+      const isChecked = repair && this.checkedSize.get(folderPath) === size;
+      if (index && !isChecked && !(await this.indexMatchesFile(handle, size, entries))) {
         if (repair) {
           throw migrationError(
             'bad-input',
@@ -241,6 +245,7 @@ export class MboxArchive implements ArchiveBackend {
           uidValidity = derivedUidValidity(uidValidity ?? 'unindexed', ...adopted.map((e) => `${e.key}:${e.fp}`));
         }
       }
+      if (repair && index) this.checkedSize.set(folderPath, (await handle.stat()).size);
       return { view: { state: folderStateOf(uidValidity ?? derivedUidValidity('empty', folderPath), uidNext, messages), messages }, places };
     } finally {
       await handle.close();
@@ -344,6 +349,7 @@ export class MboxArchive implements ArchiveBackend {
       await writer.writeFile(batch);
       await writer.sync();
     } catch (thrown) {
+      this.checkedSize.delete(folderPath);
       await writer.close().catch(() => undefined);
       // Undo at once what this failed write left (a full disk, usually); the next open would too.
       const isUndone = await fs.truncate(file, start).then(
@@ -355,6 +361,7 @@ export class MboxArchive implements ArchiveBackend {
     }
     await writer.close();
     await index.append(entries);
+    this.checkedSize.set(folderPath, start + batch.length);
     const results: Result<AppendedMessage>[] = entries.map((e) => ok({ uid: e.uid, uidValidity: index.uidValidity }));
     return { results };
   }
