@@ -151,7 +151,9 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         // the append channel's messages: select it again first.
         if (isSelectionStale && client.mailbox && client.mailbox.path === path) await selectForWriting(path, true);
         const status = await client.status(path, { messages: true, uidNext: true, uidValidity: true, highestModseq: client.capabilities.has('CONDSTORE') });
-        if (!status) return err(classifyImapError({ code: 'NotFound' }, { server, operation: 'read folder status' }));
+        // imapflow throws NotFound for a folder that is not there; `false` means STATUS got no
+        // answer (the connection went, or was not usable): retry, do not give the folder up.
+        if (!status) return err(classifyImapError({ code: 'NoConnection' }, { server, operation: 'read folder status' }));
         return ok({
           uidValidity: (status.uidValidity ?? 0n).toString(),
           uidNext: status.uidNext ?? 0,
