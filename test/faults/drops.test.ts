@@ -43,6 +43,37 @@ describe('connection dropped', { concurrency: false }, () => {
     });
   }
 
+  for (const seed of [13, 14]) {
+    test(`at seeded points anywhere in the session (login, LIST, STATUS, header FETCH, scan, APPEND), both sides, 4 times each (seed ${seed})`, async () => {
+      const world = await startWorld({ corpus: generateCorpus({ seed: seed + 200, messagesPerFolder: 3 }) });
+      try {
+        // Armed on every connection from its start: the byte point falls wherever it falls.
+        const [srcDrop] = world.sourceProxy.setFaults([{ kind: 'drop', direction: 'server-to-client', randomBetween: [300, 30_000], seed, times: 4 }]);
+        const [dstDrop] = world.destinationProxy.setFaults([{ kind: 'drop', direction: 'server-to-client', randomBetween: [300, 8_000], seed: seed + 1, times: 4 }]);
+        const run = await runCopy(world, { seed, settings: { maxConsecutiveFailures: 12 } });
+        assert.equal(srcDrop?.firedCount, 4, 'source drops fired');
+        assert.equal(dstDrop?.firedCount, 4, 'destination drops fired');
+        assertDone(run.report);
+        await assertWorldIntact(world);
+      } finally {
+        await world.stop();
+      }
+    });
+  }
+
+  test('right as STATUS is sent to the destination (imapflow then answers `false`, not an error)', async () => {
+    const world = await startWorld({ corpus: generateCorpus({ seed: 15, messagesPerFolder: 2 }) });
+    try {
+      const [drop] = world.destinationProxy.setFaults([{ kind: 'drop', direction: 'client-to-server', onCommand: /^\S+ STATUS /i, afterBytes: 0, times: 2 }]);
+      const run = await runCopy(world, { seed: 15 });
+      assert.equal(drop?.firedCount, 2);
+      assertDone(run.report);
+      await assertWorldIntact(world);
+    } finally {
+      await world.stop();
+    }
+  });
+
   test('after the destination stored a message but before its OK: not copied twice', async () => {
     const world = await startWorld({ corpus: generateCorpus({ seed: 21, messagesPerFolder: 3 }) });
     try {
