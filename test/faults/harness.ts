@@ -7,13 +7,14 @@
  *   multisets per folder; messages flagged \Deleted on the source are not copied), plus the mail
  *   that was on the destination before, at its old UIDs and unchanged;
  * - the source is unchanged (same UIDVALIDITY, UIDNEXT, and per UID the same bytes, flags, date);
- * - no destructive command ever crossed either proxy (the destination may SELECT; nothing else).
+ * - no destructive command ever crossed either proxy (the destination may SELECT; nothing else);
+ * - no password appears in any job event or in any file the engine wrote (journals, job records).
  *
  * Jobs run in this process through the proxies (`runCopy`) with short timeouts and a fast, seeded
  * backoff, so a fault costs milliseconds, not minutes. The CLI cases spawn the real CLI instead.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccountCredentials } from '../../src/contract/account.js';
@@ -196,7 +197,22 @@ export const runCopy = async (world: World, options: RunCopyOptions = {}): Promi
       },
     },
   );
+  const said = JSON.stringify(events);
+  for (const password of [SOURCE_USER.password, DESTINATION_USER.password]) assert.ok(!said.includes(password), 'a password appeared in a job event');
   return { report, events, sourceOpens, destinationOpens, durationMs: Date.now() - started };
+};
+
+const filesUnder = (dir: string): string[] => {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]));
+};
+
+/** No password in any file the engine wrote (journals, job records). */
+export const assertNoPasswordOnDisk = (world: World): void => {
+  for (const file of filesUnder(world.stateDir)) {
+    const text = readFileSync(file, 'latin1');
+    for (const password of [SOURCE_USER.password, DESTINATION_USER.password]) assert.ok(!text.includes(password), `a password is in ${file}`);
+  }
 };
 
 const isDeleted = (m: { flags: string[] }): boolean => m.flags.some((f) => f.toLowerCase() === '\\deleted');
@@ -275,6 +291,7 @@ export const assertWorldIntact = async (world: World, options: IntactOptions = {
   assert.deepEqual(problems, [], `destination differs from source:\n${problems.join('\n')}`);
   assertEarlierMailUntouched(world.before.destination, now.destination);
   assertNothingDestructive(world);
+  assertNoPasswordOnDisk(world);
   return now;
 };
 
