@@ -76,6 +76,8 @@ export function MoveScreen() {
   const [isConfirmingCancel, setConfirmingCancel] = useState(false);
   const isFinished = TERMINAL_JOB_STATUSES.has(jobStatus);
   const isPaused = jobStatus === 'paused';
+  // Pause and Resume share one place and keep the keyboard focus: they are never `disabled`
+  // (a disabled button drops focus), only marked busy while the engine answers.
   const now = useNow(folderOrder.some((p) => folders[p]?.status === 'retrying'));
 
   const bytesDone = progress?.bytesDone ?? 0;
@@ -126,11 +128,11 @@ export function MoveScreen() {
           {!isFinished && (
             <>
               {isPaused ? (
-                <button type="button" className="button primary" disabled={isPending} onClick={() => void resumeJob()}>
+                <button type="button" className="button primary" aria-disabled={isPending} onClick={() => !isPending && void resumeJob()}>
                   <Icon name="play" /> Resume
                 </button>
               ) : (
-                <button type="button" className="button" disabled={isPending} onClick={() => void pauseJob()}>
+                <button type="button" className="button" aria-disabled={isPending} onClick={() => !isPending && void pauseJob()}>
                   <Icon name="pause" /> Pause
                 </button>
               )}
