@@ -111,3 +111,21 @@ describe('Move screen', () => {
     assert.equal(app.store.getState().folders.INBOX?.status, 'copying');
   });
 });
+
+describe('Run again', () => {
+  test('a job resumed from an earlier session runs again through its own record', async () => {
+    const app = renderApp();
+    await act(async () => {
+      await app.store.getState().resumeJob('job-old');
+    });
+    await act(async () => {
+      app.fake.emit({ type: 'job-status', jobId: 'job-old', status: 'done' });
+    });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Run again for new mail' }));
+    });
+    assert.deepEqual(app.fake.callsTo('jobs:resume'), [{ jobId: 'job-old' }, { jobId: 'job-old' }]);
+    assert.equal(app.fake.callsTo('jobs:start').length, 0);
+    assert.equal(app.store.getState().screen, 'copying');
+  });
+});

@@ -168,7 +168,14 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
     },
     async runAgain() {
       const request = get().lastStart;
-      if (request === null) return;
+      const previousJobId = get().jobId;
+      if (request === null) {
+        // A job resumed from an earlier session: the engine re-runs it from its own record.
+        if (previousJobId === null) return;
+        set({ ...freshJobState(), jobId: previousJobId, jobStatus: 'queued', screen: 'copying' });
+        await act(() => get().bridge.jobsResume({ jobId: previousJobId }));
+        return;
+      }
       set({ ...freshJobState(), isActionPending: true });
       // Same choices again: the engine finds what is already on the destination and sends only the rest.
       const result = await get().bridge.jobsStart(request);
