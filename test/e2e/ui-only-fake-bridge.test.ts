@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { buildRenderer, openApp, serveRenderer, type AppPage } from './harness.js';
 import { authError, createFakeBridge, folderProgress, jobProgress, largePlan, MB, sampleReport, tlsError } from '../../renderer/test/fake-bridge.js';
 import type { JobSummary } from '../../src/contract/ipc.js';
+import type { FolderProgress } from '../../src/contract/job.js';
 
 let server: Awaited<ReturnType<typeof serveRenderer>>;
 
@@ -126,7 +127,7 @@ describe('UI only (fake bridge)', () => {
       await page.getByRole('button', { name: 'Resume' }).click();
       await page.locator('[data-job-status="copying"]').waitFor();
 
-      const finished = folders.map((f) => ({ ...f, status: 'verified' as const, messagesDone: f.messagesTotal, bytesDone: f.bytesTotal }));
+      const finished: FolderProgress[] = folders.map((f) => ({ ...f, status: 'verified', messagesDone: f.messagesTotal, bytesDone: f.bytesTotal }));
       finished[4] = { ...finished[4]!, status: 'incomplete', lastError: { kind: 'rejected', message: 'One message was refused by the new server.', retryable: false } };
       await app.push({ type: 'progress', jobId: 'job-1', progress: jobProgress(finished, { status: 'copying', etaSeconds: 0 }) });
       await app.push({ type: 'job-status', jobId: 'job-1', status: 'needs-attention' });
