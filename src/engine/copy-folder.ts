@@ -18,7 +18,7 @@
  */
 import type { FailedMessage, FolderReport } from '../contract/job.js';
 import { err, migrationError, ok, type MigrationError, type Result } from '../contract/result.js';
-import type { FolderJournal } from './folder-journal.js';
+import type { DoneEntry, FolderJournal } from './folder-journal.js';
 import { FingerprintPool } from './fingerprint-pool.js';
 import type { BodyResult, DestinationStore, FolderState, MessageFilter, MessageMeta, SourceStore } from './store.js';
 
@@ -314,7 +314,13 @@ const copyMessages = async (
   }
 };
 
-/** Each expected source message needs its own fingerprint match among the destination's. */
+/**
+ * Every message the journal says is on the destination must be there. Where the destination
+ * told us its UID (UIDPLUS), that UID must exist: servers may rewrite what they store (Cyrus
+ * masks 8-bit header bytes, Exchange adds headers), so content is not compared there. Without a
+ * UID, each message needs its own fingerprint match. A message found missing is journaled as
+ * `lost`, so the next pass copies exactly that one again.
+ */
 const verifyFolder = async (
   deps: CopyFolderDeps,
   input: CopyFolderInput,
@@ -324,21 +330,27 @@ const verifyFolder = async (
   skipped: number,
 ): Promise<FolderReport> => {
   const { destination, journal } = deps;
-  const onDestination = new FingerprintPool(unwrap(await destination.listMessages(input.destinationPath, 1)));
-  let missing = 0;
+  const onDestination = unwrap(await destination.listMessages(input.destinationPath, 1));
+  const existingUids = new Set(onDestination.map((m) => m.uid));
+  const claimedUids = new Set<number>();
+  const lost: number[] = [];
+  const withoutUid: DoneEntry[] = [];
   for (const uid of expectedUids) {
     const done = journal.current.done.get(uid);
     if (!done) continue; // failed or vanished: reported as such
-    const claimed = done.dst !== undefined && onDestination.removeUid(done.fp, done.dst);
-    if (!claimed && onDestination.take(done.fp) === undefined) missing++;
+    if (done.dst === undefined) withoutUid.push(done);
+    else if (existingUids.has(done.dst) && !claimedUids.has(done.dst)) claimedUids.add(done.dst);
+    else lost.push(uid);
   }
+  const unclaimed = new FingerprintPool(onDestination.filter((m) => !claimedUids.has(m.uid)));
+  for (const entry of withoutUid) if (unclaimed.take(entry.fp) === undefined) lost.push(entry.src);
+  for (const src of lost) journal.record({ t: 'lost', src, at: Date.now() });
+
   const report = reportFromJournal(journal, input, srcState, expectedUids, false, skipped);
-  if (missing > 0) {
+  if (lost.length > 0) {
     report.isComplete = false;
     report.status = 'incomplete';
-    report.error = migrationError('internal', `${missing} message(s) recorded as copied are not on the destination any more; run again to copy them.`, { retryable: true });
-    // Forget the ones that vanished so the next pass copies them again.
-    journal.record({ t: 'reset', reason: 'verification found missing messages', at: Date.now() });
+    report.error = migrationError('internal', `${lost.length} message(s) recorded as copied are not on the destination any more; they will be copied again.`, { retryable: true });
   } else if (report.isComplete) {
     journal.record({ t: 'verified', src: srcState, dst: dstState, at: Date.now() });
   }

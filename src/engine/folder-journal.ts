@@ -12,6 +12,8 @@
  *   it (our own unjournaled appends after a crash, new mail) is rescanned by the next pass.
  * - A `reset` line (UIDVALIDITY changed on either side) voids everything before it; the next
  *   pass re-identifies messages by fingerprint, so nothing is copied twice.
+ * - A `lost` line (verification did not find a journaled message on the destination) voids that
+ *   one message, so the next pass copies it again.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -24,7 +26,8 @@ export type JournalLine =
   | { t: 'copied' | 'present'; src: number; dst?: number; fp: string; size: number }
   | { t: 'failed'; src: number; error: MigrationError; subject?: string; date?: string; messageId?: string; size?: number }
   | { t: 'verified'; src: FolderState; dst: FolderState; at: number }
-  | { t: 'reset'; reason: string; at: number };
+  | { t: 'reset'; reason: string; at: number }
+  | { t: 'lost'; src: number; at: number };
 
 export type DoneEntry = Extract<JournalLine, { t: 'copied' | 'present' }>;
 export type FailedEntry = Extract<JournalLine, { t: 'failed' }>;
@@ -58,6 +61,8 @@ const asJournalLine = (v: unknown): JournalLine | undefined => {
       return isObject(v.src) && isObject(v.dst) ? (v as JournalLine) : undefined;
     case 'reset':
       return v as JournalLine;
+    case 'lost':
+      return typeof v.src === 'number' ? (v as JournalLine) : undefined;
     default:
       return undefined;
   }
@@ -91,6 +96,10 @@ export const foldJournal = (lines: Iterable<JournalLine>, state = emptyJournalSt
         break;
       case 'verified':
         state.lastVerified = line;
+        break;
+      case 'lost':
+        state.done.delete(line.src);
+        state.lastVerified = undefined;
         break;
     }
   }

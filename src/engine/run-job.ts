@@ -168,9 +168,10 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
       },
     );
     if (result.ok) {
-      const retryable = result.value.failed.find((f) => f.error.retryable);
-      // Refusals that may be temporary (an ambiguous [LIMIT]) earn another pass after a backoff.
-      if (retryable && failuresInARow + 1 < settings.maxConsecutiveFailures) return { next: 'retry', error: retryable.error, hasProgressed: false };
+      // Refusals that may be temporary (an ambiguous [LIMIT]), or messages verification found
+      // missing, earn another pass after a backoff.
+      const retryable = result.value.failed.find((f) => f.error.retryable)?.error ?? (result.value.error?.retryable ? result.value.error : undefined);
+      if (retryable && failuresInARow + 1 < settings.maxConsecutiveFailures) return { next: 'retry', error: retryable, hasProgressed: false };
       return { next: 'finish', report: result.value };
     }
     const error = result.error;

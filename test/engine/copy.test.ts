@@ -128,10 +128,23 @@ describe('copy between two Dovecot accounts', () => {
     const appendsBefore = dstProxy.wire().commands().filter((c) => c.name === 'APPEND').length;
     const run = await runCliCaptured(args(), PASSWORDS);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(dstProxy.wire().commands().filter((c) => c.name === 'APPEND').length, appendsBefore + 1, 'exactly one APPEND');
+    const appends = dstProxy.wire().commands().filter((c) => c.name === 'APPEND');
+    assert.equal(appends.length, appendsBefore + 1, `exactly one APPEND; the last ones: ${JSON.stringify(appends.slice(appendsBefore))}\n${run.stderr}${run.stdout.split('\n').filter((l) => l.includes('"log"')).join('\n')}`);
     const destination = await snapshotAccount(dst.account());
     const expected = withoutDeleted(await snapshotAccount(src.account()));
     expected.folders.find((f) => f.path === 'INBOX')?.messages.push(messageKeyOf(foreignMessage) as never);
     assert.deepEqual(diffMail(expected, destination, { allowExtraFolders: true }), []);
+  });
+
+  test('a message removed from the destination behind our back is noticed and copied again, once', async () => {
+    const beforeRemoval = await snapshotAccount(dst.account());
+    const reisenOnDestination = beforeRemoval.folders.find((f) => f.path === 'Reisen');
+    const victim = reisenOnDestination?.messages.at(-1);
+    assert.ok(victim);
+    await dst.doveadm(['expunge', '-u', 'bob', 'mailbox', 'Reisen', 'uid', String(victim.uid)]);
+    const run = await runCliCaptured([...args(), '--retry-delay', '0.05'], PASSWORDS);
+    assert.equal(run.code, 0, run.stderr);
+    const after = await snapshotAccount(dst.account());
+    assert.deepEqual(diffMail(beforeRemoval, after, { folders: ['Reisen'] }), [], 'Reisen holds the same messages again');
   });
 });
