@@ -45,7 +45,7 @@ export const replaceFileAtomic = async (file: string, data: Buffer | string): Pr
  * link fails with EEXIST where rename would silently overwrite. File systems without hard links
  * (FAT, exFAT) fall back to rename after checking the name is free.
  */
-export const publishFile = async (temp: string, final: string): Promise<void> => {
+export const publishFile = async (temp: string, final: string, options: { syncDirectory?: boolean } = {}): Promise<void> => {
   try {
     await fs.link(temp, final);
     await fs.unlink(temp);
@@ -55,7 +55,8 @@ export const publishFile = async (temp: string, final: string): Promise<void> =>
     if (await exists(final)) throw Object.assign(new Error(`${final} exists`), { code: 'EEXIST' });
     await fs.rename(temp, final);
   }
-  await fsyncDirectory(path.dirname(final));
+  // A batch publishing many files syncs the directory once, after the last.
+  if (options.syncDirectory ?? true) await fsyncDirectory(path.dirname(final));
 };
 
 export const exists = async (file: string): Promise<boolean> => {

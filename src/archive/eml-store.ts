@@ -238,7 +238,8 @@ export class EmlArchive implements ArchiveBackend {
         });
       }
       await index.append(entries);
-      for (const entry of entries) await publishFile(path.join(dir, entry.tmp as string), path.join(dir, entry.file as string));
+      for (const entry of entries) await publishFile(path.join(dir, entry.tmp as string), path.join(dir, entry.file as string), { syncDirectory: false });
+      await fsyncDirectory(dir);
       for (const entry of entries) results.push(ok({ uid: entry.uid, uidValidity: index.uidValidity }));
       return { results };
     } catch (thrown) {
