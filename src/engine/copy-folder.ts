@@ -143,11 +143,13 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
 
   const { uids, deletedUids } = unwrap(await source.listUids(sourcePath, input.messageFilter));
   const deleted = new Set(deletedUids);
-  const expectedUids = uids.filter((uid) => !deleted.has(uid));
   const state = journal.current;
+  const metas = unwrap(await source.listMessages(sourcePath, uids.filter((uid) => !deleted.has(uid) && !state.done.has(uid))));
+  // A message flagged \Deleted after the SEARCH is still one the owner threw away: skip it too.
+  for (const meta of metas) if (meta.flags.some((f) => f.toLowerCase() === '\\deleted')) deleted.add(meta.uid);
+  const expectedUids = uids.filter((uid) => !deleted.has(uid));
   const undone = expectedUids.filter((uid) => !state.done.has(uid));
-  const metas = undone.length > 0 ? unwrap(await source.listMessages(sourcePath, undone)) : [];
-  const metaByUid = new Map(metas.map((m) => [m.uid, m]));
+  const metaByUid = new Map(metas.filter((m) => !deleted.has(m.uid)).map((m) => [m.uid, m]));
   checkCancelled();
 
   // Scan the destination where unjournaled messages can be, and take out what the journal claims.
