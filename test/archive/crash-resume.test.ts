@@ -8,12 +8,13 @@
  * - the index files deleted: the next run rebuilds them from the messages and adds nothing twice.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ArchiveFormat } from '../../src/contract/account.js';
 import { mboxIndexFile } from '../../src/archive/mbox-store.js';
+import { fromLine, quoteMboxrd } from '../../src/archive/mboxrd.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillAccount, generateCorpus, generateFolderOfSize, type CorpusMessage } from '../support/corpus.js';
 import { assertSameMail, snapshotAccount, type AccountSnapshot, type MailSet } from '../support/mail-snapshot.js';
@@ -166,4 +167,39 @@ describe('crash while archiving, then resume', () => {
       assertSameMail(source, await archiveMail(format, archive), `${format} after the index was rebuilt`, format === 'eml' ? { ignore: ['flags'] } : {});
     });
   }
+
+  test('a restore from an mbox of another tool, killed midway (SIGKILL), resumes exact: UIDs are stable without an index', async (t) => {
+    const dir = tempDir('foreign-restore');
+    const file = path.join(dir, 'old-mail');
+    const folder = generateFolderOfSize({ seed: 'foreign-restore', messages: 300, totalBytes: 24 * 1024 * 1024 });
+    const records = folder.messages.map((m) => Buffer.concat([Buffer.from(fromLine('someone@example.org', m.internalDate), 'latin1'), quoteMboxrd(m.raw), Buffer.from('\n')]));
+    writeFileSync(file, Buffer.concat(records));
+    const dst = await startDovecot({ users: [{ name: 'dave', password: PASSWORDS.MAILFERRY_TO_PASSWORD }] });
+    try {
+      const state = tempDir('state');
+      const args = ['copy', '--from', `mbox:${file}`, '--to', `imap://dave@127.0.0.1:${dst.port}`, '--allow-plaintext', '--state', state, '--json', '--connections', '1'];
+      const { child, exited, output } = spawnCli(args, PASSWORDS);
+      const deadline = Date.now() + KILL_WAIT_MS;
+      let doneAtKill = -1;
+      while (Date.now() < deadline && child.exitCode === null) {
+        const done = Math.max(0, ...[...output().matchAll(/"messagesDone":(\d+)/g)].map((m) => Number(m[1])));
+        if (done >= 60) {
+          doneAtKill = done;
+          child.kill('SIGKILL');
+          break;
+        }
+        await sleep(POLL_MS * 5);
+      }
+      const killed = await exited;
+      assert.ok(doneAtKill >= 0, `the restore ended before it could be killed: ${killed.stderr}`);
+      const resumed = await runCliCaptured(args, PASSWORDS);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const restored = await snapshotAccount(dst.account('dave'), { folders: ['old-mail'] });
+      assertSameMail(await archiveMail('mbox', file), restored, 'restored after a kill', { ignore: ['flags'] });
+      assert.equal(restored.folders[0]?.messages.length, 300);
+      t.diagnostic(`killed after ${doneAtKill} messages; the resume copied ${resumed.report?.totals.copied ?? '?'} in all (journal included)`);
+    } finally {
+      await dst.stop();
+    }
+  });
 });
