@@ -39,6 +39,15 @@ const TEST_ROOTS = [
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'dist-renderer', 'release', 'out', 'test-results', 'bench-results', 'fixtures']);
 const MAX_DEPTH = 12;
 
+/** What the real-server and browser tests run; scripts/setup-test-machine.sh installs all of it. */
+const TEST_SERVERS_ROOT = process.env.MAILFERRY_TEST_SERVERS ?? '/opt/mailferry-test-servers';
+const TEST_MACHINE_NEEDS = [
+  { name: 'Dovecot', path: '/usr/sbin/dovecot' },
+  { name: 'Chromium', path: '/usr/bin/chromium' },
+  { name: 'Cyrus (unpacked)', path: join(TEST_SERVERS_ROOT, 'cyrus', '.mailferry-installed') },
+  { name: 'Courier (unpacked)', path: join(TEST_SERVERS_ROOT, 'courier', '.mailferry-installed') },
+];
+
 const TEST_TIMEOUT_MS = Number(process.env.TEST_TIMEOUT_MS ?? 300_000);
 const TEST_CONCURRENCY = Number(process.env.TEST_CONCURRENCY ?? 2);
 /** The whole test run is killed after this; CI itself allows 90 minutes for everything. */
@@ -157,6 +166,19 @@ const main = async () => {
   }
   const setupFailures = [];
   const started = Date.now();
+
+  // The real servers and the browser the tests use. Missing ones are installed when we may
+  // (root, with apt); otherwise the run says what to do. Never skipped.
+  const missing = TEST_MACHINE_NEEDS.filter((need) => !existsSync(need.path)).map((need) => need.name);
+  if (missing.length > 0) {
+    const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
+    console.log(`\n> missing for the tests: ${missing.join(', ')}${canInstall ? '; installing (scripts/setup-test-machine.sh)' : ''}`);
+    const code = canInstall ? await run('bash', [join(ROOT, 'scripts', 'setup-test-machine.sh')], { timeoutMs: BUILD_TIMEOUT_MS, env }) : 1;
+    if (code !== 0) {
+      console.error(`The tests need ${missing.join(', ')}. Install them once with: sudo bash scripts/setup-test-machine.sh`);
+      setupFailures.push(`test machine setup (${missing.join(', ')})`);
+    }
+  }
 
   if (typecheck) {
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
