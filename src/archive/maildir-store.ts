@@ -5,7 +5,7 @@
  * Windows forbids escaped as `%XX` (archive-names.ts).
  *
  * Messages are stored byte for byte, never altered. Flags live in the file name
- * (`<unique>:2,<letters>`: D draft, F flagged, R answered, S seen, T deleted), keywords as
+ * (`<unique>:2,<letters>`, `!2,` on Windows: D draft, F flagged, R answered, S seen, T deleted), keywords as
  * letters `a`–`z` through the folder's `dovecot-keywords` file (26 at most; more stay in our
  * index only), INTERNALDATE as the file's mtime (Dovecot's received date).
  *
@@ -18,7 +18,8 @@
  *
  * The index (`mailferry-index.jsonl` inside each folder directory; Dovecot ignores unknown files
  * there) holds UIDs, fingerprints and the original flags. Messages another program put into the
- * folder are read too (see archive-index.ts).
+ * folder are read too (see archive-index.ts); in a Maildir of Dovecot's own, with no index of
+ * ours, UIDs and UIDVALIDITY come from its `dovecot-uidlist`.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,12 @@ import { decodeModifiedUtf7, encodeModifiedUtf7 } from './modified-utf7.js';
 export const MAILDIR_INDEX_FILE = 'mailferry-index.jsonl';
 const KEYWORDS_FILE = 'dovecot-keywords';
 const MAX_KEYWORD_LETTERS = 26;
+/**
+ * Between a message's unique name and its flags. Windows forbids `:` in file names (NTFS would
+ * even take `name:2,S` as a data stream of `name`), so there we write `!` as mbsync does on
+ * Windows; reading accepts `:`, `!` and `;`.
+ */
+const INFO_SEPARATOR = process.platform === 'win32' ? '!' : ':';
 /** A foreign message's header is looked for in this many first bytes before the whole file is read. */
 const HEADER_PROBE_BYTES = 64 * 1024;
 
@@ -414,7 +421,7 @@ export class MaildirArchive implements ArchiveBackend {
         const system = SYSTEM_LETTERS.filter(([f]) => message.flags.includes(f)).map(([, l]) => l).join('');
         const kwLetters = await this.keywordLetters(dir, keywords, message.flags.filter((f) => !f.startsWith('\\')));
         const tmp = `tmp/${unique}`;
-        const file = `cur/${unique}:2,${system}${kwLetters}`;
+        const file = `cur/${unique}${INFO_SEPARATOR}2,${system}${kwLetters}`;
         await writeNewFileDurable(path.join(dir, tmp), message.body, message.internalDate);
         const fields = parseHeaderFields(message.body.subarray(0, headerBlockEnd(message.body)));
         entries.push({
