@@ -226,7 +226,13 @@ const FolderProgressRow = memo(function FolderProgressRow({ folder, now, onRetry
           {stateText}
         </span>
       </div>
-      <ProgressBar done={folder.bytesDone} total={folder.bytesTotal} label={`${folder.sourcePath}: ${stateText}`} tone={TONE[folder.status] ?? 'normal'} />
+      <ProgressBar
+        // An empty folder that was verified is complete, not at 0%.
+        done={folder.status === 'verified' && folder.bytesTotal === 0 ? 1 : folder.bytesDone}
+        total={folder.status === 'verified' && folder.bytesTotal === 0 ? 1 : folder.bytesTotal}
+        label={`${folder.sourcePath}: ${stateText}`}
+        tone={TONE[folder.status] ?? 'normal'}
+      />
       <div className="fp-foot">
         <span className="muted small">
           {folder.messagesTotal === 0 && folder.bytesTotal === 0
