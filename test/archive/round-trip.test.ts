@@ -66,6 +66,15 @@ describe('archive round trips through the CLI', () => {
       // The archive itself holds exactly the source's messages, bytes, flags and dates.
       assertSameMail(withoutDeleted(sourceAtStart), await archiveMail(format, archive), `${format} archive differs from the source`);
 
+      // Every name in the archive is valid on Windows, macOS and Linux (Maildir's `:2,` flags aside).
+      for (const file of digestFiles(archive).keys()) {
+        for (const name of file.split(path.sep)) {
+          const checked = format === 'maildir' ? name.replace(/:2,[A-Za-z]*$/, '') : name;
+          assert.doesNotMatch(checked, /[<>:"\\|?*\u0000-\u001f]|[. ]$|^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i, `${format}: ${JSON.stringify(file)} is not portable`);
+          assert.ok(Buffer.byteLength(name) <= 255);
+        }
+      }
+
       // A second run with nothing new writes nothing at all.
       const filesBefore = digestFiles(archive);
       const again = await runCliCaptured(toArchive, PASSWORDS);
