@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Type-checked when present. Add new tsconfigs here. */
-const TSCONFIGS = ['tsconfig.json', 'renderer/tsconfig.json', 'test/tsconfig.json', 'tsconfig.test.json'];
+const TSCONFIGS = ['tsconfig.json', 'renderer/tsconfig.json', 'main/tsconfig.json', 'test/e2e/tsconfig.json', 'test/tsconfig.json', 'tsconfig.test.json'];
 
 /** Where test files live, and which names count as tests there. */
 const TEST_ROOTS = [

@@ -141,10 +141,10 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
     return migrationError('tls', sentence, { ...extra, certificateFingerprint: fingerprint });
   }
   if (code && TIMEOUT_CODES.has(code)) {
-    return migrationError('timeout', `The server stopped answering${where}; reconnecting.`, { ...extra, retryable: true });
+    return migrationError('timeout', `The server stopped answering${where}.`, { ...extra, retryable: true });
   }
   if (code && NETWORK_CODES.has(code)) {
-    return migrationError('network', `The connection was lost${where}; reconnecting.`, { ...extra, retryable: true });
+    return migrationError('network', `The connection was lost${where}.`, { ...extra, retryable: true });
   }
   if (code === 'MissingServerExtension') {
     return migrationError('rejected', `The server lacks a needed feature${where}.`, extra);
@@ -153,7 +153,7 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
     return migrationError('bad-input', asString(e.message) ?? 'Unencrypted IMAP was refused.', extra);
   }
   if (code?.startsWith('ParserError') || code === 'InvalidResponse' || code === 'LiteralTooLarge' || code === 'ResponseTooLarge' || code === 'LineTooLarge') {
-    return migrationError('network', `The server sent a response we could not read${where}; reconnecting.`, { ...extra, retryable: true });
+    return migrationError('network', `The server sent a response we could not read${where}.`, { ...extra, retryable: true });
   }
   if (asString(e.response) || responseCode || e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
     // A plain NO/BAD to a command: the server said no, for its own reason.
