@@ -85,6 +85,26 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     return { results };
   };
 
+  /**
+   * CREATE, and when the server says NO, LIST before failing: Cyrus ("Mailbox already exists")
+   * and Courier ("Cannot create this folder.") refuse to create an existing folder with a plain
+   * NO, without the [ALREADYEXISTS] code imapflow turns into `created: false`. That happens
+   * whenever the job's other connection created the same parent a moment earlier. If the name
+   * is there now, it is ours to use; if not, the refusal stands.
+   */
+  const createOrFindFolder = async (path: string): Promise<{ created: boolean }> => {
+    try {
+      return await client.mailboxCreate(path);
+    } catch (thrown) {
+      const exists = await refreshKnownPaths().then(
+        (paths) => paths.has(path),
+        () => false,
+      );
+      if (!exists) throw thrown;
+      return { created: false };
+    }
+  };
+
   const refreshKnownPaths = async (): Promise<Set<string>> => {
     knownPaths = new Set((await listFolders(client, false)).map((f) => f.path));
     return knownPaths;
@@ -132,7 +152,7 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         for (let depth = 1; depth <= levels.length; depth++) {
           const partial = (prefix && path.startsWith(prefix) ? prefix : '') + levels.slice(0, depth).join(delimiter);
           if (known.has(partial) || partial.toUpperCase() === 'INBOX') continue;
-          const result = await client.mailboxCreate(partial);
+          const result = await createOrFindFolder(partial);
           if (!result.created) {
             // ALREADYEXISTS: still make sure it is subscribed, as a person would expect to see it.
             await client.mailboxSubscribe(partial);
