@@ -2,7 +2,7 @@
  * File-system steps the archive formats share: durable writes (temp name, fsync, rename, fsync
  * of the directory) and the one place file-system failures become MigrationErrors.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrationError, type MigrationError } from '../contract/result.js';
 import { fileNameKey } from './archive-names.js';
@@ -57,6 +57,19 @@ export const publishFile = async (temp: string, final: string, options: { syncDi
   }
   // A batch publishing many files syncs the directory once, after the last.
   if (options.syncDirectory ?? true) await fsyncDirectory(path.dirname(final));
+};
+
+/**
+ * The name INBOX has in a folder tree: IMAP's INBOX is case-insensitive, file names may not be
+ * (a tree written by another tool may say `inbox` or `INBOX`). Read once when an archive opens.
+ */
+export const inboxNameIn = (root: string, fallback: string, kind: 'file' | 'directory'): string => {
+  try {
+    const found = readdirSync(root, { withFileTypes: true }).find((e) => e.name.toLowerCase() === 'inbox' && (kind === 'file' ? e.isFile() : e.isDirectory()));
+    return found?.name ?? fallback;
+  } catch {
+    return fallback;
+  }
 };
 
 export const exists = async (file: string): Promise<boolean> => {

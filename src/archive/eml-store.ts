@@ -19,7 +19,7 @@ import type { SourceFolder } from '../contract/plan.js';
 import { migrationError, ok, type Result } from '../contract/result.js';
 import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
-import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, publishFile, writeNewFileDurable } from './archive-fs.js';
+import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, inboxNameIn, publishFile, writeNewFileDurable } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry } from './archive-index.js';
 import { fileNameKey, fileNameToSegment, messageFileName, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
@@ -71,13 +71,18 @@ export class EmlArchive implements ArchiveBackend {
   /** Writer only: folders viewed (repaired, foreign files indexed) since our last failed append. */
   private readonly isViewed = new Set<string>();
 
+  /** INBOX's directory name here: `INBOX`, or what a tree of another tool has (`Inbox`). */
+  private readonly inboxDir: string;
+
   constructor(
     readonly root: string,
     private readonly isWritable: boolean,
-  ) {}
+  ) {
+    this.inboxDir = inboxNameIn(root, 'INBOX', 'directory');
+  }
 
   folderDir(folderPath: string): string {
-    if (folderPath.toUpperCase() === 'INBOX') return path.join(this.root, 'INBOX');
+    if (folderPath.toUpperCase() === 'INBOX') return path.join(this.root, this.inboxDir);
     return path.join(this.root, ...folderPath.split(ARCHIVE_DELIMITER).map((s) => segmentToFileName(s)));
   }
 

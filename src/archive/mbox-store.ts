@@ -26,7 +26,7 @@ import type { SourceFolder } from '../contract/plan.js';
 import { migrationError, ok, type Result } from '../contract/result.js';
 import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
-import { checkFolderNameIsFree, exists, fsyncDirectory } from './archive-fs.js';
+import { checkFolderNameIsFree, exists, fsyncDirectory, inboxNameIn } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, type IndexEntry, type MboxPlace } from './archive-index.js';
 import { fileNameToSegment, segmentToFileName, THUNDERBIRD_RESERVED_SUFFIXES } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
@@ -75,7 +75,12 @@ export class MboxArchive implements ArchiveBackend {
     private readonly isWritable: boolean,
     private readonly isSingleFile = false,
     private readonly scanChunkBytes = SCAN_CHUNK_BYTES,
-  ) {}
+  ) {
+    this.inboxFile = isSingleFile ? INBOX_FILE : inboxNameIn(root, INBOX_FILE, 'file');
+  }
+
+  /** INBOX's file name here: `Inbox` as Thunderbird writes it, or what a tree of another tool has. */
+  private readonly inboxFile: string;
 
   private singleFolderPath(): string {
     const name = fileNameToSegment(path.basename(this.root));
@@ -88,7 +93,7 @@ export class MboxArchive implements ArchiveBackend {
       return this.root;
     }
     const segments = folderPath.split(ARCHIVE_DELIMITER);
-    const names = segments.map((s, i) => (i === 0 && s.toUpperCase() === 'INBOX' ? INBOX_FILE : segmentToFileName(s, nameOptions)));
+    const names = segments.map((s, i) => (i === 0 && s.toUpperCase() === 'INBOX' ? this.inboxFile : segmentToFileName(s, nameOptions)));
     return path.join(this.root, ...names.slice(0, -1).map((n) => n + SUBFOLDER_SUFFIX), names[names.length - 1] as string);
   }
 

@@ -1,6 +1,6 @@
-/** The mbox backend on its own (no server): scanning files of other tools in pieces, single files, refusals. */
+/** Archive sources on their own (no server): scanning mbox files of other tools in pieces, single files, refusals, INBOX's name. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -69,5 +69,24 @@ describe('MboxArchive', () => {
     const missing = await openArchiveSource({ format: 'maildir', path: path.join(dir, 'nothing-here') });
     assert.ok(!missing.ok);
     assert.equal(missing.error.kind, 'bad-input');
+  });
+
+  test('INBOX is found whatever its case in a tree another tool wrote (mbox file, eml directory)', async () => {
+    const mboxRoot = tempDir();
+    writeFileSync(path.join(mboxRoot, 'INBOX'), foreignMbox(2));
+    const emlRoot = tempDir();
+    mkdirSync(path.join(emlRoot, 'inbox'));
+    writeFileSync(path.join(emlRoot, 'inbox', 'hello.eml'), 'Subject: hello\n\nhi\n');
+    for (const [format, root] of [['mbox', mboxRoot], ['eml', emlRoot]] as const) {
+      const source = await openArchiveSource({ format, path: root });
+      assert.ok(source.ok);
+      const folders = await source.value.listFolders();
+      assert.ok(folders.ok);
+      assert.deepEqual(folders.value.map((f) => f.path), ['INBOX'], format);
+      assert.ok((await source.value.openFolder('INBOX')).ok, format);
+      const uids = await source.value.listUids('INBOX');
+      assert.ok(uids.ok && uids.value.uids.length === (format === 'mbox' ? 2 : 1), format);
+      await source.value.close();
+    }
   });
 });
