@@ -45,22 +45,44 @@ const lookupByName = <T>(table: Record<string, T>, name: string): T | undefined 
   return undefined;
 };
 
-/** Makes one level of a name safe for the destination; returns the name and what was changed. */
-export const sanitizeSegment = (segment: string, destinationDelimiter: string): { name: string; detail?: string } => {
+/** Regex-escapes each character of a set, for a character class. */
+const characterClass = (chars: string): string => chars.replace(/[\\\]^-]/g, '\\$&');
+
+/**
+ * Makes one level of a name safe for the destination; returns the name and what was changed.
+ * `refusedCharacters` are the destination's own (provider-quirks.ts: Cyrus refuses `"` and `\`).
+ */
+export const sanitizeSegment = (segment: string, destinationDelimiter: string, refusedCharacters = ''): { name: string; detail?: string } => {
   const problems: string[] = [];
   let name = segment;
   if (destinationDelimiter && name.includes(destinationDelimiter)) {
     name = name.split(destinationDelimiter).join(REPLACEMENT);
     problems.push(`"${destinationDelimiter}" separates folders on the destination`);
   }
+  // "/" is a path separator on disk for most servers, whatever their IMAP separator
+  // (Cyrus and Courier refuse it in a name with their "." separator).
+  if (name.includes('/')) {
+    name = name.split('/').join(REPLACEMENT);
+    problems.push('"/" is not allowed in folder names by most servers');
+  }
   // LIST wildcards and control characters are refused by many servers.
   if (/[*%\u0000-\u001f\u007f]/.test(name)) {
     name = name.replace(/[*%\u0000-\u001f\u007f]/g, REPLACEMENT);
     problems.push('wildcard or control characters are not allowed in folder names');
   }
+  const refused = [...new Set(refusedCharacters)].filter((c) => c !== destinationDelimiter && !'/*%'.includes(c) && name.includes(c));
+  if (refused.length > 0) {
+    name = name.replace(new RegExp(`[${characterClass(refused.join(''))}]`, 'g'), REPLACEMENT);
+    problems.push(`the destination refuses these characters in folder names: ${refused.join(' ')}`);
+  }
   if (name.trim() !== name) {
     name = name.trim();
     problems.push('leading or trailing spaces are dropped by many servers');
+  }
+  // Dovecot refuses a name starting with "~" (a home directory), Courier takes it for INBOX.
+  if (name.startsWith('~')) {
+    name = REPLACEMENT + name.slice(1);
+    problems.push('a name starting with "~" is refused by many servers');
   }
   if (name === '') {
     name = REPLACEMENT;
@@ -133,7 +155,7 @@ export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
         const below = destination.prefix && target.startsWith(destination.prefix) ? target.slice(destination.prefix.length) : target;
         anchors.set(f.path, { destination: below.split(destination.delimiter), reason: { kind: 'special-use', use, existing: true } });
       } else {
-        anchors.set(f.path, { destination: f.segments.map((s) => sanitizeSegment(s, destination.delimiter).name), reason: { kind: 'special-use', use, existing: false } });
+        anchors.set(f.path, { destination: f.segments.map((s) => sanitizeSegment(s, destination.delimiter, refusedCharacters).name), reason: { kind: 'special-use', use, existing: false } });
       }
     }
   }
@@ -152,14 +174,14 @@ export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
       const rest = folder.segments.slice(anchorSource?.segments.length ?? 0);
       levels = [...anchor.destination];
       for (const segment of rest) {
-        const safe = sanitizeSegment(segment, destination.delimiter);
+        const safe = sanitizeSegment(segment, destination.delimiter, refusedCharacters);
         if (safe.detail) reasons.push({ kind: 'sanitized', detail: safe.detail });
         levels.push(safe.name);
       }
       reasons.unshift(anchor.reason);
     } else {
       levels = folder.segments.map((segment) => {
-        const safe = sanitizeSegment(segment, destination.delimiter);
+        const safe = sanitizeSegment(segment, destination.delimiter, refusedCharacters);
         if (safe.detail) reasons.push({ kind: 'sanitized', detail: safe.detail });
         return safe.name;
       });

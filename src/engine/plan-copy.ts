@@ -14,7 +14,7 @@ export const planCopy = async (source: SourceStore, destination: DestinationStor
   if (!destinationFolders.ok) return destinationFolders;
   const sourceNs = source.namespace();
   const destinationNs = destination.namespace();
-  const identify = (ns: typeof sourceNs) => detectProvider({ host: ns.server?.host ?? '', capabilities: ns.capabilities, serverName: ns.server?.name });
+  const identify = (ns: typeof sourceNs) => detectProvider({ host: ns.server?.host ?? '', capabilities: ns.capabilities, serverName: ns.server?.name, greeting: ns.server?.greeting });
   const sourceQuirks = identify(sourceNs);
   const destinationQuirks = identify(destinationNs);
   const folders = mapFolders({

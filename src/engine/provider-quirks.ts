@@ -4,7 +4,7 @@
  */
 import type { SpecialUse } from '../contract/plan.js';
 
-export type ProviderId = 'gmail' | 'exchange' | 'icloud' | 'yahoo' | 'zimbra' | 'generic';
+export type ProviderId = 'gmail' | 'exchange' | 'icloud' | 'yahoo' | 'zimbra' | 'cyrus' | 'courier' | 'generic';
 
 export interface ProviderQuirks {
   id: ProviderId;
@@ -19,6 +19,11 @@ export interface ProviderQuirks {
   isCaseInsensitive: boolean;
   /** The largest message the server accepts, when documented; bigger ones are refused. */
   maxMessageBytes?: number;
+  /**
+   * Characters this server refuses in a folder name, beyond those refused almost everywhere
+   * (its separator, `/`, `*`, `%`, control characters, a leading `~`: see map-folders.ts).
+   */
+  refusedNameCharacters?: string;
 }
 
 const GENERIC: ProviderQuirks = { id: 'generic', name: 'IMAP server', specialUseByName: {}, unselectedByDefault: [], reservedNames: [], isCaseInsensitive: false };
@@ -88,6 +93,29 @@ const QUIRKS: Record<Exclude<ProviderId, 'generic'>, ProviderQuirks> = {
     reservedNames: ['Calendar', 'Contacts', 'Emailed Contacts', 'Tasks', 'Briefcase', 'Chats'],
     isCaseInsensitive: true,
   },
+  // Cyrus IMAP (3.x): its mailbox-name rules refuse `"`, `\`, `%` and `/` in a name with the
+  // `.` separator ("NO Invalid mailbox name"; pinned on a real Cyrus 3.6 in
+  // test/support/cyrus.test.ts). It names itself in its ID answer ("Cyrus IMAPD").
+  cyrus: {
+    id: 'cyrus',
+    name: 'Cyrus IMAP',
+    specialUseByName: {},
+    unselectedByDefault: [],
+    reservedNames: [],
+    isCaseInsensitive: false,
+    refusedNameCharacters: '"\\%/',
+  },
+  // Courier IMAP: refuses `/`, empty levels and a leading `~` (taken for INBOX itself); has no
+  // ID command, but its greeting says "Courier-IMAP" (test/support/courier.test.ts).
+  courier: {
+    id: 'courier',
+    name: 'Courier IMAP',
+    specialUseByName: {},
+    unselectedByDefault: [],
+    reservedNames: [],
+    isCaseInsensitive: false,
+    refusedNameCharacters: '/',
+  },
 };
 
 /** Facts a server shows about itself right after login. */
@@ -96,6 +124,8 @@ export interface ServerIdentity {
   capabilities: string[];
   /** The server's own name from the ID command, when it answered. */
   serverName?: string;
+  /** The text of the server's greeting (for servers without ID, like Courier). */
+  greeting?: string;
 }
 
 /** Picks the provider by the most specific sign: a capability, the ID answer, then the host name. */
@@ -105,6 +135,9 @@ export const detectProvider = (server: ServerIdentity): ProviderQuirks => {
   const name = server.serverName?.toLowerCase() ?? '';
   if (capabilities.has('X-GM-EXT-1') || host === 'imap.gmail.com' || host === 'imap.googlemail.com') return QUIRKS.gmail;
   if (name.includes('zimbra')) return QUIRKS.zimbra;
+  const greeting = server.greeting?.toLowerCase() ?? '';
+  if (name.startsWith('cyrus') || /\bcyrus imap/.test(greeting)) return QUIRKS.cyrus;
+  if (greeting.includes('courier-imap')) return QUIRKS.courier;
   if (name.includes('exchange') || host.endsWith('outlook.office365.com') || host.endsWith('.outlook.com') || host === 'imap-mail.outlook.com') return QUIRKS.exchange;
   if (host === 'imap.mail.me.com' || host.endsWith('.mail.me.com')) return QUIRKS.icloud;
   if (host === 'imap.mail.yahoo.com' || host.endsWith('.mail.yahoo.com') || host === 'imap.aol.com') return QUIRKS.yahoo;

@@ -56,8 +56,8 @@ export interface NamespaceInfo {
   delimiter: string;
   prefix: string;
   capabilities: string[];
-  /** Host name and the server's own name (ID), for recognising providers. */
-  server?: { host: string; name?: string };
+  /** Host name, the server's own name (ID) and its greeting text, for recognising providers. */
+  server?: { host: string; name?: string; greeting?: string };
 }
 
 /** A folder-level choice of which messages to copy. */

@@ -15,7 +15,12 @@ export const namespaceOf = (client: ImapFlow): NamespaceInfo => {
     prefix: ns?.prefix ?? '',
     delimiter: ns?.delimiter ?? '/',
     capabilities: [...(client.capabilities?.keys() ?? [])].sort(),
-    server: { host: client.options?.host ?? '', name: (client.serverInfo as { name?: string } | null | undefined)?.name ?? undefined },
+    server: {
+      host: client.options?.host ?? '',
+      name: (client.serverInfo as { name?: string } | null | undefined)?.name ?? undefined,
+      // Courier answers no ID command; its greeting names it. imapflow keeps the greeting's text.
+      greeting: (client as { greeting?: unknown }).greeting?.toString() || undefined,
+    },
   };
 };
 
