@@ -111,12 +111,56 @@ const collisionKey = (path: string, ns: NamespaceInfo, isCaseInsensitive = false
   return path;
 };
 
+/**
+ * On a destination where names that differ only by case are one folder (Gmail, Exchange, ...),
+ * two source folders such as "Work" and "work" would be merged. The first (shallowest, then in
+ * source order) keeps its name; each other gets a numbered one ("work (2)"), said why, and its
+ * subfolders follow it. Changes `plans` in place.
+ */
+const separateCaseTwins = (plans: FolderPlan[], ns: NamespaceInfo, serverName: string, existsOnDestination: (path: string) => boolean): void => {
+  const claimed = new Map<string, string>(); // lower-cased path → the path that took it
+  const moved = new Map<string, string>(); // path as mapped → path it got instead
+  const below = (path: string) => (ns.prefix && path.startsWith(ns.prefix) ? path.slice(ns.prefix.length) : path);
+  const ordered = plans.map((plan, i) => ({ plan, i })).sort((a, b) => below(a.plan.destinationPath).split(ns.delimiter).length - below(b.plan.destinationPath).split(ns.delimiter).length || a.i - b.i);
+  for (const { plan } of ordered) {
+    if (plan.destinationPath.toUpperCase() === 'INBOX') continue;
+    const original = plan.destinationPath;
+    let levels = below(original).split(ns.delimiter);
+    for (let depth = levels.length - 1; depth >= 1; depth--) {
+      const parent = moved.get(ns.prefix + levels.slice(0, depth).join(ns.delimiter));
+      if (parent === undefined) continue;
+      levels = [...below(parent).split(ns.delimiter), ...levels.slice(depth)];
+      plan.reasons.push({ kind: 'sanitized', detail: `its parent folder is renamed to "${parent}" (see there)` });
+      break;
+    }
+    let path = ns.prefix + levels.join(ns.delimiter);
+    const holder = claimed.get(path.toLowerCase());
+    if (holder !== undefined && holder !== path) {
+      const last = levels.length - 1;
+      const name = levels[last] as string;
+      let n = 2;
+      const candidate = (k: number) => ns.prefix + [...levels.slice(0, last), `${name} (${k})`].join(ns.delimiter);
+      while (claimed.has(candidate(n).toLowerCase()) || existsOnDestination(candidate(n))) n++;
+      levels = [...levels.slice(0, last), `${name} (${n})`];
+      plan.reasons.push({ kind: 'sanitized', detail: `"${name}" → "${name} (${n})": it differs from "${holder}" only by case, and ${serverName} treats such names as one folder` });
+      path = candidate(n);
+    }
+    if (path !== original) {
+      moved.set(original, path);
+      plan.destinationPath = path;
+      plan.destinationExists = existsOnDestination(path);
+    }
+    if (!claimed.has(path.toLowerCase())) claimed.set(path.toLowerCase(), path);
+  }
+};
+
 export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
   const { destination, destinationFolders } = input;
   const options = input.options ?? {};
   const sourceQuirks = input.sourceQuirks ?? genericQuirks();
   const destinationQuirks = input.destinationQuirks ?? genericQuirks();
   const caseInsensitive = destinationQuirks.isCaseInsensitive;
+  const refusedCharacters = destinationQuirks.refusedNameCharacters ?? '';
   const isArchiveOnlyAllMail = options.gmailAllMail === 'archive-only';
   // The provider's own names for special uses, where its LIST did not say.
   const sourceFolders = input.sourceFolders.map((f) => {
@@ -192,7 +236,20 @@ export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
       levels = [`${levels[0]} (mail)`];
       reasons.push({ kind: 'sanitized', detail: `"${reserved}" holds non-mail items on ${destinationQuirks.name}` });
     }
-    const destinationPath = joinDestination(levels, destination);
+    let destinationPath = joinDestination(levels, destination);
+    // INBOX is one folder in any case on every server: a folder that merely has that name on
+    // the source (Cyrus' or Courier's "INBOX.Inbox", a child of the inbox) must not be poured
+    // into the destination's inbox. Under a namespace prefix it keeps its name there
+    // ("INBOX.Inbox"); without one it is renamed.
+    if (destinationPath.toUpperCase() === 'INBOX' && folder.path.toUpperCase() !== 'INBOX' && destination.prefix) {
+      destinationPath = destination.prefix + levels.join(destination.delimiter);
+    } else if (destinationPath.toUpperCase() === 'INBOX' && folder.path.toUpperCase() !== 'INBOX') {
+      const last = levels.length - 1;
+      const kept = `${levels[last] ?? 'INBOX'} (folder)`;
+      reasons.push({ kind: 'sanitized', detail: `"${levels[last] ?? ''}" → "${kept}": on the destination that name is the inbox itself (INBOX is one folder whatever its case)` });
+      levels = [...levels.slice(0, last), kept];
+      destinationPath = joinDestination(levels, destination);
+    }
     if (reasons.length === 0) {
       reasons.push(destinationPath === folder.path ? { kind: 'same-name' } : { kind: 'hierarchy', from: folder.path, to: destinationPath });
     }
@@ -215,6 +272,8 @@ export const mapFolders = (input: MapFoldersInput): FolderPlan[] => {
       ...(isAllMailArchive ? { messageFilter: 'gmail-only-in-all-mail' as const } : {}),
     };
   });
+
+  if (caseInsensitive) separateCaseTwins(plans, destination, destinationQuirks.name, (path) => existing.has(collisionKey(path, destination, true)));
 
   // Collisions among selected folders.
   const byDestination = new Map<string, FolderPlan[]>();

@@ -91,12 +91,14 @@ test('Exchange: its English folder names are special uses even without SPECIAL-U
   );
 });
 
-test('Zimbra as destination: a mail folder named like its calendar is renamed, and case decides collisions', () => {
+test('Zimbra as destination: a mail folder named like its calendar is renamed, and of two names that differ only by case the second gets a numbered name', () => {
   const zimbra = detectProvider({ host: 'mail.corp.example', capabilities: [], serverName: 'Zimbra' });
   const plans = mapFolders({ sourceFolders: [folder('Calendar'), folder('Work'), folder('work')], source: slash, destination: slash, destinationFolders: [{ path: 'Calendar' }], destinationQuirks: zimbra });
   assert.equal(plans[0]?.destinationPath, 'Calendar (mail)');
   assert.equal(plans[0]?.reasons.at(-1)?.kind, 'sanitized');
-  assert.deepEqual(plans[1]?.collidesWith, ['work'], 'Work and work are one folder on a case-insensitive server');
+  // Work and work would be one folder on a case-insensitive server: the second is kept apart, with the reason.
+  assert.deepEqual(plans.slice(1).map((p) => [p.destinationPath, p.collidesWith]), [['Work', []], ['work (2)', []]]);
+  assert.match((plans[2]?.reasons.at(-1) as { detail?: string }).detail ?? '', /"work" → "work \(2\)": it differs from "Work" only by case, and Zimbra treats such names as one folder/);
   const generic = mapFolders({ sourceFolders: [folder('Work'), folder('work')], source: slash, destination: slash, destinationFolders: [] });
   assert.deepEqual(generic[0]?.collidesWith, []);
 });
