@@ -93,6 +93,44 @@ describe('IPC handlers in main', () => {
     assert.deepEqual(reached.map((r) => r.channel), ['accounts:load', 'jobs:start', 'accounts:save']);
   });
 
+  test('archive choices: a folder picker with no payload, plans and jobs per target, each part validated', async () => {
+    const { handlers, reached } = recordingHandlers();
+    const archive = { format: 'mbox', path: '/home/maria/Mail archive' };
+    const good: [InvokeChannel, unknown][] = [
+      ['archive:chooseFolder', undefined],
+      ['plan:load', { options: {}, archive }],
+      ['plan:load', { options: {}, archive: { format: 'eml', path: 'C:\\Users\\maria\\Archive' } }],
+      // Some folders to the account, one to the archive, one to both; or only to the archive.
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX', 'Sent'], archive, archivePaths: ['Sent', 'Old'], settings: {} }],
+      ['jobs:start', { options: {}, selectedPaths: [], archive, archivePaths: ['Old'], settings: {} }],
+      ['jobs:retryFolder', { jobId: 'j', sourcePath: 'Old', target: 'archive' }],
+    ];
+    for (const [channel, payload] of good) {
+      const result = await handleInvoke(channel, own, payload, handlers, trusted);
+      assert.equal(result.ok, true, `${channel} ${JSON.stringify(payload)} should pass`);
+    }
+    assert.deepEqual(reached.map((r) => r.channel), good.map(([c]) => c));
+    assert.deepEqual((reached[3]!.request as { archivePaths: string[] }).archivePaths, ['Sent', 'Old']);
+
+    const bad: [InvokeChannel, unknown][] = [
+      ['archive:chooseFolder', { path: '/etc' }], // the renderer cannot suggest where to look
+      ['plan:load', { options: {}, archive: { format: 'pst', path: '/tmp/a' } }],
+      ['plan:load', { options: {}, archive: { format: 'mbox', path: 'relative/folder' } }],
+      ['plan:load', { options: {}, archive: { format: 'mbox' } }],
+      ['plan:load', { options: {}, archive: { ...archive, extra: 1 } }],
+      ['jobs:start', { options: {}, selectedPaths: [], archive, archivePaths: [], settings: {} }], // nothing chosen
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], archivePaths: ['Old'], settings: {} }], // archive paths without an archive
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], archive, archivePaths: [''], settings: {} }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], archive, archivePaths: 'Old', settings: {} }],
+      ['jobs:retryFolder', { jobId: 'j', sourcePath: 'Old', target: 'both' }],
+    ];
+    for (const [channel, payload] of bad) {
+      const result = await handleInvoke(channel, own, payload, handlers, trusted);
+      assert.equal(result.ok, false, `${channel} ${JSON.stringify(payload)} should be refused`);
+    }
+    assert.equal(reached.length, good.length, 'no refused request reached a handler');
+  });
+
   test('a handler that throws becomes an internal error value, not a rejected invoke', async () => {
     const { handlers } = recordingHandlers();
     handlers['jobs:list'] = async () => {

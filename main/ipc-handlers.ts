@@ -28,6 +28,13 @@ const planOptions = z.strictObject({
   renames: z.record(path, path).optional(),
 });
 const jobOnly = z.strictObject({ jobId });
+const pathList = z.array(path).max(100_000);
+/** An archive on disk: an absolute path (the renderer only ever has one from the folder dialog). */
+const archiveLocation = z.strictObject({
+  format: z.enum(['mbox', 'maildir', 'eml']),
+  path: path.refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'an absolute path'),
+});
+const target = z.enum(['account', 'archive']);
 
 /** One schema per channel; the mapped type makes a missing or mistyped channel a compile error. */
 export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>> } = {
@@ -41,26 +48,31 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
   }),
   'accounts:test': z.strictObject({ role }),
   'presets:lookup': z.strictObject({ email: z.string().max(320) }),
-  'plan:load': z.strictObject({ options: planOptions }),
-  'jobs:start': z.strictObject({
-    options: planOptions,
-    selectedPaths: z.array(path).min(1).max(100_000),
-    settings: z.strictObject({
-      connectionsPerSide: z.number().int().min(1).max(8).optional(),
-      maxBytesPerSecond: z.number().int().min(0).optional(),
-      maxConsecutiveFailures: z.number().int().min(1).max(100).optional(),
-    }),
-    archive: z.strictObject({ format: z.enum(['mbox', 'maildir', 'eml']), path }).optional(),
-  }),
+  'plan:load': z.strictObject({ options: planOptions, archive: archiveLocation.optional() }),
+  'jobs:start': z
+    .strictObject({
+      options: planOptions,
+      selectedPaths: pathList,
+      settings: z.strictObject({
+        connectionsPerSide: z.number().int().min(1).max(8).optional(),
+        maxBytesPerSecond: z.number().int().min(0).optional(),
+        maxConsecutiveFailures: z.number().int().min(1).max(100).optional(),
+      }),
+      archive: archiveLocation.optional(),
+      archivePaths: pathList.optional(),
+    })
+    .refine((r) => r.archivePaths === undefined || r.archive !== undefined, { message: 'archivePaths needs an archive', path: ['archivePaths'] })
+    .refine((r) => r.selectedPaths.length + (r.archivePaths?.length ?? 0) > 0, { message: 'no folder chosen', path: ['selectedPaths'] }),
   'jobs:pause': jobOnly,
   'jobs:resume': jobOnly,
   'jobs:cancel': jobOnly,
-  'jobs:retryFolder': z.strictObject({ jobId, sourcePath: path }),
+  'jobs:retryFolder': z.strictObject({ jobId, sourcePath: path, target: target.optional() }),
   'jobs:retryFailed': jobOnly,
   'jobs:list': z.undefined(),
   'jobs:report': jobOnly,
   'reports:export': z.strictObject({ jobId, format: z.enum(['csv', 'html']) }),
   'messages:saveEml': z.strictObject({ jobId, sourcePath: path, uid: z.number().int().min(1).max(4_294_967_295) }),
+  'archive:chooseFolder': z.undefined(),
 };
 
 export type InvokeHandlers = { [C in InvokeChannel]: (request: InvokeRequest<C>) => Promise<InvokeResponse<C>> };

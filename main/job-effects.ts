@@ -43,7 +43,7 @@ export function createJobEffects(effects: DesktopEffects): (event: JobEvent) => 
         break;
       case 'done':
         effects.setProgress(-1, 'normal');
-        effects.notify('Your mail has moved', 'Every selected folder was copied and checked on the new account.');
+        effects.notify('Your mail has moved', 'Every selected folder was copied and checked where it went.');
         break;
       case 'needs-attention':
         effects.setProgress(1, 'error');

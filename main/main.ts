@@ -10,7 +10,7 @@ import { app, BrowserWindow, dialog, ipcMain, Notification, powerSaveBlocker, sa
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventChannel } from '../src/contract/ipc.js';
-import type { JobEvent } from '../src/contract/job.js';
+import type { AppJobEvent } from '../src/contract/ipc.js';
 import { createAppService, type AppService } from '../src/service/app-service.js';
 import { createCredentialVault } from './credential-vault.js';
 import { accountSettingsStore, createElectronKeyValueStore } from './settings-store.js';
@@ -64,6 +64,18 @@ async function chooseSavePath(suggestedName: string): Promise<string | undefined
   return result.canceled ? undefined : result.filePath;
 }
 
+/** The folder picker for an archive: existing folders, or a new one made in the dialog. */
+async function chooseFolder(): Promise<string | undefined> {
+  const options: Electron.OpenDialogOptions = {
+    title: 'Choose a folder for the archive',
+    buttonLabel: 'Use this folder',
+    defaultPath: app.getPath('documents'),
+    properties: ['openDirectory', 'createDirectory', 'promptToCreate'],
+  };
+  const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? undefined : result.filePaths[0];
+}
+
 async function start(): Promise<void> {
   app.enableSandbox();
   if (!app.requestSingleInstanceLock()) {
@@ -101,11 +113,12 @@ async function start(): Promise<void> {
     stateDir: path.join(app.getPath('userData'), 'jobs'),
     settings: accountSettingsStore(kv),
     vault: createCredentialVault(safeStorage, kv, log),
-    emit(event: JobEvent) {
+    emit(event: AppJobEvent) {
       effects(event);
       if (win && !win.isDestroyed()) win.webContents.send(JOB_EVENTS, event);
     },
     chooseSavePath,
+    chooseFolder,
   });
 
   win = createWindow();

@@ -5,7 +5,7 @@
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { INVOKE_CHANNELS, bridgeNameOf, type EventChannel } from '../src/contract/ipc.js';
-import type { JobEvent } from '../src/contract/job.js';
+import type { AppJobEvent as JobEvent } from '../src/contract/ipc.js';
 
 const JOB_EVENTS: EventChannel = 'jobs:event';
 const api: Record<string, unknown> = {};

@@ -5,7 +5,7 @@
  */
 import type { AccountEndpoint, ArchiveLocation } from './account.js';
 import type { CopyPlan, PlanOptions } from './plan.js';
-import type { JobEvent, JobReport, JobSettings, JobProgress } from './job.js';
+import type { FailedMessage, FolderProgress, FolderReport, JobEvent, JobReport, JobSettings, JobProgress } from './job.js';
 import type { Result } from './result.js';
 
 export type AccountRole = 'source' | 'destination';
@@ -48,15 +48,54 @@ export interface JobSummary {
   bytesTotal: number;
 }
 
+/**
+ * Where one folder row of a job goes: the new account or the local archive. A folder chosen for
+ * both appears twice, once per target. Absent means the account (jobs without an archive).
+ */
+export type FolderTarget = 'account' | 'archive';
+
 /** What the renderer sends to start a job: the plan's choices, never credentials. */
 export interface StartJobRequest {
   options: PlanOptions;
-  /** Source paths to copy (after the user's ticks in the tree). */
+  /** Source paths to copy into the new account (after the user's ticks in the tree). May be empty when `archivePaths` is not. */
   selectedPaths: string[];
   settings: Partial<JobSettings>;
-  /** Optional local archive that also (or instead) receives the chosen folders. */
+  /** A local archive that receives the folders of `archivePaths`. */
   archive?: ArchiveLocation;
+  /**
+   * Source paths to copy into `archive`. A path in both lists goes to both. Without this list a
+   * request with `archive` sends `selectedPaths` to the archive only (the earlier meaning).
+   */
+  archivePaths?: string[];
 }
+
+/** Where each source folder would land in the archive, next to the account-side plan. */
+export interface ArchivePlan {
+  location: ArchiveLocation;
+  folders: { sourcePath: string; destinationPath: string; destinationExists: boolean; collidesWith: string[] }[];
+}
+
+/** The plan the app shows: the account-side CopyPlan, and the archive side when an archive is chosen. */
+export type AppPlan = CopyPlan & { archive?: ArchivePlan };
+
+/** Progress, report and failure rows as the app sees them: each says which target it belongs to. */
+export type AppFolderProgress = FolderProgress & { target?: FolderTarget };
+export type AppFolderReport = FolderReport & { target?: FolderTarget };
+export type AppFailedMessage = FailedMessage & { target?: FolderTarget };
+export type AppJobProgress = Omit<JobProgress, 'folders'> & { folders: AppFolderProgress[] };
+export type AppJobReport = Omit<JobReport, 'folders'> & {
+  folders: AppFolderReport[];
+  /** The archive the archive rows went to, for display. */
+  archive?: ArchiveLocation;
+};
+
+/** A JobEvent whose folder rows carry their target. Every JobEvent is one (the target is optional). */
+export type AppJobEvent =
+  | Exclude<JobEvent, { type: 'progress' | 'folder-status' | 'message-failed' | 'report' }>
+  | { type: 'progress'; jobId: string; progress: AppJobProgress }
+  | { type: 'folder-status'; jobId: string; folder: AppFolderProgress }
+  | { type: 'message-failed'; jobId: string; failure: AppFailedMessage }
+  | { type: 'report'; jobId: string; report: AppJobReport };
 
 /** channel → [request, response]. Every response is a Result so failures are values. */
 export interface InvokeMap {
@@ -64,22 +103,26 @@ export interface InvokeMap {
   'accounts:save': [{ role: AccountRole; email: string; endpoint: AccountEndpoint; password?: string; rememberPassword: boolean }, Result<SavedAccount>];
   'accounts:test': [{ role: AccountRole }, Result<ConnectionCheck>];
   'presets:lookup': [{ email: string }, Result<ProviderPreset | null>];
-  'plan:load': [{ options: PlanOptions }, Result<CopyPlan>];
+  /** With `archive`, the answer also maps every folder to its place in that archive. */
+  'plan:load': [{ options: PlanOptions; archive?: ArchiveLocation }, Result<AppPlan>];
   'jobs:start': [StartJobRequest, Result<{ jobId: string }>];
   'jobs:pause': [{ jobId: string }, Result<void>];
   'jobs:resume': [{ jobId: string }, Result<void>];
   'jobs:cancel': [{ jobId: string }, Result<void>];
-  'jobs:retryFolder': [{ jobId: string; sourcePath: string }, Result<void>];
+  /** `target` picks the account or archive row of a folder that goes to both (default: the account, else the archive). */
+  'jobs:retryFolder': [{ jobId: string; sourcePath: string; target?: FolderTarget }, Result<void>];
   'jobs:retryFailed': [{ jobId: string }, Result<void>];
   'jobs:list': [void, Result<JobSummary[]>];
-  'jobs:report': [{ jobId: string }, Result<JobReport>];
+  'jobs:report': [{ jobId: string }, Result<AppJobReport>];
   'reports:export': [{ jobId: string; format: 'csv' | 'html' }, Result<{ path: string }>];
   'messages:saveEml': [{ jobId: string; sourcePath: string; uid: number }, Result<{ path: string }>];
+  /** Asks main to show a folder picker (new folders allowed); `cancelled` when the user closes it. */
+  'archive:chooseFolder': [void, Result<{ path: string }>];
 }
 
 /** channel → payload, pushed from main to the renderer. */
 export interface EventMap {
-  'jobs:event': JobEvent;
+  'jobs:event': AppJobEvent;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -98,7 +141,7 @@ export type MailferryBridge = {
     : (request: InvokeRequest<C>) => Promise<InvokeResponse<C>>;
 } & {
   /** Subscribe to job events; returns an unsubscribe function. */
-  onJobEvent(listener: (event: JobEvent) => void): () => void;
+  onJobEvent(listener: (event: AppJobEvent) => void): () => void;
 };
 
 /** The list of invoke channels at run time (kept in sync with InvokeMap by the type below). */
@@ -118,6 +161,7 @@ export const INVOKE_CHANNELS = [
   'jobs:report',
   'reports:export',
   'messages:saveEml',
+  'archive:chooseFolder',
 ] as const satisfies readonly InvokeChannel[];
 
 // Compile-time check that INVOKE_CHANNELS lists every channel of InvokeMap.

@@ -8,12 +8,15 @@
  * - A job's truth is its journal: pause, cancel, resume, retry and "run again" all start
  *   runJob again over the same journal directory and continue from it.
  * - At most one run per job at a time.
+ * - A job that goes to the account and an archive runs two engine jobs one after the other, each
+ *   over its own journals (their ids depend on source and destination), under the one job id the
+ *   app knows; job-parts.ts folds their events and reports into that job's.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { AccountCredentials, AccountEndpoint, ArchiveLocation, MailLocation } from '../contract/account.js';
-import type { AccountRole, ConnectionCheck, InvokeMap, InvokeChannel, JobSummary, ProviderPreset, SavedAccount, StartJobRequest } from '../contract/ipc.js';
-import type { JobEvent, JobReport } from '../contract/job.js';
+import type { AccountRole, AppJobEvent, AppJobReport, AppPlan, ConnectionCheck, FolderTarget, InvokeMap, InvokeChannel, JobSummary, ProviderPreset, SavedAccount, StartJobRequest } from '../contract/ipc.js';
+import type { JobReport } from '../contract/job.js';
 import type { CopyPlan, PlanOptions } from '../contract/plan.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
 import type { BackoffPolicy } from '../engine/backoff.js';
@@ -25,6 +28,7 @@ import { connectImap, disconnectImap, type ConnectTimeouts } from '../imap/conne
 import { openLocationAsDestination, openLocationAsSource } from '../locations/open-location.js';
 import { lookupPreset } from './provider-presets.js';
 import { reportToCsv, reportToHtml } from './report-export.js';
+import { createPartMerger, mergeReports } from './job-parts.js';
 
 /** Where account settings (never passwords) are kept. electron-store in the app. */
 export interface AccountSettingsStore {
@@ -43,9 +47,11 @@ export interface AppServiceDeps {
   stateDir: string;
   settings: AccountSettingsStore;
   vault: CredentialVault;
-  emit(event: JobEvent): void;
+  emit(event: AppJobEvent): void;
   /** Asks where to save a file (a dialog in the app); returns the chosen path or undefined if cancelled. */
   chooseSavePath(suggestedName: string): Promise<string | undefined>;
+  /** Asks for a folder on disk (a dialog in the app, new folders allowed); undefined if cancelled. */
+  chooseFolder?(): Promise<string | undefined>;
   timeouts?: ConnectTimeouts;
   backoff?: BackoffPolicy;
 }
@@ -62,15 +68,43 @@ export type AppService = {
 
 interface RunningJob {
   controller: AbortController;
-  done: Promise<JobReport>;
+  done: Promise<AppJobReport>;
 }
+
+/** One destination of a job, with the engine job id its journals live under. */
+interface JobPartRecord {
+  target: FolderTarget;
+  partId: string;
+  selectedPaths: string[];
+}
+
+/**
+ * The saved record of a job as the app knows it: the engine's JobRecord (whose jobId is the id
+ * the app shows), plus its parts when it goes to the account and an archive. Records without
+ * `parts` (older ones) have one part: the archive if `archiveLocation` is set, else the account.
+ */
+interface AppJobRecord extends JobRecord {
+  parts?: JobPartRecord[];
+}
+
+const partsOf = (record: AppJobRecord): JobPartRecord[] =>
+  record.parts ?? [{ target: record.archiveLocation ? 'archive' : 'account', partId: record.jobId, selectedPaths: record.selectedPaths }];
+
+/** Which paths a start request sends where (a request with an archive but no archivePaths is archive-only). */
+const routesOf = (request: StartJobRequest): Record<FolderTarget, string[]> => {
+  if (!request.archive) return { account: request.selectedPaths, archive: [] };
+  if (request.archivePaths === undefined) return { account: [], archive: request.selectedPaths };
+  return { account: request.selectedPaths, archive: request.archivePaths };
+};
+
+const TARGET_NAME: Record<FolderTarget, string> = { account: 'new account', archive: 'archive' };
 
 const toMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export const createAppService = (deps: AppServiceDeps): AppService => {
   const passwords = new Map<AccountRole, string>();
   const running = new Map<string, RunningJob>();
-  const reports = new Map<string, JobReport>();
+  const reports = new Map<string, AppJobReport>();
 
   const credentialsOf = async (role: AccountRole): Promise<Result<AccountCredentials>> => {
     const account = deps.settings.getAccount(role);
@@ -80,74 +114,102 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     return ok({ ...account.endpoint, password });
   };
 
-  const openers = async (archive?: ArchiveLocation) => {
+  interface Openers {
+    sourceLocation: MailLocation;
+    openSource(): Promise<Result<SourceStore>>;
+    /** Present when the account side was asked for. */
+    account?: { location: MailLocation; open(): Promise<Result<DestinationStore>> };
+    archive?: { location: MailLocation; open(): Promise<Result<DestinationStore>> };
+  }
+
+  const openers = async (want: { account: boolean; archive?: ArchiveLocation }): Promise<Result<Openers>> => {
     const source = await credentialsOf('source');
     if (!source.ok) return source;
     const sourceLocation: MailLocation = { kind: 'imap', endpoint: source.value };
-    let destinationLocation: MailLocation;
-    let destinationPassword: string | undefined;
-    if (archive) destinationLocation = { kind: 'archive', archive };
-    else {
+    const result: Openers = {
+      sourceLocation,
+      openSource: () => openLocationAsSource(sourceLocation, { password: source.value.password }, deps.timeouts),
+    };
+    if (want.account) {
       const destination = await credentialsOf('destination');
       if (!destination.ok) return destination;
-      destinationLocation = { kind: 'imap', endpoint: destination.value };
-      destinationPassword = destination.value.password;
+      const location: MailLocation = { kind: 'imap', endpoint: destination.value };
+      result.account = { location, open: () => openLocationAsDestination(location, { password: destination.value.password }, deps.timeouts) };
     }
-    return ok({
-      sourceLocation,
-      destinationLocation,
-      openSource: (): Promise<Result<SourceStore>> => openLocationAsSource(sourceLocation, { password: source.value.password }, deps.timeouts),
-      openDestination: (): Promise<Result<DestinationStore>> => openLocationAsDestination(destinationLocation, { password: destinationPassword }, deps.timeouts),
-    });
+    if (want.archive) {
+      const location: MailLocation = { kind: 'archive', archive: want.archive };
+      result.archive = { location, open: () => openLocationAsDestination(location, {}, deps.timeouts) };
+    }
+    return ok(result);
   };
 
-  const loadPlan = async (options: PlanOptions, archive?: ArchiveLocation): Promise<Result<CopyPlan>> => {
-    const open = await openers(archive);
+  /** Plans the account side and/or the archive side over one source connection. */
+  const loadPlans = async (options: PlanOptions, want: { account: boolean; archive?: ArchiveLocation }): Promise<Result<{ account?: CopyPlan; archive?: CopyPlan; open: Openers }>> => {
+    const open = await openers(want);
     if (!open.ok) return open;
-    const [source, destination] = await Promise.all([open.value.openSource(), open.value.openDestination()]);
+    const source = await open.value.openSource();
+    if (!source.ok) return source;
     try {
-      if (!source.ok) return source;
-      if (!destination.ok) return destination;
-      return await planCopy(source.value, destination.value, options);
+      const planAgainst = async (side: Openers['account']): Promise<Result<CopyPlan | undefined>> => {
+        if (!side) return ok(undefined);
+        const destination = await side.open();
+        if (!destination.ok) return destination;
+        try {
+          return await planCopy(source.value, destination.value, options);
+        } finally {
+          await destination.value.close();
+        }
+      };
+      const account = await planAgainst(open.value.account);
+      if (!account.ok) return account;
+      const archive = await planAgainst(open.value.archive);
+      if (!archive.ok) return archive;
+      return ok({ account: account.value, archive: archive.value, open: open.value });
     } finally {
-      if (source.ok) await source.value.close();
-      if (destination.ok) await destination.value.close();
+      await source.value.close();
     }
   };
 
   const endpointOrArchive = (location: MailLocation) => (location.kind === 'imap' ? stripSecret(location.endpoint) : { archive: `${location.archive.format}:${path.resolve(location.archive.path)}` });
 
-  /** Starts (or restarts) a run over the given folders; resolves once it is under way. */
-  const startRun = async (record: JobRecord, folders: JobFolder[], archive: ArchiveLocation | undefined): Promise<Result<{ jobId: string }>> => {
+  interface RunPart {
+    target: FolderTarget;
+    partId: string;
+    folders: JobFolder[];
+    openDestination(): Promise<Result<DestinationStore>>;
+  }
+
+  /**
+   * Starts (or restarts) a run over the given parts, one after the other, as one job for the app;
+   * resolves once it is under way. A part that ends paused or cancelled ends the job there.
+   */
+  const startRun = async (record: AppJobRecord, openSource: Openers['openSource'], parts: RunPart[]): Promise<Result<{ jobId: string }>> => {
     if (running.has(record.jobId)) return err(migrationError('bad-input', 'This move is already running.'));
-    const open = await openers(archive);
-    if (!open.ok) return open;
     const controller = new AbortController();
+    const toRun = parts.filter((p) => p.folders.length > 0);
+    const merger = createPartMerger(record.jobId, toRun, (event) => deps.emit(event));
     await saveJobRecord(deps.stateDir, { ...record, status: 'copying', updatedAt: Date.now() });
-    const done = runJob(
-      folders,
-      { openSource: open.value.openSource, openDestination: open.value.openDestination, journalDirectory: journalDirectory(deps.stateDir, record.jobId) },
-      {
-        jobId: record.jobId,
-        signal: controller.signal,
-        onEvent: (event) => {
-          if (event.type === 'progress') {
-            record.bytesDone = event.progress.bytesDone;
-            record.bytesTotal = event.progress.bytesTotal;
-          }
-          deps.emit(event);
-        },
-        settings: record.settings,
-        backoff: deps.backoff,
-      },
-    );
+    const done = (async (): Promise<AppJobReport> => {
+      const finished: { target: FolderTarget; report: JobReport }[] = [];
+      for (const part of toRun) {
+        if (controller.signal.aborted) break;
+        const report = await runJob(
+          part.folders,
+          { openSource, openDestination: part.openDestination, journalDirectory: journalDirectory(deps.stateDir, part.partId) },
+          { jobId: record.jobId, signal: controller.signal, onEvent: (event) => merger.onEvent(part.target, event), settings: record.settings, backoff: deps.backoff },
+        );
+        finished.push({ target: part.target, report });
+        if (report.status === 'paused' || report.status === 'cancelled') break;
+      }
+      const report = mergeReports(record.jobId, finished, record.archiveLocation, Date.now());
+      reports.set(record.jobId, report);
+      await writeFileAtomic(path.join(jobDirectory(deps.stateDir, record.jobId), 'report.json'), JSON.stringify(report));
+      await saveJobRecord(deps.stateDir, { ...record, ...merger.counters(), status: report.status, updatedAt: Date.now() });
+      merger.finish(report);
+      return report;
+    })();
     running.set(record.jobId, { controller, done });
     void done
-      .then(async (report) => {
-        reports.set(record.jobId, report);
-        await writeFileAtomic(path.join(jobDirectory(deps.stateDir, record.jobId), 'report.json'), JSON.stringify(report));
-        await saveJobRecord(deps.stateDir, { ...record, status: report.status, updatedAt: Date.now() });
-      })
       .catch((e: unknown) => {
         deps.emit({ type: 'log', jobId: record.jobId, level: 'error', message: `The move stopped unexpectedly: ${toMessage(e)}`, at: Date.now() });
         deps.emit({ type: 'job-status', jobId: record.jobId, status: 'needs-attention', error: migrationError('internal', toMessage(e)) });
@@ -156,32 +218,53 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     return ok({ jobId: record.jobId });
   };
 
-  const foldersFromPlan = (plan: CopyPlan, selectedPaths: string[]): JobFolder[] => {
+  const foldersFromPlan = (plan: CopyPlan | undefined, selectedPaths: string[]): JobFolder[] => {
+    if (!plan) return [];
     const wanted = new Set(selectedPaths);
     return plan.folders
       .filter((f) => wanted.has(f.source.path) && f.source.isSelectable)
       .map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes, messageFilter: f.messageFilter }));
   };
 
+  const runParts = (plans: { account?: CopyPlan; archive?: CopyPlan; open: Openers }, routes: Record<FolderTarget, string[]>, partIds: Record<FolderTarget, string>): RunPart[] => {
+    const parts: RunPart[] = [];
+    if (plans.open.account) parts.push({ target: 'account', partId: partIds.account, folders: foldersFromPlan(plans.account, routes.account), openDestination: plans.open.account.open });
+    if (plans.open.archive) parts.push({ target: 'archive', partId: partIds.archive, folders: foldersFromPlan(plans.archive, routes.archive), openDestination: plans.open.archive.open });
+    return parts;
+  };
+
   /** Re-plans a recorded job (folder sizes change between runs) and runs the given folders of it. */
-  const rerun = async (jobId: string, onlyPaths?: (report: JobReport | undefined) => string[]): Promise<Result<void>> => {
-    const record = await loadJobRecord(deps.stateDir, jobId);
+  const rerun = async (jobId: string, only?: (report: AppJobReport | undefined) => Record<FolderTarget, string[]>): Promise<Result<void>> => {
+    const record = (await loadJobRecord(deps.stateDir, jobId)) as AppJobRecord | undefined;
     if (!record) return err(migrationError('not-found', 'This move is not known any more.'));
-    const archive = record.archiveLocation;
-    const plan = await loadPlan(record.options, archive);
-    if (!plan.ok) return plan;
+    const parts = partsOf(record);
+    const partFor = (target: FolderTarget) => parts.find((p) => p.target === target);
+    const archive = partFor('archive') ? record.archiveLocation : undefined;
+    const plans = await loadPlans(record.options, { account: partFor('account') !== undefined, archive });
+    if (!plans.ok) return plans;
     const report = reports.get(jobId) ?? (await readReport(jobId));
-    const paths = onlyPaths ? onlyPaths(report) : record.selectedPaths;
-    const started = await startRun(record, foldersFromPlan(plan.value, paths), archive);
+    const routes = only ? only(report) : { account: partFor('account')?.selectedPaths ?? [], archive: partFor('archive')?.selectedPaths ?? [] };
+    const run = runParts(plans.value, routes, { account: partFor('account')?.partId ?? jobId, archive: partFor('archive')?.partId ?? jobId });
+    if (run.every((p) => p.folders.length === 0)) return err(migrationError('bad-input', 'There is nothing to run again here.'));
+    const started = await startRun(record, plans.value.open.openSource, run);
     return started.ok ? ok(undefined) : started;
   };
 
-  const readReport = async (jobId: string): Promise<JobReport | undefined> => {
+  const readReport = async (jobId: string): Promise<AppJobReport | undefined> => {
     try {
-      return JSON.parse(await fs.readFile(path.join(jobDirectory(deps.stateDir, jobId), 'report.json'), 'utf8')) as JobReport;
+      return JSON.parse(await fs.readFile(path.join(jobDirectory(deps.stateDir, jobId), 'report.json'), 'utf8')) as AppJobReport;
     } catch {
       return undefined;
     }
+  };
+
+  /** Selected folders that land on one destination folder: a sentence, or undefined. */
+  const collisionText = (plan: CopyPlan | undefined, paths: string[], target: FolderTarget): string | undefined => {
+    if (!plan) return undefined;
+    const chosen = new Set(paths);
+    const collisions = plan.folders.filter((f) => chosen.has(f.source.path) && f.collidesWith.some((other) => chosen.has(other)));
+    if (collisions.length === 0) return undefined;
+    return `Some folders would land in the same place in the ${TARGET_NAME[target]}: ${collisions.map((f) => `${f.source.path} → ${f.destinationPath}`).join(', ')}. Rename one of them.`;
   };
 
   const service: AppService = {
@@ -223,40 +306,50 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     async 'presets:lookup'({ email }): Promise<Result<ProviderPreset | null>> {
       return ok(lookupPreset(email));
     },
-    async 'plan:load'({ options }) {
-      return loadPlan(options);
+    async 'plan:load'({ options, archive }): Promise<Result<AppPlan>> {
+      const plans = await loadPlans(options, { account: true, archive });
+      if (!plans.ok) return plans;
+      const plan = plans.value.account!;
+      if (!archive || !plans.value.archive) return ok(plan);
+      const folders = plans.value.archive.folders.map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, destinationExists: f.destinationExists, collidesWith: f.collidesWith }));
+      return ok({ ...plan, archive: { location: archive, folders } });
     },
     async 'jobs:start'(request: StartJobRequest) {
-      const plan = await loadPlan(request.options, request.archive);
-      if (!plan.ok) return plan;
-      const folders = foldersFromPlan(plan.value, request.selectedPaths);
-      if (folders.length === 0) return err(migrationError('bad-input', 'Choose at least one folder to move.'));
-      const chosen = new Set(request.selectedPaths);
-      const collisions = plan.value.folders.filter((f) => chosen.has(f.source.path) && f.collidesWith.some((other) => chosen.has(other)));
-      if (collisions.length > 0) {
-        return err(migrationError('bad-input', `Some folders would land in the same place: ${collisions.map((f) => `${f.source.path} → ${f.destinationPath}`).join(', ')}. Rename one of them.`));
+      const routes = routesOf(request);
+      const plans = await loadPlans(request.options, { account: routes.account.length > 0, archive: routes.archive.length > 0 ? request.archive : undefined });
+      if (!plans.ok) return plans;
+      const { open } = plans.value;
+      for (const target of ['account', 'archive'] as const) {
+        const text = collisionText(plans.value[target], routes[target], target);
+        if (text) return err(migrationError('bad-input', text));
       }
-      const open = await openers(request.archive);
-      if (!open.ok) return open;
-      const source = endpointOrArchive(open.value.sourceLocation);
-      const destination = endpointOrArchive(open.value.destinationLocation);
-      const jobId = jobIdOf(source, destination);
+      const source = endpointOrArchive(open.sourceLocation);
+      const sides = { account: open.account && endpointOrArchive(open.account.location), archive: open.archive && endpointOrArchive(open.archive.location) };
+      // The job the app shows is named after the account side when there is one, so a move that
+      // later also keeps an archive is still the same move; each part has its own journals.
+      const partIds = { account: sides.account ? jobIdOf(source, sides.account) : '', archive: sides.archive ? jobIdOf(source, sides.archive) : '' };
+      const destination = sides.account ?? sides.archive;
+      if (!destination) return err(migrationError('bad-input', 'Choose at least one folder to move.'));
+      const jobId = sides.account ? partIds.account : partIds.archive;
+      const run = runParts(plans.value, routes, partIds);
+      if (run.every((p) => p.folders.length === 0)) return err(migrationError('bad-input', 'Choose at least one folder to move.'));
       const previous = await loadJobRecord(deps.stateDir, jobId);
-      const record: JobRecord = {
+      const record: AppJobRecord = {
         jobId,
         source,
         destination,
         options: request.options,
-        selectedPaths: folders.map((f) => f.sourcePath),
+        selectedPaths: run.flatMap((p) => p.folders.map((f) => f.sourcePath)).filter((p, i, all) => all.indexOf(p) === i),
         createdAt: previous?.createdAt ?? Date.now(),
         updatedAt: Date.now(),
         status: 'queued',
         bytesDone: 0,
-        bytesTotal: folders.reduce((n, f) => n + f.sizeBytes, 0),
+        bytesTotal: run.reduce((n, p) => n + p.folders.reduce((m, f) => m + f.sizeBytes, 0), 0),
         settings: request.settings,
-        archiveLocation: request.archive,
+        ...(open.archive ? { archiveLocation: request.archive } : {}),
+        parts: run.map((p) => ({ target: p.target, partId: p.partId, selectedPaths: p.folders.map((f) => f.sourcePath) })),
       };
-      return startRun(record, folders, request.archive);
+      return startRun(record, open.openSource, run);
     },
     async 'jobs:pause'({ jobId }) {
       const job = running.get(jobId);
@@ -275,19 +368,28 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     async 'jobs:resume'({ jobId }) {
       return rerun(jobId);
     },
-    async 'jobs:retryFolder'({ jobId, sourcePath }) {
-      return rerun(jobId, () => [sourcePath]);
+    async 'jobs:retryFolder'({ jobId, sourcePath, target }) {
+      const record = (await loadJobRecord(deps.stateDir, jobId)) as AppJobRecord | undefined;
+      // Without a target: the account row if the folder has one, else its archive row.
+      const chosen = target ?? (record && partsOf(record).some((p) => p.target === 'account' && p.selectedPaths.includes(sourcePath)) ? 'account' : record && partsOf(record).some((p) => p.target === 'archive') ? 'archive' : 'account');
+      return rerun(jobId, () => ({ account: chosen === 'account' ? [sourcePath] : [], archive: chosen === 'archive' ? [sourcePath] : [] }));
     },
     async 'jobs:retryFailed'({ jobId }) {
-      return rerun(jobId, (report) => (report ? report.folders.filter((f) => !f.isComplete).map((f) => f.sourcePath) : []));
+      return rerun(jobId, (report) => {
+        const incomplete = report ? report.folders.filter((f) => !f.isComplete) : [];
+        return {
+          account: incomplete.filter((f) => (f.target ?? 'account') === 'account').map((f) => f.sourcePath),
+          archive: incomplete.filter((f) => f.target === 'archive').map((f) => f.sourcePath),
+        };
+      });
     },
     async 'jobs:list'(): Promise<Result<JobSummary[]>> {
       const records = await listJobRecords(deps.stateDir);
       return ok(
-        records.map((r) => ({
+        records.map((r: AppJobRecord) => ({
           jobId: r.jobId,
           source: describeLocation(r.source),
-          destination: describeLocation(r.destination),
+          destination: r.parts && r.parts.length > 1 && r.archiveLocation ? `${describeLocation(r.destination)} and an archive at ${r.archiveLocation.path}` : describeLocation(r.destination),
           startedAt: r.createdAt,
           updatedAt: r.updatedAt,
           // A record still saying "copying" with no run in this process was interrupted (crash, quit).
@@ -330,6 +432,11 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
       } finally {
         await source.value.close();
       }
+    },
+    async 'archive:chooseFolder'() {
+      if (!deps.chooseFolder) return err(migrationError('bad-input', 'Choosing a folder is not available here.'));
+      const chosen = await deps.chooseFolder();
+      return chosen ? ok({ path: chosen }) : err(migrationError('cancelled', 'No folder chosen.'));
     },
     async shutdown() {
       for (const job of running.values()) job.controller.abort(PAUSE_REASON);

@@ -1,0 +1,145 @@
+/**
+ * One job as the app shows it may go to two places: the new account and a local archive. The
+ * service runs each place as its own engine job (its own journals, one after the other) and
+ * this module folds their events into the events of the one job the user sees.
+ *
+ * Invariants:
+ * - Every folder row leaving here carries its `target`; a folder going to both places is two rows.
+ * - A part's own end (its job-status 'done'/'needs-attention'/'paused'/'cancelled' and its report)
+ *   never reaches the app: only `finish` ends the job, with one status and one merged report.
+ * - Progress stays absolute: counters are sums over every row of every part, including the rows
+ *   of a part that has not started yet (as waiting), so the overall bar never jumps back.
+ */
+import type { AppFolderProgress, AppFolderReport, AppJobEvent, AppJobReport, FolderTarget } from '../contract/ipc.js';
+import type { ArchiveLocation } from '../contract/account.js';
+import type { JobEvent, JobReport, JobStatus } from '../contract/job.js';
+import type { MigrationError } from '../contract/result.js';
+import type { JobFolder } from '../engine/run-job.js';
+
+export interface PartFolders {
+  target: FolderTarget;
+  folders: JobFolder[];
+}
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set<JobStatus>(['done', 'needs-attention', 'paused', 'cancelled']);
+
+/** The status of the whole job from the statuses its parts ended with (parts not run do not count). */
+export const combinedStatus = (statuses: JobStatus[]): JobStatus => {
+  if (statuses.includes('cancelled')) return 'cancelled';
+  if (statuses.includes('paused')) return 'paused';
+  if (statuses.includes('needs-attention')) return 'needs-attention';
+  return statuses.length > 0 ? 'done' : 'cancelled';
+};
+
+/** One report from the reports of the parts that ran, each row marked with its target. */
+export const mergeReports = (jobId: string, parts: { target: FolderTarget; report: JobReport }[], archive: ArchiveLocation | undefined, fallbackTime: number): AppJobReport => {
+  const folders: AppFolderReport[] = parts.flatMap(({ target, report }) => report.folders.map((f) => ({ ...f, target })));
+  const sum = (k: keyof JobReport['totals']): number => parts.reduce((n, p) => n + p.report.totals[k], 0);
+  return {
+    jobId,
+    startedAt: parts.length > 0 ? Math.min(...parts.map((p) => p.report.startedAt)) : fallbackTime,
+    finishedAt: parts.length > 0 ? Math.max(...parts.map((p) => p.report.finishedAt)) : fallbackTime,
+    status: combinedStatus(parts.map((p) => p.report.status)),
+    folders,
+    totals: { expected: sum('expected'), copied: sum('copied'), alreadyThere: sum('alreadyThere'), skipped: sum('skipped'), failed: sum('failed'), bytesCopied: sum('bytesCopied') },
+    ...(archive && parts.some((p) => p.target === 'archive') ? { archive } : {}),
+  };
+};
+
+export interface PartMerger {
+  /** Feed one event of the part running for `target`. */
+  onEvent(target: FolderTarget, event: JobEvent): void;
+  /** The job's end: the last combined progress, the status and the merged report. */
+  finish(report: AppJobReport): void;
+  /** Bytes done and total over every row, for the job record. */
+  counters(): { bytesDone: number; bytesTotal: number };
+}
+
+const rowKey = (target: FolderTarget, sourcePath: string): string => `${target}\u0000${sourcePath}`;
+
+export const createPartMerger = (jobId: string, parts: PartFolders[], emit: (event: AppJobEvent) => void, now: () => number = Date.now): PartMerger => {
+  // Every row of every part, in the order the parts run; parts not yet started show as waiting.
+  const rows = new Map<string, AppFolderProgress>();
+  for (const { target, folders } of parts) {
+    for (const f of folders) {
+      rows.set(rowKey(target, f.sourcePath), {
+        sourcePath: f.sourcePath,
+        destinationPath: f.destinationPath,
+        status: 'waiting',
+        messagesTotal: f.messages,
+        messagesDone: 0,
+        bytesTotal: f.sizeBytes,
+        bytesDone: 0,
+        target,
+      });
+    }
+  }
+  const startedAt = now();
+  let status: JobStatus = 'queued';
+  let bytesPerSecond = 0;
+  let lastError: MigrationError | undefined;
+
+  const progress = () => {
+    const list = [...rows.values()];
+    const sum = (k: 'messagesTotal' | 'messagesDone' | 'bytesTotal' | 'bytesDone'): number => list.reduce((n, f) => n + f[k], 0);
+    const bytesTotal = sum('bytesTotal');
+    const bytesDone = sum('bytesDone');
+    return {
+      status,
+      bytesPerSecond,
+      etaSeconds: bytesPerSecond > 0 ? Math.max(0, bytesTotal - bytesDone) / bytesPerSecond : null,
+      startedAt,
+      folders: list.map((f) => ({ ...f })),
+      messagesTotal: sum('messagesTotal'),
+      messagesDone: sum('messagesDone'),
+      bytesTotal,
+      bytesDone,
+    };
+  };
+
+  return {
+    onEvent(target, event) {
+      switch (event.type) {
+        case 'progress': {
+          for (const f of event.progress.folders) rows.set(rowKey(target, f.sourcePath), { ...f, target });
+          bytesPerSecond = event.progress.bytesPerSecond;
+          if (!TERMINAL.has(event.progress.status)) status = event.progress.status;
+          emit({ type: 'progress', jobId, progress: progress() });
+          return;
+        }
+        case 'folder-status': {
+          const row = { ...event.folder, target };
+          rows.set(rowKey(target, row.sourcePath), row);
+          emit({ type: 'folder-status', jobId, folder: row });
+          return;
+        }
+        case 'job-status':
+          if (event.error) lastError = event.error;
+          if (TERMINAL.has(event.status)) return; // the part's end; the job goes on or `finish` ends it
+          status = event.status;
+          emit({ type: 'job-status', jobId, status: event.status, ...(event.error ? { error: event.error } : {}) });
+          return;
+        case 'message-failed':
+          emit({ type: 'message-failed', jobId, failure: { ...event.failure, target } });
+          return;
+        case 'log':
+          emit({ ...event, jobId, message: target === 'archive' && parts.length > 1 ? `Archive: ${event.message}` : event.message });
+          return;
+        case 'report':
+          return; // merged in finish
+      }
+    },
+    finish(report) {
+      status = report.status;
+      bytesPerSecond = 0;
+      emit({ type: 'progress', jobId, progress: progress() });
+      const error = report.status === 'done' ? undefined : lastError;
+      emit({ type: 'job-status', jobId, status: report.status, ...(error ? { error } : {}) });
+      emit({ type: 'report', jobId, report });
+    },
+    counters() {
+      const list = [...rows.values()];
+      return { bytesDone: list.reduce((n, f) => n + f.bytesDone, 0), bytesTotal: list.reduce((n, f) => n + f.bytesTotal, 0) };
+    },
+  };
+};
