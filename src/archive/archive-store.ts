@@ -43,29 +43,44 @@ export interface ArchiveBackend {
   close?(): Promise<void>;
 }
 
+/** Top-level names Thunderbird, Dovecot and most servers give their special folders. */
 const TOP_LEVEL_SPECIAL_USE: Record<string, SpecialUse> = {
   sent: '\\Sent',
-  'sent items': '\\Sent',
-  'sent messages': '\\Sent',
   drafts: '\\Drafts',
   trash: '\\Trash',
-  'deleted items': '\\Trash',
   junk: '\\Junk',
-  spam: '\\Junk',
   archive: '\\Archive',
   archives: '\\Archive',
 };
 
-/** A SourceFolder for an archive folder path. Special use is guessed from top-level names, as Thunderbird does. */
+/**
+ * Special use of an archive's folders, guessed from top-level names, for a restore (so `Sent`
+ * lands in the new server's Sent folder even when that is called `Sent Items`). A use claimed by
+ * two folders is given to neither, so the guess never depends on listing order. Only a source
+ * reports it: as a destination the archive must map folders by name alone, or a re-run could
+ * send a source's special folder into a different archive folder than the first run did.
+ */
+export const withGuessedSpecialUse = (folders: SourceFolder[]): SourceFolder[] => {
+  const guess = (f: SourceFolder): SpecialUse | undefined => (f.segments.length === 1 ? TOP_LEVEL_SPECIAL_USE[(f.segments[0] as string).toLowerCase()] : undefined);
+  const claims = new Map<SpecialUse, number>();
+  for (const f of folders) {
+    const use = guess(f);
+    if (use) claims.set(use, (claims.get(use) ?? 0) + 1);
+  }
+  return folders.map((f) => {
+    const use = guess(f);
+    return use && claims.get(use) === 1 ? { ...f, specialUse: use } : f;
+  });
+};
+
+/** A SourceFolder for an archive folder path (no special use; see withGuessedSpecialUse). */
 export const archiveFolder = (path: string, messages: MessageMeta[] | { messages: number; sizeBytes: number }, state?: FolderState): SourceFolder => {
   const segments = path.toUpperCase() === 'INBOX' ? ['INBOX'] : path.split(ARCHIVE_DELIMITER);
-  const specialUse = segments.length === 1 ? TOP_LEVEL_SPECIAL_USE[(segments[0] as string).toLowerCase()] : undefined;
   const counts = Array.isArray(messages) ? { messages: messages.length, sizeBytes: messages.reduce((n, m) => n + m.sizeBytes, 0) } : messages;
   return {
     path: segments.length === 1 && segments[0] === 'INBOX' ? 'INBOX' : path,
     segments,
     delimiter: ARCHIVE_DELIMITER,
-    ...(specialUse ? { specialUse } : {}),
     isSelectable: true,
     messages: counts.messages,
     sizeBytes: counts.sizeBytes,
@@ -133,7 +148,7 @@ export const createArchiveSource = (backend: ArchiveBackend): SourceStore => {
   return {
     kind: 'archive',
     namespace: () => ARCHIVE_NAMESPACE,
-    listFolders: () => attempt('list the archive folders', () => backend.listFolders()),
+    listFolders: () => attempt('list the archive folders', async () => withGuessedSpecialUse(await backend.listFolders())),
     openFolder: (path) => attempt('open an archive folder', async () => (await refresh(path)).state),
     listUids: (path) =>
       attempt('list archive messages', async () => {

@@ -99,4 +99,21 @@ describe('archive destinations', () => {
     writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: hostname(), since: Date.now() }));
     assert.ok((await openArchiveSource({ format: 'mbox', path: dir })).ok);
   });
+
+  test('special use is guessed from top-level names for a restore only, and never when two folders claim it', async () => {
+    const dir = tempDir();
+    const opened = await openArchiveDestination({ format: 'eml', path: dir });
+    assert.ok(opened.ok);
+    for (const folder of ['Sent', 'Drafts', 'Archive', 'Archives', 'Reisen/Trash']) assert.ok((await opened.value.ensureFolder(folder)).ok);
+    const asDestination = await opened.value.listFolders();
+    await opened.value.close();
+    assert.ok(asDestination.ok);
+    assert.ok(asDestination.value.every((f) => f.specialUse === undefined), 'a destination maps by name alone');
+    const source = await openArchiveSource({ format: 'eml', path: dir });
+    assert.ok(source.ok);
+    const asSource = await source.value.listFolders();
+    assert.ok(asSource.ok);
+    const uses = Object.fromEntries(asSource.value.map((f) => [f.path, f.specialUse ?? null]));
+    assert.deepEqual(uses, { Sent: '\\Sent', Drafts: '\\Drafts', Archive: null, Archives: null, Reisen: null, 'Reisen/Trash': null });
+  });
 });
