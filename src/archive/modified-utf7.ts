@@ -6,6 +6,7 @@
 
 const isDirect = (code: number): boolean => code >= 0x20 && code <= 0x7e;
 
+/** Unicode text → modified UTF-7 (ASCII only). */
 export const encodeModifiedUtf7 = (text: string): string => {
   let out = '';
   let pending: number[] = [];
@@ -27,6 +28,7 @@ export const encodeModifiedUtf7 = (text: string): string => {
   return out;
 };
 
+/** Modified UTF-7 → Unicode text; anything not a valid `&...-` run is left as it is. */
 export const decodeModifiedUtf7 = (text: string): string =>
   text.replace(/&([A-Za-z0-9+,]*)-/g, (_, b64: string) => {
     if (b64 === '') return '&';
