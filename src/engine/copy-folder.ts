@@ -208,16 +208,22 @@ const copyMessages = async (
   options: CopyFolderOptions,
 ): Promise<void> => {
   const { source, destination, journal } = deps;
-  // A message whose reading cost the connection before (some servers drop the connection on a
-  // damaged message, every time) goes last and alone, so it cannot hold up the rest again.
-  const isSuspect = (m: MessageMeta): boolean => READ_LOST_KINDS.has(journal.current.failed.get(m.uid)?.error.kind ?? '');
+  // Some servers drop the connection every time they are asked for a damaged message. Messages
+  // of a batch whose reading cost the connection are read again one by one, after the rest; one
+  // that cost it even alone goes very last. So a damaged message cannot hold up the others,
+  // however the source delivers a batch.
+  const lostRead = (m: MessageMeta) => {
+    const failed = journal.current.failed.get(m.uid);
+    return failed && READ_LOST_KINDS.has(failed.error.kind) ? failed : undefined;
+  };
   const batches = [
     ...toBatches(
-      toCopy.filter((m) => !isSuspect(m)),
+      toCopy.filter((m) => !lostRead(m)),
       options.batchMaxBytes ?? BATCH_MAX_BYTES,
       options.batchMaxMessages ?? BATCH_MAX_MESSAGES,
     ),
-    ...toCopy.filter(isSuspect).map((m) => [m]),
+    ...toCopy.filter((m) => lostRead(m) && !lostRead(m)?.isReadAlone).map((m) => [m]),
+    ...toCopy.filter((m) => lostRead(m)?.isReadAlone).map((m) => [m]),
   ];
   /** What a batch read delivered; on a lost connection, what arrived before it and the error. */
   const readBatch = async (batch: MessageMeta[]): Promise<{ bodies: Map<number, BodyResult>; lost?: MigrationError }> => {
@@ -296,14 +302,19 @@ const copyMessages = async (
       }
     });
     if (lost && !outcome.stopped) {
-      // The source sends a batch in UID order: the first message that did not arrive is the one
-      // it was sending when the connection went. Recorded, it goes last and alone next pass.
-      const inFlight = fullBatch.find((m) => !bodies.has(m.uid));
-      // Journaled only, not announced as a failure: the next pass tries it again, and the
-      // report lists it only if that never succeeds.
-      if (inFlight) {
-        const error = { ...lost, message: `The source server dropped the connection while sending this message; it may be damaged on the source. (${lost.message})` };
-        journal.record({ t: 'failed', src: inFlight.uid, error, subject: inFlight.subject, date: inFlight.date, messageId: inFlight.messageId, size: inFlight.sizeBytes });
+      // Every message of the batch that did not arrive is suspect (which one the source was
+      // sending cannot be told in general). Journaled only, not announced as failures: the next
+      // pass tries them again, and the report lists one only if that never succeeds.
+      const isReadAlone = fullBatch.length === 1;
+      const error = {
+        ...lost,
+        message: isReadAlone
+          ? `The source server dropped the connection each time it was asked for this message; it may be damaged on the source. (${lost.message})`
+          : `The connection to the source was lost while this message was being read; it is read again on its own. (${lost.message})`,
+      };
+      for (const m of fullBatch) {
+        if (bodies.has(m.uid)) continue;
+        journal.record({ t: 'failed', src: m.uid, error, subject: m.subject, date: m.date, messageId: m.messageId, size: m.sizeBytes, isReadAlone });
       }
     }
     await journal.flush();

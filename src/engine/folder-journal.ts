@@ -24,7 +24,17 @@ import type { FolderState } from './store.js';
 export type JournalLine =
   | { t: 'pass'; srcUidValidity: string; dstUidValidity: string; dstScanFrom: number; at: number }
   | { t: 'copied' | 'present'; src: number; dst?: number; fp: string; size: number }
-  | { t: 'failed'; src: number; error: MigrationError; subject?: string; date?: string; messageId?: string; size?: number }
+  | {
+      t: 'failed';
+      src: number;
+      error: MigrationError;
+      subject?: string;
+      date?: string;
+      messageId?: string;
+      size?: number;
+      /** The source connection was lost while this message was read on its own (not in a batch). */
+      isReadAlone?: boolean;
+    }
   | { t: 'verified'; src: FolderState; dst: FolderState; at: number }
   | { t: 'reset'; reason: string; at: number }
   | { t: 'lost'; src: number; at: number };
