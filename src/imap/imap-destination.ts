@@ -29,7 +29,14 @@ export interface ImapDestinationOptions {
 
 export const createImapDestination = (connection: ImapConnection, options: ImapDestinationOptions = {}): DestinationStore => {
   const { client, server } = connection;
+  /** Folders that can hold messages. */
   let knownPaths: Set<string> | undefined;
+  /**
+   * Names that exist only as hierarchy levels (\Noselect): another client created a child
+   * first. Courier and Dovecot's `fs` layout list them, but cannot select or append to them
+   * until the folder itself is created.
+   */
+  let containerPaths = new Set<string>();
   /** The largest message this connection got accepted: tells a size limit from a rate limit. */
   let largestAcceptedBytes = 0;
   let channel: AppendChannel | undefined;
@@ -92,12 +99,12 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
    * whenever the job's other connection created the same parent a moment earlier. If the name
    * is there now, it is ours to use; if not, the refusal stands.
    */
-  const createOrFindFolder = async (path: string): Promise<{ created: boolean }> => {
+  const createOrFindFolder = async (path: string, isLevelOnly: boolean): Promise<{ created: boolean }> => {
     try {
       return await client.mailboxCreate(path);
     } catch (thrown) {
       const exists = await refreshKnownPaths().then(
-        (paths) => paths.has(path),
+        (paths) => paths.has(path) || (isLevelOnly && containerPaths.has(path)),
         () => false,
       );
       if (!exists) throw thrown;
@@ -105,10 +112,13 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     }
   };
 
-  const refreshKnownPaths = async (): Promise<Set<string>> => {
-    knownPaths = new Set((await listFolders(client, false)).map((f) => f.path));
+  const remember = (folders: SourceFolder[]): Set<string> => {
+    knownPaths = new Set(folders.filter((f) => f.isSelectable).map((f) => f.path));
+    containerPaths = new Set(folders.filter((f) => !f.isSelectable).map((f) => f.path));
     return knownPaths;
   };
+
+  const refreshKnownPaths = async (): Promise<Set<string>> => remember(await listFolders(client, false));
 
   /**
    * SELECT (not EXAMINE) the destination folder before appending to it: imapflow drops flags the
@@ -134,7 +144,7 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     async listFolders(): Promise<Result<SourceFolder[]>> {
       try {
         const folders = await listFolders(client, false);
-        knownPaths = new Set(folders.map((f) => f.path));
+        remember(folders);
         return ok(folders);
       } catch (thrown) {
         return fail(thrown, 'list folders');
@@ -151,8 +161,10 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         let created = false;
         for (let depth = 1; depth <= levels.length; depth++) {
           const partial = (prefix && path.startsWith(prefix) ? prefix : '') + levels.slice(0, depth).join(delimiter);
-          if (known.has(partial) || partial.toUpperCase() === 'INBOX') continue;
-          const result = await createOrFindFolder(partial);
+          const isLevelOnly = depth < levels.length;
+          if (known.has(partial) || partial.toUpperCase() === 'INBOX' || (isLevelOnly && containerPaths.has(partial))) continue;
+          // A \Noselect name that is to receive messages is created: that makes it a folder.
+          const result = await createOrFindFolder(partial, isLevelOnly);
           if (!result.created) {
             // ALREADYEXISTS: still make sure it is subscribed, as a person would expect to see it.
             await client.mailboxSubscribe(partial);
