@@ -214,7 +214,9 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
           return;
         }
         case 'stop': {
-          const error = lastError ?? jobError;
+          // The job's own reason (wrong password, full quota) explains the stop better than
+          // whatever this folder's last attempt met on the way (often a mere symptom of it).
+          const error = jobError ?? lastError;
           setFolderStatus(folder.sourcePath, stopStatus(), error ? { lastError: error } : {});
           reports.set(folder.sourcePath, partialReport(journal, folder, stopStatus(), error));
           return;
