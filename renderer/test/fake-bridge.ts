@@ -3,8 +3,9 @@
  * records its call and answers from a table the test can change; `emit` pushes job events.
  * Test helper only — the app never imports it.
  */
-import type { InvokeChannel, InvokeRequest, InvokeResponse, MailferryBridge } from '../../src/contract/ipc.js';
-import type { JobEvent, FolderProgress, JobProgress, JobReport } from '../../src/contract/job.js';
+import type { AppJobEvent, AppPlan, InvokeChannel, InvokeRequest, InvokeResponse, MailferryBridge } from '../../src/contract/ipc.js';
+import type { ArchiveLocation } from '../../src/contract/account.js';
+import type { FolderProgress, JobProgress, JobReport } from '../../src/contract/job.js';
 import type { CopyPlan, FolderPlan, SpecialUse } from '../../src/contract/plan.js';
 import type { MigrationError } from '../../src/contract/result.js';
 
@@ -13,8 +14,23 @@ export type FakeHandlers = { [C in InvokeChannel]: Handler<C> };
 
 const CHANNELS: InvokeChannel[] = [
   'accounts:load', 'accounts:save', 'accounts:test', 'presets:lookup', 'plan:load', 'jobs:start', 'jobs:pause', 'jobs:resume',
-  'jobs:cancel', 'jobs:retryFolder', 'jobs:retryFailed', 'jobs:list', 'jobs:report', 'reports:export', 'messages:saveEml',
+  'jobs:cancel', 'jobs:retryFolder', 'jobs:retryFailed', 'jobs:list', 'jobs:report', 'reports:export', 'messages:saveEml', 'archive:chooseFolder',
 ];
+
+/** Where the fake folder dialog points. */
+export const ARCHIVE_DIR = '/home/maria/Mail archive';
+
+/** A plan with its archive side: every folder under its own path (as the archive's '/' hierarchy keeps it). */
+export function withArchive(plan: CopyPlan, location: ArchiveLocation | undefined): AppPlan {
+  if (!location) return plan;
+  return {
+    ...plan,
+    archive: {
+      location,
+      folders: plan.folders.map((f) => ({ sourcePath: f.source.path, destinationPath: f.source.segments.join('/'), destinationExists: false, collidesWith: [] })),
+    },
+  };
+}
 
 const bridgeName = (c: string): string => {
   const [d, v] = c.split(':') as [string, string];
@@ -167,12 +183,12 @@ export interface FakeBridge {
   bridge: MailferryBridge;
   handlers: FakeHandlers;
   calls: { channel: InvokeChannel; request: unknown }[];
-  emit(event: JobEvent): void;
+  emit(event: AppJobEvent): void;
   callsTo(channel: InvokeChannel): unknown[];
 }
 
 export function createFakeBridge(overrides: Partial<FakeHandlers> = {}): FakeBridge {
-  const listeners = new Set<(e: JobEvent) => void>();
+  const listeners = new Set<(e: AppJobEvent) => void>();
   const calls: FakeBridge['calls'] = [];
   const handlers: FakeHandlers = {
     'accounts:load': () => ({ ok: true, value: {} }),
@@ -182,7 +198,7 @@ export function createFakeBridge(overrides: Partial<FakeHandlers> = {}): FakeBri
       email.toLowerCase().endsWith('@gmail.com')
         ? { ok: true, value: { id: 'gmail', name: 'Gmail', host: 'imap.gmail.com', port: 993, security: 'tls', note: 'Gmail needs an app password when 2-Step Verification is on.', appPasswordUrl: 'https://myaccount.google.com/apppasswords' } }
         : { ok: true, value: null },
-    'plan:load': () => ({ ok: true, value: samplePlan() }),
+    'plan:load': ({ archive }) => ({ ok: true, value: withArchive(samplePlan(), archive) }),
     'jobs:start': () => ({ ok: true, value: { jobId: 'job-1' } }),
     'jobs:pause': () => ({ ok: true, value: undefined }),
     'jobs:resume': () => ({ ok: true, value: undefined }),
@@ -193,6 +209,7 @@ export function createFakeBridge(overrides: Partial<FakeHandlers> = {}): FakeBri
     'jobs:report': ({ jobId }) => ({ ok: true, value: sampleReport(jobId) }),
     'reports:export': ({ format }) => ({ ok: true, value: { path: `/home/user/Documents/mailferry-report.${format}` } }),
     'messages:saveEml': ({ uid }) => ({ ok: true, value: { path: `/home/user/Documents/message-${uid}.eml` } }),
+    'archive:chooseFolder': () => ({ ok: true, value: { path: ARCHIVE_DIR } }),
     ...overrides,
   } as FakeHandlers;
   const bridge = {} as Record<string, unknown>;
@@ -202,7 +219,7 @@ export function createFakeBridge(overrides: Partial<FakeHandlers> = {}): FakeBri
       return (handlers[channel] as Handler<InvokeChannel>)(request as never);
     };
   }
-  bridge.onJobEvent = (listener: (e: JobEvent) => void) => {
+  bridge.onJobEvent = (listener: (e: AppJobEvent) => void) => {
     listeners.add(listener);
     return () => listeners.delete(listener);
   };

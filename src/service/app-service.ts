@@ -28,7 +28,7 @@ import { connectImap, disconnectImap, type ConnectTimeouts } from '../imap/conne
 import { openLocationAsDestination, openLocationAsSource } from '../locations/open-location.js';
 import { lookupPreset } from './provider-presets.js';
 import { reportToCsv, reportToHtml } from './report-export.js';
-import { createPartMerger, mergeReports } from './job-parts.js';
+import { createPartMerger, mergeReports, updateReport } from './job-parts.js';
 
 /** Where account settings (never passwords) are kept. electron-store in the app. */
 export interface AccountSettingsStore {
@@ -183,7 +183,7 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
    * Starts (or restarts) a run over the given parts, one after the other, as one job for the app;
    * resolves once it is under way. A part that ends paused or cancelled ends the job there.
    */
-  const startRun = async (record: AppJobRecord, openSource: Openers['openSource'], parts: RunPart[]): Promise<Result<{ jobId: string }>> => {
+  const startRun = async (record: AppJobRecord, openSource: Openers['openSource'], parts: RunPart[], previousReport?: AppJobReport): Promise<Result<{ jobId: string }>> => {
     if (running.has(record.jobId)) return err(migrationError('bad-input', 'This move is already running.'));
     const controller = new AbortController();
     const toRun = parts.filter((p) => p.folders.length > 0);
@@ -201,7 +201,7 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
         finished.push({ target: part.target, report });
         if (report.status === 'paused' || report.status === 'cancelled') break;
       }
-      const report = mergeReports(record.jobId, finished, record.archiveLocation, Date.now());
+      const report = updateReport(previousReport, mergeReports(record.jobId, finished, record.archiveLocation, Date.now()));
       reports.set(record.jobId, report);
       await writeFileAtomic(path.join(jobDirectory(deps.stateDir, record.jobId), 'report.json'), JSON.stringify(report));
       await saveJobRecord(deps.stateDir, { ...record, ...merger.counters(), status: report.status, updatedAt: Date.now() });
@@ -246,7 +246,8 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     const routes = only ? only(report) : { account: partFor('account')?.selectedPaths ?? [], archive: partFor('archive')?.selectedPaths ?? [] };
     const run = runParts(plans.value, routes, { account: partFor('account')?.partId ?? jobId, archive: partFor('archive')?.partId ?? jobId });
     if (run.every((p) => p.folders.length === 0)) return err(migrationError('bad-input', 'There is nothing to run again here.'));
-    const started = await startRun(record, plans.value.open.openSource, run);
+    // A retry of some folders keeps the other rows of the report; a whole run replaces it.
+    const started = await startRun(record, plans.value.open.openSource, run, only ? report : undefined);
     return started.ok ? ok(undefined) : started;
   };
 

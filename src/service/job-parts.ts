@@ -46,6 +46,36 @@ export const mergeReports = (jobId: string, parts: { target: FolderTarget; repor
   };
 };
 
+/**
+ * A report after re-running some folders (retry): their new rows replace their old ones, the
+ * other rows stay as the earlier report had them, so the report still covers the whole job.
+ */
+export const updateReport = (previous: AppJobReport | undefined, rerun: AppJobReport): AppJobReport => {
+  if (!previous) return rerun;
+  const key = (f: AppFolderReport): string => `${f.target ?? 'account'}\u0000${f.sourcePath}`;
+  const fresh = new Map(rerun.folders.map((f) => [key(f), f]));
+  const folders = previous.folders.map((f) => fresh.get(key(f)) ?? f);
+  const seen = new Set(folders.map(key));
+  for (const f of rerun.folders) if (!seen.has(key(f))) folders.push(f);
+  const sum = (pick: (f: AppFolderReport) => number): number => folders.reduce((n, f) => n + pick(f), 0);
+  const isStopped = rerun.status === 'paused' || rerun.status === 'cancelled';
+  return {
+    ...rerun,
+    startedAt: Math.min(previous.startedAt, rerun.startedAt),
+    status: isStopped ? rerun.status : folders.every((f) => f.isComplete) ? 'done' : 'needs-attention',
+    folders,
+    totals: {
+      expected: sum((f) => f.expected),
+      copied: sum((f) => f.copied),
+      alreadyThere: sum((f) => f.alreadyThere),
+      skipped: sum((f) => f.skipped),
+      failed: sum((f) => f.failed.length),
+      bytesCopied: previous.totals.bytesCopied + rerun.totals.bytesCopied,
+    },
+    ...(previous.archive || rerun.archive ? { archive: rerun.archive ?? previous.archive } : {}),
+  };
+};
+
 export interface PartMerger {
   /** Feed one event of the part running for `target`. */
   onEvent(target: FolderTarget, event: JobEvent): void;

@@ -9,7 +9,13 @@ import {
   destinationOf,
   filterMatches,
   findCollisions,
+  nextRoute,
+  pathsByTarget,
+  routeOf,
+  selectablePathsUnder,
+  subtreeRoute,
   toggleNode,
+  type Route,
   visibleRows,
   type CheckState,
   type FolderTree as Tree,
@@ -34,13 +40,21 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
   const setSelected = useAppStore((s) => s.setSelected);
   const setExpanded = useAppStore((s) => s.setExpanded);
   const renameFolder = useAppStore((s) => s.renameFolder);
+  const archivePlan = useAppStore((s) => s.plan?.archive);
+  const hasArchive = useAppStore((s) => s.archivePath !== null);
+  const routes = useAppStore((s) => s.routes);
+  const setRoute = useAppStore((s) => s.setRoute);
+  const activeId = useAppStore((s) => s.activeFolderId);
+  const setActiveId = useAppStore((s) => s.setActiveFolderId);
 
   const matches = useMemo(() => filterMatches(tree, filter), [tree, filter]);
   const rows = useMemo(() => visibleRows(tree, expanded, matches), [tree, expanded, matches]);
   const counts = useMemo(() => countSelected(tree, selected), [tree, selected]);
-  const collisions = useMemo(() => findCollisions(folders, selected, renames), [folders, selected, renames]);
+  // Only folders going to the new account can collide there.
+  const accountSelected = useMemo(() => pathsByTarget(folders, selected, routes, hasArchive).account, [folders, selected, routes, hasArchive]);
+  const collisions = useMemo(() => findCollisions(folders, accountSelected, renames), [folders, accountSelected, renames]);
+  const archiveNames = useMemo(() => new Map((archivePlan?.folders ?? []).map((f) => [f.sourcePath, f.destinationPath])), [archivePlan]);
 
-  const [activeId, setActiveId] = useState<string | null>(null);
   const [editingId, setEditingId] = useState<string | null>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(DEFAULT_VIEWPORT);
@@ -122,7 +136,13 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
         break;
       case 'Enter':
       case 'F2':
-        if (node.folder && node.isSelectable) setEditingId(node.id);
+        // The rename is of the account-side name; a folder going only to the archive has none.
+        if (node.folder && node.isSelectable && !(hasArchive && routeOf(routes, node.folder.source.path) === 'archive')) setEditingId(node.id);
+        break;
+      case 'd':
+      case 'D':
+        // Where the folder (and its subfolders) goes: new account → archive → both.
+        if (hasArchive && node.selectableCount > 0) setRoute(selectablePathsUnder(tree, node.id), nextRoute(subtreeRoute(tree, node.id, routes)));
         break;
       case '*': {
         // ARIA tree pattern: open every sibling of the active node.
@@ -175,6 +195,8 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
                 destination={node.folder ? destinationOf(node.folder, renames) : undefined}
                 isRenamed={node.path !== undefined && node.path in renames}
                 collidesWith={node.path !== undefined ? collisions.get(node.path) : undefined}
+                route={hasArchive && node.path !== undefined ? routeOf(routes, node.path) : null}
+                archiveName={node.path !== undefined ? archiveNames.get(node.path) ?? node.path : undefined}
                 onActivate={() => setActiveId(node.id)}
                 onToggle={() => toggle(node.id)}
                 onOpen={(open) => setOpen(node.id, open)}
@@ -205,6 +227,9 @@ interface FolderRowProps {
   destination: string | undefined;
   isRenamed: boolean;
   collidesWith: string[] | undefined;
+  /** Where the folder goes when an archive is chosen; null without one (always the new account). */
+  route: Route | null;
+  archiveName: string | undefined;
   onActivate(): void;
   onToggle(): void;
   onOpen(open: boolean): void;
@@ -213,7 +238,9 @@ interface FolderRowProps {
 }
 
 function FolderRow(props: FolderRowProps) {
-  const { node, check, isOpen, destination, collidesWith } = props;
+  const { node, check, isOpen, destination, collidesWith, route } = props;
+  const isToAccount = route === null || route !== 'archive';
+  const isToArchive = route === 'archive' || route === 'both';
   const folder: FolderPlan | undefined = node.folder;
   const hasChildren = node.childIds.length > 0;
   const special = specialUseLabel(folder?.source.specialUse);
@@ -230,6 +257,7 @@ function FolderRow(props: FolderRowProps) {
       aria-checked={check === 'mixed' ? 'mixed' : check === 'checked'}
       aria-disabled={node.selectableCount === 0 ? true : undefined}
       data-path={node.path ?? ''}
+      data-route={route ?? undefined}
       onMouseDown={props.onActivate}
     >
       <span className="folder-cell">
@@ -264,22 +292,35 @@ function FolderRow(props: FolderRowProps) {
         {node.isSelectable ? formatBytes(node.ownBytes) : '—'}
         {hasChildren && <span className="subtotal">{formatBytes(node.subtreeBytes)} in all</span>}
       </span>
-      <span className="folder-destination">
+      <span className={route === 'both' ? 'folder-destination two-lines' : 'folder-destination'}>
         {destination !== undefined && node.isSelectable && (
           <>
-            <Icon name="arrow" className="arrow-icon" />
-            {props.isEditing ? (
-              <RenameInput initial={destination} label={`New name for ${node.path ?? node.name}`} onDone={props.onRename} />
-            ) : (
-              <span className="destination-name" onDoubleClick={props.onEdit} title="Double-click, Enter or F2 to rename">
-                {destination}
-                {props.isRenamed && <span className="tag renamed">renamed</span>}
-                {folder?.destinationExists && !collidesWith && <span className="tag subtle">exists</span>}
+            {isToAccount && (
+              <span className="destination-line">
+                <Icon name="arrow" className="arrow-icon" />
+                {route !== null && <span className="visually-hidden">To the new account: </span>}
+                {props.isEditing ? (
+                  <RenameInput initial={destination} label={`New name for ${node.path ?? node.name}`} onDone={props.onRename} />
+                ) : (
+                  <span className="destination-name" onDoubleClick={props.onEdit} title="Double-click, Enter or F2 to rename">
+                    {destination}
+                    {props.isRenamed && <span className="tag renamed">renamed</span>}
+                    {folder?.destinationExists && !collidesWith && <span className="tag subtle">exists</span>}
+                  </span>
+                )}
+                {collidesWith && (
+                  <span className="collision" role="note">
+                    <Icon name="warning" /> also from {collidesWith.join(', ')}
+                  </span>
+                )}
               </span>
             )}
-            {collidesWith && (
-              <span className="collision" role="note">
-                <Icon name="warning" /> also from {collidesWith.join(', ')}
+            {isToArchive && (
+              <span className="destination-line archive-line" data-testid="archive-destination">
+                <Icon name="archive" className="archive-icon" />
+                <span className="visually-hidden">To the archive: </span>
+                <span className="destination-name">{props.archiveName}</span>
+                <span className="tag archive">archive</span>
               </span>
             )}
           </>

@@ -2,12 +2,14 @@
 /** @jsxImportSource react */
 import { useId, useMemo } from 'react';
 import { useAppStore, useAppStoreApi } from '../store/context.js';
-import { buildFolderTree, filterMatches, findCollisions, selectablePathsUnder, selectedTotals } from '../lib/folder-tree.js';
+import { buildFolderTree, filterMatches, findCollisions, pathsByTarget, selectablePathsUnder, selectedTotals, visibleRows } from '../lib/folder-tree.js';
 import { formatBytes, formatCount, formatEta, plural } from '../lib/format.js';
 import { ErrorBox } from './ErrorBox.js';
 import { FolderTree } from './FolderTree.js';
 import { Icon } from './Icons.js';
 import { ScreenTitle } from './ScreenTitle.js';
+import { ArchivePanel, formatLabel } from './ArchivePanel.js';
+import { RouteChooser } from './RouteChooser.js';
 
 /** A cautious rate for the estimate before anything has moved; the Move screen measures the real one. */
 const ASSUMED_BYTES_PER_SECOND = 2 * 1024 * 1024;
@@ -27,13 +29,25 @@ export function FoldersScreen() {
   const expanded = useAppStore((s) => s.expanded);
   const jobSettings = useAppStore((s) => s.jobSettings);
   const isPending = useAppStore((s) => s.isActionPending);
+  const routes = useAppStore((s) => s.routes);
+  const archivePath = useAppStore((s) => s.archivePath);
+  const archiveFormat = useAppStore((s) => s.archiveFormat);
+  const activeFolderId = useAppStore((s) => s.activeFolderId);
+  const hasArchive = archivePath !== null;
   // Actions never change; take them from the store once rather than subscribing to all state.
   const { setFilter, setSelected, setExpanded, loadPlan, goTo, startJob, setJobSettings } = useAppStoreApi().getState();
   const treeId = useId().replace(/:/g, '');
 
   const tree = useMemo(() => (plan ? buildFolderTree(plan.folders) : null), [plan]);
-  const totals = useMemo(() => selectedTotals(plan?.folders ?? [], selected), [plan, selected]);
-  const collisions = useMemo(() => findCollisions(plan?.folders ?? [], selected, renames), [plan, selected, renames]);
+  const byTarget = useMemo(() => pathsByTarget(plan?.folders ?? [], selected, routes, hasArchive), [plan, selected, routes, hasArchive]);
+  const totals = useMemo(() => selectedTotals(plan?.folders ?? [], byTarget.account), [plan, byTarget]);
+  const archiveTotals = useMemo(() => selectedTotals(plan?.folders ?? [], byTarget.archive), [plan, byTarget]);
+  const collisions = useMemo(() => findCollisions(plan?.folders ?? [], byTarget.account, renames), [plan, byTarget, renames]);
+  const archiveCollisions = useMemo(
+    () => (plan?.archive?.folders ?? []).filter((f) => byTarget.archive.has(f.sourcePath) && f.collidesWith.some((o) => byTarget.archive.has(o))).length,
+    [plan, byTarget],
+  );
+  const rows = useMemo(() => (tree ? visibleRows(tree, expanded, filterMatches(tree, filter)) : []), [tree, expanded, filter]);
 
   if (planState === 'failed' && planError) {
     return (
@@ -72,8 +86,10 @@ export function FoldersScreen() {
   const quota = plan.destination.quota;
   const freeBytes = quota ? Math.max(0, quota.limitBytes - quota.usedBytes) : null;
   const isOverQuota = freeBytes !== null && totals.bytes > freeBytes;
-  const hasCollisions = collisions.size > 0;
-  const canStart = totals.folders > 0 && !hasCollisions && !isPending && planState !== 'loading';
+  const hasCollisions = collisions.size > 0 || archiveCollisions > 0;
+  const canStart = totals.folders + archiveTotals.folders > 0 && !hasCollisions && !isPending && planState !== 'loading';
+  // The folder the tree's keyboard focus is on (the tree falls back to its first row, so do we).
+  const activeNodeId = rows.some((r) => r.id === activeFolderId) ? activeFolderId ?? undefined : rows[0]?.id;
   const folderCount = tree.order.length;
   const parentIds = tree.order.filter((id) => tree.nodes.get(id)!.childIds.length > 0);
   const isAllExpanded = parentIds.length > 0 && parentIds.every((id) => expanded.has(id));
@@ -87,6 +103,8 @@ export function FoldersScreen() {
           account (double-click or press Enter to change it).
         </p>
       </div>
+
+      <ArchivePanel />
 
       <div className="toolbar">
         <div className="search">
@@ -126,19 +144,33 @@ export function FoldersScreen() {
           <span className="num">Size</span>
           <span>Goes to</span>
         </div>
+        {hasArchive && <RouteChooser tree={tree} nodeId={activeNodeId} />}
         <FolderTree tree={tree} treeId={treeId} />
       </div>
       <p className="muted small keyboard-hint">
-        Keyboard: arrows move and open folders, Space ticks, Enter renames, Home/End jump.
+        Keyboard: arrows move and open folders, Space ticks, Enter renames, Home/End jump{hasArchive ? ', D switches new account / archive / both' : ''}.
       </p>
 
       <div className="summary-bar" role="region" aria-label="Selection summary">
         <div className="summary-figures" aria-live="polite">
-          <p className="summary-main">
-            <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} · {formatCount(totals.messages)} messages
-          </p>
+          {hasArchive ? (
+            <ul className="summary-targets" aria-label="Totals per destination">
+              <li data-testid="total-account">
+                <Icon name="arrow" className="arrow-icon" /> New account: <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} ·{' '}
+                {formatCount(totals.messages)} messages
+              </li>
+              <li data-testid="total-archive">
+                <Icon name="archive" className="archive-icon" /> Archive ({formatLabel(archiveFormat)}): <strong>{formatBytes(archiveTotals.bytes)}</strong> in{' '}
+                {plural(archiveTotals.folders, 'folder')} · {formatCount(archiveTotals.messages)} messages
+              </li>
+            </ul>
+          ) : (
+            <p className="summary-main">
+              <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} · {formatCount(totals.messages)} messages
+            </p>
+          )}
           <p className="muted small">
-            {totals.bytes === 0 ? 'Nothing selected yet.' : `${estimateText(totals.bytes)} at a typical 2 MB/s.`}
+            {totals.bytes + archiveTotals.bytes === 0 ? 'Nothing selected yet.' : `${estimateText(totals.bytes + archiveTotals.bytes)} at a typical 2 MB/s.`}
             {quota && freeBytes !== null && ` The new account has ${formatBytes(freeBytes)} free.`}
           </p>
           {isOverQuota && (
@@ -149,8 +181,8 @@ export function FoldersScreen() {
           )}
           {hasCollisions && (
             <p className="warning-line" role="alert">
-              <Icon name="warning" /> {plural(collisions.size, 'selected folder')} would land in the same place. Rename one of each pair or
-              untick it.
+              <Icon name="warning" /> {plural(collisions.size || archiveCollisions, 'selected folder')} would land in the same place
+              {collisions.size === 0 ? ' in the archive' : ''}. Rename one of each pair or untick it.
             </p>
           )}
         </div>

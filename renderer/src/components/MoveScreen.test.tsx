@@ -5,6 +5,7 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { renderApp } from '../../test/render-app.js';
+import { rowKey } from '../store/types.js';
 import { folderProgress, jobProgress, MB } from '../../test/fake-bridge.js';
 import type { JobEvent } from '../../../src/contract/job.js';
 
@@ -108,7 +109,7 @@ describe('Move screen', () => {
       release();
       await started;
     });
-    assert.equal(app.store.getState().folders.INBOX?.status, 'copying');
+    assert.equal(app.store.getState().folders[rowKey({ sourcePath: 'INBOX' })]?.status, 'copying');
   });
 });
 

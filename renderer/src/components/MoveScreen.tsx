@@ -1,9 +1,10 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { memo, useEffect, useState } from 'react';
-import type { FolderProgress, FolderStatus, JobStatus } from '../../../src/contract/job.js';
+import type { FolderStatus, JobStatus } from '../../../src/contract/job.js';
+import type { AppFolderProgress as FolderProgress, FolderTarget } from '../../../src/contract/ipc.js';
 import { useAppStore, useAppStoreApi } from '../store/context.js';
-import { TERMINAL_JOB_STATUSES } from '../store/types.js';
+import { rowKey, TERMINAL_JOB_STATUSES } from '../store/types.js';
 import { formatBytes, formatCount, formatEta, formatPercent, formatSpeed, plural } from '../lib/format.js';
 import { errorTitle } from '../lib/errors.js';
 import { ProgressBar } from './ProgressBar.js';
@@ -85,6 +86,8 @@ export function MoveScreen() {
   const list = folderOrder.map((p) => folders[p]!).filter(Boolean);
   const verified = list.filter((f) => f.status === 'verified').length;
   const attention = list.filter((f) => f.status === 'needs-attention' || f.status === 'incomplete').length;
+  // Rows name their destination once any of them goes to the archive.
+  const showTarget = list.some((f) => f.target === 'archive');
 
   return (
     <section className="screen" aria-labelledby="move-title">
@@ -174,7 +177,7 @@ export function MoveScreen() {
       <h2 className="section-title">Folders</h2>
       <ul className="folder-progress-list" aria-label="Progress per folder">
         {list.map((f) => (
-          <FolderProgressRow key={f.sourcePath} folder={f} now={now} onRetry={() => void retryFolder(f.sourcePath)} />
+          <FolderProgressRow key={rowKey(f)} folder={f} now={now} showTarget={showTarget} onRetry={() => void retryFolder(f.sourcePath, f.target)} />
         ))}
         {list.length === 0 && <li className="muted">Waiting for the first folder…</li>}
       </ul>
@@ -183,7 +186,22 @@ export function MoveScreen() {
   );
 }
 
-type RowProps = { folder: FolderProgress; now: number; onRetry(): void };
+type RowProps = { folder: FolderProgress; now: number; showTarget: boolean; onRetry(): void };
+
+export const TARGET_LABEL: Record<FolderTarget, string> = { account: 'New account', archive: 'Archive' };
+
+/** The destination of a row: "New account" or "Archive" with its icon, and the folder's name there. */
+export function TargetTag({ target, destinationPath, sourcePath }: { target: FolderTarget | undefined; destinationPath: string; sourcePath: string }) {
+  const t = target ?? 'account';
+  return (
+    <span className="target" data-target={t}>
+      <span className={`tag target-tag target-${t}`}>
+        <Icon name={t === 'archive' ? 'archive' : 'arrow'} /> {TARGET_LABEL[t]}
+      </span>
+      {destinationPath !== sourcePath && <span className="muted target-path">{destinationPath}</span>}
+    </span>
+  );
+}
 
 /**
  * Every progress event carries every folder as a new object; with thousands of folders, only rows
@@ -199,6 +217,8 @@ const isSameRow = (a: RowProps, b: RowProps): boolean => {
     f.messagesDone === g.messagesDone &&
     f.messagesTotal === g.messagesTotal &&
     f.destinationPath === g.destinationPath &&
+    f.target === g.target &&
+    a.showTarget === b.showTarget &&
     f.retryAt === g.retryAt &&
     f.attempt === g.attempt &&
     f.lastError?.message === g.lastError?.message &&
@@ -206,15 +226,17 @@ const isSameRow = (a: RowProps, b: RowProps): boolean => {
   );
 };
 
-const FolderProgressRow = memo(function FolderProgressRow({ folder, now, onRetry }: RowProps) {
+const FolderProgressRow = memo(function FolderProgressRow({ folder, now, showTarget, onRetry }: RowProps) {
   const stateText = folderStateText(folder, now);
+  const where = showTarget ? ` (${TARGET_LABEL[folder.target ?? 'account'].toLowerCase()})` : '';
   const canRetry = folder.status === 'needs-attention' || folder.status === 'incomplete';
   return (
-    <li className={`folder-progress status-${folder.status}`} data-path={folder.sourcePath} data-status={folder.status}>
+    <li className={`folder-progress status-${folder.status}`} data-path={folder.sourcePath} data-target={folder.target ?? 'account'} data-status={folder.status}>
       <div className="fp-head">
         <span className="fp-name">
           {folder.sourcePath}
-          {folder.destinationPath !== folder.sourcePath && (
+          {showTarget && <TargetTag target={folder.target} destinationPath={folder.destinationPath} sourcePath={folder.sourcePath} />}
+          {!showTarget && folder.destinationPath !== folder.sourcePath && (
             <span className="muted">
               {' '}
               <Icon name="arrow" className="arrow-icon" /> {folder.destinationPath}
@@ -230,7 +252,7 @@ const FolderProgressRow = memo(function FolderProgressRow({ folder, now, onRetry
         // An empty folder that was verified is complete, not at 0%.
         done={folder.status === 'verified' && folder.bytesTotal === 0 ? 1 : folder.bytesDone}
         total={folder.status === 'verified' && folder.bytesTotal === 0 ? 1 : folder.bytesTotal}
-        label={`${folder.sourcePath}: ${stateText}`}
+        label={`${folder.sourcePath}${where}: ${stateText}`}
         tone={TONE[folder.status] ?? 'normal'}
       />
       <div className="fp-foot">
@@ -246,7 +268,7 @@ const FolderProgressRow = memo(function FolderProgressRow({ folder, now, onRetry
           </span>
         )}
         {canRetry && (
-          <button type="button" className="button small" onClick={onRetry} aria-label={`Retry ${folder.sourcePath}`}>
+          <button type="button" className="button small" onClick={onRetry} aria-label={`Retry ${folder.sourcePath}${where}`}>
             <Icon name="retry" /> Retry
           </button>
         )}

@@ -1,7 +1,10 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { useAppStore, useAppStoreApi } from '../store/context.js';
-import type { FailedMessage, FolderReport } from '../../../src/contract/job.js';
+import type { AppFailedMessage as FailedMessage, AppFolderReport as FolderReport } from '../../../src/contract/ipc.js';
+import { rowKey } from '../store/types.js';
+import { TargetTag } from './MoveScreen.js';
+import { formatLabel } from './ArchivePanel.js';
 import { formatBytes, formatCount, formatDateTime } from '../lib/format.js';
 import { errorTitle } from '../lib/errors.js';
 import { Icon } from './Icons.js';
@@ -28,7 +31,9 @@ export function ReportScreen() {
   }
 
   const { totals } = report;
-  const failures: FailedMessage[] = report.folders.flatMap((f) => f.failed);
+  // Failed messages carry the target of the folder row they belong to.
+  const failures: FailedMessage[] = report.folders.flatMap((f) => f.failed.map((m) => ({ ...m, target: f.target })));
+  const showTarget = report.folders.some((f) => f.target === 'archive');
   const incomplete = report.folders.filter((f) => !f.isComplete);
   const isAllGood = totals.failed === 0 && incomplete.length === 0;
 
@@ -39,7 +44,7 @@ export function ReportScreen() {
           <ScreenTitle id="report-title">{isAllGood ? 'Everything arrived' : 'Report: some mail did not arrive'}</ScreenTitle>
           <p className="lead">
             {isAllGood
-              ? `Every selected folder was checked on the new account and holds all its messages. ${formatBytes(totals.bytesCopied)} copied.`
+              ? `Every selected folder was checked ${showTarget ? `where it went (${report.folders.some((f) => (f.target ?? 'account') === 'account') ? 'the new account and ' : ''}the ${report.archive ? `${formatLabel(report.archive.format)} ` : ''}archive${report.archive ? ` in ${report.archive.path}` : ''})` : 'on the new account'} and holds all its messages. ${formatBytes(totals.bytesCopied)} copied.`
               : `${formatCount(totals.failed)} ${totals.failed === 1 ? 'message' : 'messages'} could not be copied${incomplete.length > 0 ? ` and ${incomplete.length} ${incomplete.length === 1 ? 'folder is' : 'folders are'} incomplete` : ''}. Nothing was deleted anywhere; you can retry them or save them as files.`}
           </p>
         </div>
@@ -80,7 +85,7 @@ export function ReportScreen() {
           </thead>
           <tbody>
             {report.folders.map((f) => (
-              <FolderReportRow key={f.sourcePath} folder={f} />
+              <FolderReportRow key={rowKey(f)} folder={f} showTarget={showTarget} />
             ))}
           </tbody>
         </table>
@@ -105,10 +110,13 @@ export function ReportScreen() {
               </thead>
               <tbody>
                 {failures.map((m) => (
-                  <tr key={`${m.sourcePath}\u0000${m.uid}`} data-uid={m.uid}>
+                  <tr key={`${rowKey(m)}\u0000${m.uid}`} data-uid={m.uid}>
                     <td>{m.subject || <span className="muted">(no subject)</span>}</td>
                     <td className="nowrap">{formatDateTime(m.date)}</td>
-                    <td>{m.sourcePath}</td>
+                    <td>
+                      {m.sourcePath}
+                      {showTarget && <span className="muted small block">{m.target === 'archive' ? 'to the archive' : 'to the new account'}</span>}
+                    </td>
                     <td>
                       <strong>{errorTitle(m.error)}.</strong> {m.error.serverText ? `The server said: “${m.error.serverText}”` : m.error.message}
                     </td>
@@ -148,12 +156,18 @@ function Total({ label, value, tone }: { label: string; value: number; tone?: 'o
   );
 }
 
-function FolderReportRow({ folder }: { folder: FolderReport }) {
+function FolderReportRow({ folder, showTarget }: { folder: FolderReport; showTarget: boolean }) {
   return (
-    <tr data-path={folder.sourcePath}>
+    <tr data-path={folder.sourcePath} data-target={folder.target ?? 'account'}>
       <th scope="row">
         {folder.sourcePath}
-        {folder.destinationPath !== folder.sourcePath && <span className="muted small block">→ {folder.destinationPath}</span>}
+        {showTarget ? (
+          <span className="block">
+            <TargetTag target={folder.target} destinationPath={folder.destinationPath} sourcePath={folder.sourcePath} />
+          </span>
+        ) : (
+          folder.destinationPath !== folder.sourcePath && <span className="muted small block">→ {folder.destinationPath}</span>
+        )}
       </th>
       <td className="num">{formatCount(folder.expected)}</td>
       <td className="num">{formatCount(folder.copied)}</td>

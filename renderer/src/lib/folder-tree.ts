@@ -251,3 +251,50 @@ export function selectedTotals(folders: readonly FolderPlan[], selected: Readonl
   }
   return { folders: count, messages, bytes };
 }
+
+/** Where a ticked folder goes: its own choice, or the new account. */
+export type Route = 'account' | 'archive' | 'both';
+
+export function routeOf(routes: Readonly<Record<string, Route>>, path: string): Route {
+  return routes[path] ?? 'account';
+}
+
+/**
+ * The ticked folders split by destination. Without an archive everything goes to the account,
+ * whatever the routes say (they come back when an archive is chosen again).
+ */
+export function pathsByTarget(
+  folders: readonly FolderPlan[],
+  selected: ReadonlySet<string>,
+  routes: Readonly<Record<string, Route>>,
+  hasArchive: boolean,
+): { account: Set<string>; archive: Set<string> } {
+  const account = new Set<string>();
+  const archive = new Set<string>();
+  for (const f of folders) {
+    const path = f.source.path;
+    if (!selected.has(path) || !f.source.isSelectable) continue;
+    const route = hasArchive ? routeOf(routes, path) : 'account';
+    if (route !== 'archive') account.add(path);
+    if (route !== 'account') archive.add(path);
+  }
+  return { account, archive };
+}
+
+/** The route every selectable folder of a subtree shares, 'mixed' when they differ, null with none. */
+export function subtreeRoute(tree: FolderTree, id: string, routes: Readonly<Record<string, Route>>): Route | 'mixed' | null {
+  let seen: Route | null = null;
+  for (const path of selectablePathsUnder(tree, id)) {
+    const route = routeOf(routes, path);
+    if (seen !== null && seen !== route) return 'mixed';
+    seen = route;
+  }
+  return seen;
+}
+
+const ROUTE_CYCLE: Route[] = ['account', 'archive', 'both'];
+/** The next route in the account → archive → both cycle (a mixed subtree starts at the account). */
+export function nextRoute(current: Route | 'mixed' | null): Route {
+  if (current === null || current === 'mixed') return 'account';
+  return ROUTE_CYCLE[(ROUTE_CYCLE.indexOf(current) + 1) % ROUTE_CYCLE.length]!;
+}

@@ -2,6 +2,7 @@ import type { StateCreator } from 'zustand';
 import type { StartJobRequest } from '../../../src/contract/ipc.js';
 import type { AppState, FoldersSlice } from './types.js';
 import { freshJobState } from './job-slice.js';
+import { pathsByTarget } from '../lib/folder-tree.js';
 
 const MEGABYTE = 1024 * 1024;
 
@@ -14,11 +15,19 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
   expanded: new Set(),
   filter: '',
   jobSettings: { connectionsPerSide: 2, maxMegabytesPerSecond: 0 },
+  archivePath: null,
+  archiveFormat: 'mbox',
+  routes: {},
+  activeFolderId: null,
 
   async loadPlan() {
     const isReload = get().plan !== null;
     set({ planState: 'loading', planError: null });
-    const result = await get().bridge.planLoad({ options: { renames: { ...get().renames } } });
+    const { archivePath, archiveFormat } = get();
+    const result = await get().bridge.planLoad({
+      options: { renames: { ...get().renames } },
+      ...(archivePath !== null ? { archive: { format: archiveFormat, path: archivePath } } : {}),
+    });
     if (!result.ok) {
       set({ planState: 'failed', planError: result.error });
       return;
@@ -57,15 +66,48 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
   setJobSettings(patch) {
     set({ jobSettings: { ...get().jobSettings, ...patch } });
   },
+  async chooseArchiveFolder() {
+    const result = await get().bridge.archiveChooseFolder();
+    if (!result.ok) {
+      if (result.error.kind !== 'cancelled') set({ notice: { tone: 'error', text: result.error.message } });
+      return;
+    }
+    set({ archivePath: result.value.path });
+    await get().loadPlan();
+  },
+  async setArchiveFormat(format) {
+    if (format === get().archiveFormat) return;
+    set({ archiveFormat: format });
+    // The names in an archive depend on its format only in detail, but the plan says what exists there.
+    if (get().archivePath !== null) await get().loadPlan();
+  },
+  async clearArchive() {
+    set({ archivePath: null });
+    await get().loadPlan();
+  },
+  setRoute(paths, route) {
+    const routes = { ...get().routes };
+    for (const p of paths) {
+      if (route === 'account') delete routes[p];
+      else routes[p] = route;
+    }
+    set({ routes });
+  },
+  setActiveFolderId(id) {
+    set({ activeFolderId: id });
+  },
   async startJob() {
-    const { selected, renames, jobSettings, bridge } = get();
+    const { selected, renames, jobSettings, bridge, plan, routes, archivePath, archiveFormat } = get();
+    const hasArchive = archivePath !== null;
+    const byTarget = pathsByTarget(plan?.folders ?? [], selected, routes, hasArchive);
     const request: StartJobRequest = {
       options: { renames: { ...renames } },
-      selectedPaths: [...selected],
+      selectedPaths: hasArchive ? [...byTarget.account] : [...selected],
       settings: {
         connectionsPerSide: jobSettings.connectionsPerSide,
         maxBytesPerSecond: Math.round(jobSettings.maxMegabytesPerSecond * MEGABYTE),
       },
+      ...(hasArchive && byTarget.archive.size > 0 ? { archive: { format: archiveFormat, path: archivePath }, archivePaths: [...byTarget.archive] } : {}),
     };
     set({ ...freshJobState(), lastStart: request, isActionPending: true });
     const result = await bridge.jobsStart(request);

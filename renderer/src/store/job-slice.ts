@@ -1,8 +1,9 @@
 import type { StateCreator } from 'zustand';
-import type { FolderProgress, JobEvent, JobStatus } from '../../../src/contract/job.js';
+import type { AppFolderProgress, AppJobEvent } from '../../../src/contract/ipc.js';
+import type { JobStatus } from '../../../src/contract/job.js';
 import type { Result } from '../../../src/contract/result.js';
 import type { AppState, JobSlice } from './types.js';
-import { TERMINAL_JOB_STATUSES } from './types.js';
+import { rowKey, TERMINAL_JOB_STATUSES } from './types.js';
 
 /** The log keeps the newest lines; older ones are in the engine's own log file. */
 const MAX_LOG_LINES = 2000;
@@ -24,24 +25,25 @@ export const freshJobState = (): Pick<
 });
 
 const mergeFolders = (
-  folders: Record<string, FolderProgress>,
+  folders: Record<string, AppFolderProgress>,
   order: string[],
-  updates: FolderProgress[],
-): { folders: Record<string, FolderProgress>; folderOrder: string[] } => {
+  updates: AppFolderProgress[],
+): { folders: Record<string, AppFolderProgress>; folderOrder: string[] } => {
   const next = { ...folders };
   let nextOrder: string[] | null = null;
   for (const f of updates) {
-    if (!(f.sourcePath in next)) {
+    const key = rowKey(f);
+    if (!(key in next)) {
       nextOrder ??= [...order];
-      nextOrder.push(f.sourcePath);
+      nextOrder.push(key);
     }
-    next[f.sourcePath] = f;
+    next[key] = f;
   }
   return { folders: next, folderOrder: nextOrder ?? order };
 };
 
 export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, get) => {
-  let earlyEvents: JobEvent[] = [];
+  let earlyEvents: AppJobEvent[] = [];
   /** Runs a job action; a failure becomes a notice rather than an exception. */
   const act = async (call: () => Promise<Result<unknown>>): Promise<boolean> => {
     set({ isActionPending: true });
@@ -118,11 +120,11 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
       const { jobId, bridge } = get();
       if (jobId !== null) await act(() => bridge.jobsCancel({ jobId }));
     },
-    async retryFolder(sourcePath) {
+    async retryFolder(sourcePath, target) {
       const { jobId, bridge } = get();
       if (jobId === null) return;
-      if (await act(() => bridge.jobsRetryFolder({ jobId, sourcePath }))) {
-        const folder = get().folders[sourcePath];
+      if (await act(() => bridge.jobsRetryFolder({ jobId, sourcePath, ...(target ? { target } : {}) }))) {
+        const folder = get().folders[rowKey({ sourcePath, target })];
         if (folder) set(mergeFolders(get().folders, get().folderOrder, [{ ...folder, status: 'waiting' }]));
         if (get().jobStatus !== null && TERMINAL_JOB_STATUSES.has(get().jobStatus!)) set({ jobStatus: 'copying', report: null, screen: 'copying' });
       }

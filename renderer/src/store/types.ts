@@ -1,7 +1,20 @@
-import type { AccountRole, ConnectionCheck, JobSummary, MailferryBridge, ProviderPreset, StartJobRequest } from '../../../src/contract/ipc.js';
-import type { Security } from '../../../src/contract/account.js';
-import type { CopyPlan } from '../../../src/contract/plan.js';
-import type { FailedMessage, FolderProgress, JobProgress, JobReport, JobStatus, JobEvent } from '../../../src/contract/job.js';
+import type {
+  AccountRole,
+  AppFailedMessage,
+  AppFolderProgress,
+  AppJobEvent,
+  AppJobProgress,
+  AppJobReport,
+  AppPlan,
+  ConnectionCheck,
+  FolderTarget,
+  JobSummary,
+  MailferryBridge,
+  ProviderPreset,
+  StartJobRequest,
+} from '../../../src/contract/ipc.js';
+import type { ArchiveFormat, Security } from '../../../src/contract/account.js';
+import type { JobStatus } from '../../../src/contract/job.js';
 import type { MigrationError } from '../../../src/contract/result.js';
 
 export type Screen = 'accounts' | 'folders' | 'copying' | 'report';
@@ -59,8 +72,11 @@ export interface JobSettingsForm {
   maxMegabytesPerSecond: number;
 }
 
+/** Where a ticked folder goes once an archive is chosen. Without an archive every folder goes to the account. */
+export type FolderRoute = 'account' | 'archive' | 'both';
+
 export interface FoldersSlice {
-  plan: CopyPlan | null;
+  plan: AppPlan | null;
   planState: 'idle' | 'loading' | 'ready' | 'failed';
   planError: MigrationError | null;
   selected: ReadonlySet<string>;
@@ -68,12 +84,25 @@ export interface FoldersSlice {
   expanded: ReadonlySet<string>;
   filter: string;
   jobSettings: JobSettingsForm;
+  /** The archive folder on disk (null: none chosen, every folder goes to the account) and its format. */
+  archivePath: string | null;
+  archiveFormat: ArchiveFormat;
+  /** Source path → where it goes; absent means the new account. Only used while an archive is chosen. */
+  routes: Readonly<Record<string, FolderRoute>>;
+  /** The tree row the keyboard is on (its node id), shared with the destination bar. */
+  activeFolderId: string | null;
   loadPlan(): Promise<void>;
   setSelected(selected: ReadonlySet<string>): void;
   setExpanded(expanded: ReadonlySet<string>): void;
   setFilter(filter: string): void;
   renameFolder(sourcePath: string, destinationPath: string): Promise<void>;
   setJobSettings(patch: Partial<JobSettingsForm>): void;
+  /** Asks main for a folder (a dialog), then re-plans with the archive side. */
+  chooseArchiveFolder(): Promise<void>;
+  setArchiveFormat(format: ArchiveFormat): Promise<void>;
+  clearArchive(): Promise<void>;
+  setRoute(paths: readonly string[], route: FolderRoute): void;
+  setActiveFolderId(id: string | null): void;
   startJob(): Promise<void>;
 }
 
@@ -88,30 +117,33 @@ export interface JobSlice {
   lastStart: StartJobRequest | null;
   jobStatus: JobStatus | null;
   jobError: MigrationError | null;
-  progress: JobProgress | null;
-  /** Latest state per folder (source path), from progress and folder-status events. */
-  folders: Record<string, FolderProgress>;
+  progress: AppJobProgress | null;
+  /** Latest state per folder row (rowKey: target and source path), from progress and folder-status events. */
+  folders: Record<string, AppFolderProgress>;
   folderOrder: string[];
-  failures: FailedMessage[];
+  failures: AppFailedMessage[];
   log: LogLine[];
-  report: JobReport | null;
+  report: AppJobReport | null;
   isActionPending: boolean;
-  applyJobEvent(event: JobEvent): void;
+  applyJobEvent(event: AppJobEvent): void;
   pauseJob(): Promise<void>;
   resumeJob(jobId?: string): Promise<void>;
   cancelJob(): Promise<void>;
-  retryFolder(sourcePath: string): Promise<void>;
+  retryFolder(sourcePath: string, target?: FolderTarget): Promise<void>;
   retryFailed(): Promise<void>;
   loadReport(): Promise<void>;
   showReport(): Promise<void>;
   exportReport(format: 'csv' | 'html'): Promise<void>;
-  saveEml(failure: FailedMessage): Promise<void>;
+  saveEml(failure: AppFailedMessage): Promise<void>;
   runAgain(): Promise<void>;
   /** Takes on the job a start returned (replaying events that came before the answer); null drops them. */
   adoptJob(jobId: string | null): void;
 }
 
 export type AppState = AppSlice & AccountsSlice & FoldersSlice & JobSlice;
+
+/** The key of a folder row on the Move screen: a folder going to both places has two rows. */
+export const rowKey = (folder: { sourcePath: string; target?: FolderTarget | undefined }): string => `${folder.target ?? 'account'}\u0000${folder.sourcePath}`;
 
 export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['done', 'needs-attention', 'cancelled']);
 export const RESUMABLE_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['queued', 'scanning', 'copying', 'verifying', 'paused']);
