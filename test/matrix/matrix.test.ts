@@ -27,7 +27,10 @@ import { after, describe, test } from 'node:test';
 import type { JobReport } from '../../src/contract/job.js';
 import type { CopyPlan } from '../../src/contract/plan.js';
 import { headerBlockEnd } from '../../src/engine/fingerprint.js';
+import { encodeMailboxName } from '../../src/imap/imap-utf7.js';
 import { generateCorpus, type FolderSpec } from '../support/corpus.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { findDestructive, type WireCommand } from '../support/imap-wire.js';
 import { assertSourceUnchanged, diffMail, snapshotAccount, type AccountSnapshot, type MailSet } from '../support/mail-snapshot.js';
 import { freshStateDir, PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
 import { createSpecialFolders, fillMatrixAccount, startMatrixServer, type MatrixServer, type ServerKind, type StartOptions } from './matrix-servers.js';
@@ -56,7 +59,9 @@ const DESTINATION_USER = 'bob';
 const CLI_TUNING = ['--timeout', '30', '--retry-delay', '0.2', '--max-failures', '3'];
 
 const started: MatrixServer[] = [];
+const proxies: FaultProxy[] = [];
 after(async () => {
+  await Promise.allSettled(proxies.map((p) => p.stop()));
   await Promise.allSettled(started.map((s) => s.stop()));
 });
 
@@ -105,6 +110,8 @@ interface DirectionRun {
   report: JobReport;
   destinationAfter: AccountSnapshot;
   seconds: number;
+  /** Every command each side received, when recorded (not with Cyrus: see runDirection). */
+  wire?: { source: readonly WireCommand[]; destination: readonly WireCommand[] };
 }
 
 const runDirection = async (from: ServerKind, to: ServerKind, destinationOptions: StartOptions = {}): Promise<DirectionRun> => {
@@ -112,7 +119,13 @@ const runDirection = async (from: ServerKind, to: ServerKind, destinationOptions
   const [src, dst] = await Promise.all([start(from, 'source'), start(to, 'destination', destinationOptions)]);
   await Promise.all([fillMatrixAccount(src, corpus), createSpecialFolders(dst, DESTINATION_SPECIAL)]);
   const sourceBefore = await snapshotAccount(src.account());
-  const args = ['--from', src.url(), '--to', dst.url(), '--allow-plaintext', '--state', freshStateDir(), ...CLI_TUNING, '--json'];
+  // A recording proxy in front of each side shows every command sent. Not with Cyrus: imapflow
+  // negotiates COMPRESS=DEFLATE there, after which the stream cannot be read in the middle.
+  const isRecorded = from !== 'cyrus' && to !== 'cyrus';
+  const [srcProxy, dstProxy] = isRecorded ? await Promise.all([src, dst].map((s) => startFaultProxy({ targetHost: '127.0.0.1', targetPort: s.port }))) : [];
+  if (srcProxy && dstProxy) proxies.push(srcProxy, dstProxy);
+  const via = (server: MatrixServer, proxy: FaultProxy | undefined) => (proxy ? `imap://${server.user}@127.0.0.1:${proxy.port}` : server.url());
+  const args = ['--from', via(src, srcProxy), '--to', via(dst, dstProxy), '--allow-plaintext', '--state', freshStateDir(), ...CLI_TUNING, '--json'];
 
   const planned = await runCliCaptured(['plan', ...args], PASSWORDS);
   assert.equal(planned.code, 0, `plan ${from} → ${to} exited ${planned.code}:\n${planned.stderr}`);
@@ -131,7 +144,8 @@ const runDirection = async (from: ServerKind, to: ServerKind, destinationOptions
   // destination itself: every folder keeps its UIDNEXT, no message or folder appears.
   assert.equal(again.report?.status, 'done');
   assertSourceUnchanged(destinationAfter, await snapshotAccount(dst.account()), `the ${to} destination changed on a re-run`);
-  return { src, dst, sourceBefore, plan, report: copied.report, destinationAfter, seconds: (Date.now() - t0) / 1000 };
+  const wire = srcProxy && dstProxy ? { source: srcProxy.wire().commands(), destination: dstProxy.wire().commands() } : undefined;
+  return { src, dst, sourceBefore, plan, report: copied.report, destinationAfter, seconds: (Date.now() - t0) / 1000, ...(wire ? { wire } : {}) };
 };
 
 /** Plan checks shared by every direction: names, special-use reasons, no collisions. */
@@ -150,6 +164,21 @@ const assertPlan = (run: DirectionRun): void => {
   // Cyrus creates it as a real, empty folder along with its child (copied, as it is).
   const reisen = bySource.get('Reisen');
   assert.equal(reisen?.isSelected ?? false, reisen?.source.isSelectable ?? false, 'a hierarchy-only level is not copied as a folder');
+};
+
+/** Nothing destructive on either side; folder names on the wire as the destination takes them. */
+const assertWire = (run: DirectionRun): void => {
+  const { source, destination } = run.wire as NonNullable<DirectionRun['wire']>;
+  assert.deepEqual(findDestructive(source).destructive, [], 'the source is only examined and peeked');
+  assert.deepEqual(findDestructive(source).flagChanges, []);
+  // The destination folder is SELECTed before APPEND; nothing else destructive is allowed.
+  assert.deepEqual(findDestructive(destination).destructive.filter((f) => f.command.name !== 'SELECT'), []);
+  assert.deepEqual(findDestructive(destination).flagChanges, []);
+  const creates = destination.filter((c) => c.name === 'CREATE').map((c) => c.line);
+  // Courier offers UTF8=ACCEPT, which imapflow enables: names travel as UTF-8. Dovecot 2.3 does
+  // not: modified UTF-7.
+  const wanted = run.dst.kind === 'courier' ? run.dst.pathOf(['日本語']) : encodeMailboxName(run.dst.pathOf(['日本語']));
+  assert.ok(creates.some((l) => l.includes(`"${wanted}"`) || l.endsWith(` ${wanted}`)), `CREATE ${wanted} among:\n${creates.join('\n')}`);
 };
 
 const assertLanded = (run: DirectionRun, transform: (m: MailSet) => MailSet = (m) => m): void => {
@@ -181,7 +210,9 @@ describe('compatibility matrix: Dovecot, Cyrus and Courier in every direction', 
       const run = await runDirection(from, to, options);
       assertPlan(run);
       assertLanded(run);
-      t.diagnostic(`${from} → ${to}: ${run.report.totals.copied} messages in ${run.destinationAfter.folders.length} destination folders, ${run.seconds.toFixed(1)} s with servers`);
+      if (run.wire) assertWire(run);
+      const nameOnWire = run.wire?.destination.find((c) => c.name === 'CREATE' && /日本語|&ZeVnLIqe-/.test(c.line))?.line;
+      t.diagnostic(`${from} → ${to}: ${run.report.totals.copied} messages in ${run.destinationAfter.folders.length} destination folders, ${run.seconds.toFixed(1)} s with servers${nameOnWire ? `; on the wire: ${nameOnWire}` : ''}`);
     });
   }
 
