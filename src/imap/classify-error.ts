@@ -138,7 +138,9 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
             : code === 'CERT_PIN_MISMATCH'
               ? `The server's certificate is not the one you chose to trust${where}.`
               : `The server's certificate is not trusted (self-signed or unknown issuer)${where}.`;
-    return migrationError('tls', sentence, { ...extra, certificateFingerprint: fingerprint });
+    // No serverText: a TLS error's `reason` is Node's wording ("IP: 127.0.0.1 is not in the
+    // cert's list"), and the CLI would print it as "server said: ...".
+    return migrationError('tls', sentence, { serverCode: extra.serverCode, certificateFingerprint: fingerprint });
   }
   if (code && TIMEOUT_CODES.has(code)) {
     return migrationError('timeout', `The server stopped answering${where}.`, { ...extra, retryable: true });
