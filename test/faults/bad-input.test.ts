@@ -230,7 +230,7 @@ describe('a certificate for another name', () => {
         { env: { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') } },
       );
       assert.equal(run.code, 2, run.stderr);
-      assert.match(run.stderr.split('\n')[0] ?? '', /^mailferry: Could not open the source: The server's certificate is for a different name/);
+      assert.match(run.stderr.split('\n')[0] ?? '', /^mailferry: Could not open the source: The server's certificate is for a different name \(127\.0\.0\.1:\d+\)\.$/);
       for (const password of [SOURCE_USER.password, DESTINATION_USER.password]) assert.ok(!run.stdout.includes(password) && !run.stderr.includes(password));
       assert.deepEqual(server.clientCommands(SOURCE_USER.name), [], 'no session was opened: the password never left');
       assert.deepEqual(filesUnder(stateDir), [], 'no job was started');
