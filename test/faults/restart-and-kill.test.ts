@@ -63,6 +63,37 @@ describe('server restarted mid-job', { concurrency: false }, () => {
   }
 });
 
+describe('server restarted while commands are in flight', { concurrency: false }, () => {
+  for (const side of ['source', 'destination'] as const) {
+    test(`the ${side} restarts while a ${side === 'source' ? 'body FETCH' : 'pipelined APPEND batch'} is on the wire`, async () => {
+      const world = await startWorld({ corpus: generateCorpus({ seed: side === 'source' ? 53 : 54, messagesPerFolder: 4 }) });
+      try {
+        const server = side === 'source' ? world.source : world.destination;
+        const proxy = side === 'source' ? world.sourceProxy : world.destinationProxy;
+        // Hold the traffic right after the command, restart the server under it, then let go.
+        const [hold] = proxy.setFaults([
+          side === 'source'
+            ? { kind: 'stall', direction: 'server-to-client', onCommand: /^\S+ UID FETCH .*BODY\.PEEK\[\]/i, afterBytes: 500 }
+            : { kind: 'stall', direction: 'server-to-client', onCommand: /^\S+ APPEND /i, afterBytes: 0 },
+        ]);
+        let restarted: Promise<void> | undefined;
+        void hold?.whenFired(1, 30_000).then(() => {
+          restarted = server.restart().then(() => proxy.clearFaults());
+        });
+        const run = await runCopy(world, { seed: 53, timeouts: { socketTimeoutMs: 4_000, greetingTimeoutMs: 1_500, connectionTimeoutMs: 1_500 } });
+        assert.equal(hold?.firedCount, 1, 'the traffic was held');
+        assert.ok(restarted, 'the server was restarted under it');
+        await restarted;
+        assert.ok(run.events.some((e) => e.type === 'folder-status' && e.folder.status === 'retrying'), 'a folder was retried');
+        assertDone(run.report);
+        await assertWorldIntact(world);
+      } finally {
+        await world.stop();
+      }
+    });
+  }
+});
+
 describe('CLI killed with SIGKILL at random points', { concurrency: false }, () => {
   test('killed 4 times (after seeded numbers of progress events and at seeded times), then runs to completion', async () => {
     const corpus = generateCorpus({ seed: 61, messagesPerFolder: 4 });
