@@ -130,6 +130,13 @@ const runDirection = async (from: ServerKind, to: ServerKind, destinationOptions
   const planned = await runCliCaptured(['plan', ...args], PASSWORDS);
   assert.equal(planned.code, 0, `plan ${from} → ${to} exited ${planned.code}:\n${planned.stderr}`);
   const plan = (planned.events.find((e) => e.type === 'plan') as { plan: CopyPlan }).plan;
+  // The plan as a person reads it says, per folder, why it lands where it does.
+  const human = await runCliCaptured(['plan', ...args.filter((a) => a !== '--json')], PASSWORDS);
+  assert.equal(human.code, 0, human.stderr);
+  const sentRow = human.stdout.split('\n').find((l) => l.includes(dst.pathOf(['Sent Items'])));
+  assert.match(sentRow ?? '', /Sent folder \(the destination's own\)/, human.stdout);
+  const archiveRow = human.stdout.split('\n').find((l) => l.includes(dst.pathOf(['Archive', '2019'])));
+  assert.match(archiveRow ?? '', /separator\/prefix translated|Archive folder/, human.stdout);
 
   const copied = await runCliCaptured(['copy', ...args], PASSWORDS);
   assert.equal(copied.code, 0, `copy ${from} → ${to} exited ${copied.code}:\n${copied.stderr}\n${JSON.stringify(copied.report?.folders.filter((f) => !f.isComplete), null, 1)}`);
