@@ -9,10 +9,10 @@
  * its own tagged answer, so a refused message fails alone.
  *
  * Invariants:
- * - It sends only CAPABILITY, STARTTLS, AUTHENTICATE/LOGIN, APPEND and LOGOUT. Nothing that
- *   reads, changes or removes existing mail exists here.
- * - TLS is verified exactly as connect-imap.ts does (same options, same pinning); after
- *   STARTTLS anything the server sent before the handshake is discarded.
+ * - It sends only APPEND, and for listing what a folder holds EXAMINE (read-only) and UID FETCH
+ *   of headers with BODY.PEEK, then LOGOUT (after wire-session.ts's CAPABILITY, STARTTLS and
+ *   login, with the same TLS verification and pinning as connect-imap.ts). Nothing that
+ *   changes or removes existing mail exists here.
  * - A message counts as appended only on its tagged OK. When the connection fails, every
  *   message without an answer is reported unanswered: it may or may not have landed, and the
  *   copier re-identifies it by fingerprint on its next pass.
@@ -22,18 +22,15 @@
  * - Flags that are not valid IMAP atoms are never put on the wire (a BAD there could leave a
  *   server reading message bytes as commands); such a message is refused locally.
  */
-import net from 'node:net';
-import tls from 'node:tls';
 import type { AccountCredentials } from '../contract/account.js';
-import { err, migrationError, ok, type MigrationError, type Result } from '../contract/result.js';
+import { migrationError, ok, type MigrationError, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
-import { CONNECTION_TIMEOUT_MS, GREETING_TIMEOUT_MS, SOCKET_TIMEOUT_MS, tlsOptionsFor, type ConnectTimeouts } from './connect-imap.js';
+import type { ConnectTimeouts } from './connect-imap.js';
 import { encodeMailboxName } from './imap-utf7.js';
+import type { MessageMeta } from '../engine/store.js';
+import { examineOverWire, fetchMetaOverWire } from './wire-source.js';
+import { connectionError, openWireSession, quoted, responseError, type WireSession } from './wire-session.js';
 
-/** A server response line longer than this (without literals) is not IMAP we can use. */
-const MAX_LINE_BYTES = 1024 * 1024;
-/** How long LOGOUT may take before the socket is simply closed. */
-const LOGOUT_GRACE_MS = 1000;
 /** Answers after which the rest of a batch is not sent: the next message would meet the same. */
 const STOPS_SENDING = new Set(['quota', 'throttled', 'not-found']);
 /** RFC 7888: LITERAL- allows non-synchronizing literals up to this size. */
@@ -55,47 +52,14 @@ export interface AppendChannel {
   readonly capabilities: ReadonlySet<string>;
   /** Appends messages in order, pipelined; one answer per message, in the same order. */
   append(mailbox: string, messages: ChannelMessage[]): Promise<ChannelAnswer[]>;
+  /**
+   * Metadata of the folder's messages with UID >= fromUid, read over this connection (EXAMINE,
+   * so its counts include everything appended). Throws what classify-error.ts understands.
+   */
+  listMessages(mailbox: string, fromUid: number): Promise<MessageMeta[]>;
   isClosed(): boolean;
   close(): Promise<void>;
 }
-
-interface Tagged {
-  status: 'OK' | 'NO' | 'BAD';
-  code?: string;
-  codeArgs: string[];
-  text: string;
-  line: string;
-}
-
-/** Splits `[CODE arg arg] text` into its parts. */
-const parseResponseText = (rest: string): { code?: string; codeArgs: string[]; text: string } => {
-  const m = /^\[([^\]\s]+)(?:\s([^\]]*))?\]\s?(.*)$/s.exec(rest);
-  if (!m) return { codeArgs: [], text: rest };
-  return { code: (m[1] as string).toUpperCase(), codeArgs: m[2] ? m[2].trim().split(/\s+/) : [], text: m[3] ?? '' };
-};
-
-/** imapflow's cap on a server-suggested wait. */
-const MAX_THROTTLE_DELAY_MS = 5 * 60 * 1000;
-
-/**
- * An error shaped like imapflow's, so classify-error.ts decides what it means. Like imapflow,
- * Microsoft 365's "BAD Request is throttled. Suggested Backoff Time: N milliseconds" becomes
- * code ETHROTTLE with the suggested wait (the one place a server's words are read: imapflow
- * does the same, and there is no response code for it).
- */
-const responseError = (tagged: Tagged, extra: Record<string, unknown> = {}): Error => {
-  const backoff = /Request is throttled/i.test(tagged.text) ? /Backoff Time[:=\s]+(\d+)/i.exec(tagged.text) : null;
-  return Object.assign(new Error(tagged.text || `${tagged.status} response`), {
-    response: tagged.line,
-    responseText: tagged.text,
-    serverResponseCode: tagged.code,
-    ...(backoff ? { code: 'ETHROTTLE', throttleReset: Math.min(Number(backoff[1]), MAX_THROTTLE_DELAY_MS) } : {}),
-    ...extra,
-  });
-};
-
-const connectionError = (code: string, message: string, bye?: { code?: string; text: string }): Error =>
-  Object.assign(new Error(message), bye?.code ? { code, serverResponseCode: bye.code, responseText: bye.text } : { code });
 
 /** A flag we can send as an atom: a system flag or a keyword without IMAP specials. */
 const isSendableFlag = (flag: string): boolean => /^\\?[^\x00-\x20\x7f-\uffff(){%*"\\\]]+$/.test(flag);
@@ -109,357 +73,13 @@ export const formatInternalDate = (date: Date): string | undefined => {
   return `${day}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${date.toISOString().slice(11, 19)} +0000`;
 };
 
-/** A quoted string; names with CR, LF or NUL cannot be quoted (and are not valid mailbox names). */
-const quoted = (value: string): string | undefined => (/[\r\n\0]/.test(value) ? undefined : `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
-
-/**
- * Reads server responses: lines ending in CRLF, with `{n}` literals inside untagged responses
- * skipped (nothing this channel reads carries data it needs in a literal).
- */
-class ResponseReader {
-  private pending: Buffer = Buffer.alloc(0);
-  private literalLeft = 0;
-  private line = '';
-
-  constructor(private readonly onLine: (line: string) => void) {}
-
-  push(chunk: Buffer): void {
-    let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
-    let pos = 0;
-    while (pos < data.length) {
-      if (this.literalLeft > 0) {
-        const take = Math.min(this.literalLeft, data.length - pos);
-        this.literalLeft -= take;
-        pos += take;
-        continue;
-      }
-      const eol = data.indexOf('\r\n', pos, 'latin1');
-      if (eol < 0) break;
-      const text = data.toString('latin1', pos, eol);
-      pos = eol + 2;
-      const literal = /\{(\d+)\+?\}$/.exec(text);
-      this.line += text;
-      if (this.line.length > MAX_LINE_BYTES) throw connectionError('LineTooLarge', 'The server sent a response line that is too long.');
-      if (literal) {
-        this.literalLeft = Number(literal[1]);
-        continue;
-      }
-      const line = this.line;
-      this.line = '';
-      this.onLine(line);
-    }
-    if (pos < data.length) {
-      data = data.subarray(pos);
-      if (data.length + this.line.length > MAX_LINE_BYTES) throw connectionError('LineTooLarge', 'The server sent a response line that is too long.');
-      this.pending = Buffer.from(data);
-    }
-  }
-}
-
-/** The live protocol state of one connection. */
-class Session {
-  private reader: ResponseReader;
-  private readonly waiting = new Map<string, { resolve: (t: Tagged) => void; reject: (e: Error) => void }>();
-  /** Who gets the next `+`: at most one command waits for a continuation at a time. */
-  private continuation?: { tag: string; resolve: (isGo: boolean) => void; reject: (e: Error) => void };
-  private tagCounter = 0;
-  private closedWith?: Error;
-  private bye?: { code?: string; text: string };
-  capabilities = new Set<string>();
-  private detach: () => void = () => undefined;
-
-  constructor(public socket: net.Socket | tls.TLSSocket) {
-    this.reader = new ResponseReader((line) => this.onLine(line));
-    this.attach(socket);
-  }
-
-  get closedError(): Error | undefined {
-    return this.closedWith;
-  }
-
-  /** Listens on a (new) socket; after STARTTLS the plain socket's leftovers are dropped. */
-  attach(socket: net.Socket | tls.TLSSocket): void {
-    this.detach();
-    this.socket = socket;
-    this.reader = new ResponseReader((line) => this.onLine(line));
-    const onData = (chunk: Buffer): void => {
-      try {
-        this.reader.push(chunk);
-      } catch (e) {
-        this.fail(e as Error);
-      }
-    };
-    const onError = (e: Error): void => this.fail(e);
-    // A BYE's response code ([UNAVAILABLE], ...) tells throttling from a plain drop.
-    const onClose = (): void => this.fail(connectionError('EConnectionClosed', 'The server closed the connection.', this.bye));
-    socket.on('data', onData);
-    socket.on('error', onError);
-    socket.on('close', onClose);
-    this.detach = () => {
-      socket.off('data', onData);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-    };
-  }
-
-  /** Stops listening to the current socket without failing anything (STARTTLS hand-over). */
-  release(): void {
-    this.detach();
-    this.detach = () => undefined;
-  }
-
-  greeting?: { resolve: (line: string) => void };
-
-  private onLine(line: string): void {
-    if (line.startsWith('+')) {
-      const waiter = this.continuation;
-      this.continuation = undefined;
-      waiter?.resolve(true);
-      return;
-    }
-    if (line.startsWith('* ')) {
-      const rest = line.slice(2);
-      const upper = rest.slice(0, 12).toUpperCase();
-      if (this.greeting) {
-        const greeting = this.greeting;
-        this.greeting = undefined;
-        this.takeCapabilities(parseResponseText(rest.replace(/^\S+\s?/, '')));
-        greeting.resolve(line);
-        return;
-      }
-      if (upper.startsWith('CAPABILITY ')) this.capabilities = new Set(rest.slice(11).trim().split(/\s+/).map((c) => c.toUpperCase()));
-      else if (upper.startsWith('BYE')) this.bye = parseResponseText(rest.slice(3).trim());
-      else if (upper.startsWith('OK ')) this.takeCapabilities(parseResponseText(rest.slice(3)));
-      return;
-    }
-    const space = line.indexOf(' ');
-    const tag = space > 0 ? line.slice(0, space) : line;
-    const waiter = this.waiting.get(tag);
-    if (!waiter) return;
-    this.waiting.delete(tag);
-    const m = /^(OK|NO|BAD)\s?(.*)$/is.exec(line.slice(space + 1));
-    const status = (m?.[1]?.toUpperCase() ?? 'BAD') as Tagged['status'];
-    const parsed = parseResponseText(m?.[2] ?? '');
-    const tagged: Tagged = { status, ...parsed, line };
-    this.takeCapabilities(parsed);
-    if (this.continuation?.tag === tag) {
-      // Answered instead of asking for the literal: the literal must not be sent.
-      const c = this.continuation;
-      this.continuation = undefined;
-      c.resolve(false);
-    }
-    waiter.resolve(tagged);
-  }
-
-  private takeCapabilities(parsed: { code?: string; codeArgs: string[] }): void {
-    if (parsed.code === 'CAPABILITY') this.capabilities = new Set(parsed.codeArgs.map((c) => c.toUpperCase()));
-  }
-
-  fail(error: Error): void {
-    if (this.closedWith) return;
-    this.closedWith = error;
-    for (const w of this.waiting.values()) w.reject(error);
-    this.waiting.clear();
-    this.continuation?.reject(error);
-    this.continuation = undefined;
-    this.socket.destroy();
-  }
-
-  nextTag(): string {
-    this.tagCounter++;
-    return `M${this.tagCounter}`;
-  }
-
-  /** Registers interest in a tag's answer before the command goes out. */
-  expect(tag: string): Promise<Tagged> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    return new Promise<Tagged>((resolve, reject) => this.waiting.set(tag, { resolve, reject }));
-  }
-
-  /** Resolves true on `+`, false when the command was answered instead. */
-  expectContinuation(tag: string): Promise<boolean> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    return new Promise<boolean>((resolve, reject) => {
-      this.continuation = { tag, resolve, reject };
-    });
-  }
-
-  /** Writes and waits for the socket to take more when its buffer is full. */
-  async write(data: Buffer | string): Promise<void> {
-    if (this.closedWith) throw this.closedWith;
-    if (this.socket.write(data)) return;
-    await new Promise<void>((resolve, reject) => {
-      const onDrain = (): void => {
-        this.socket.off('close', onClose);
-        resolve();
-      };
-      const onClose = (): void => {
-        this.socket.off('drain', onDrain);
-        reject(this.closedWith ?? connectionError('EConnectionClosed', 'The server closed the connection.'));
-      };
-      this.socket.once('drain', onDrain);
-      this.socket.once('close', onClose);
-    });
-  }
-
-  /** A simple command: send, wait for its tagged answer. */
-  async command(text: string): Promise<Tagged> {
-    const tag = this.nextTag();
-    const answer = this.expect(tag);
-    await this.write(`${tag} ${text}\r\n`);
-    return answer;
-  }
-}
-
-const waitFor = (socket: net.Socket, event: 'connect' | 'secureConnect', timeoutMs: number, code: string): Promise<void> =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      socket.destroy();
-      reject(connectionError(code, 'The server did not answer in time.'));
-    }, timeoutMs);
-    const onOk = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (e: Error): void => {
-      cleanup();
-      reject(e);
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(connectionError('EConnectionClosed', 'The server closed the connection.'));
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off(event, onOk);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-    };
-    socket.once(event, onOk);
-    socket.once('error', onError);
-    socket.once('close', onClose);
-  });
-
-const withTimeout = <T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => {
-        onTimeout();
-        reject(connectionError('GREETING_TIMEOUT', 'The server did not greet us in time.'));
-      }, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-};
-
-/** Logs in: AUTHENTICATE PLAIN when offered (one round trip with SASL-IR), else LOGIN. */
-const logIn = async (session: Session, user: string, password: string): Promise<void> => {
-  const caps = session.capabilities;
-  let answer: Tagged;
-  if (caps.has('AUTH=PLAIN')) {
-    const token = Buffer.from(`\0${user}\0${password}`, 'utf8').toString('base64');
-    if (caps.has('SASL-IR')) answer = await session.command(`AUTHENTICATE PLAIN ${token}`);
-    else {
-      const tag = session.nextTag();
-      const done = session.expect(tag);
-      const go = session.expectContinuation(tag);
-      await session.write(`${tag} AUTHENTICATE PLAIN\r\n`);
-      if (await go) await session.write(`${token}\r\n`);
-      answer = await done;
-    }
-  } else {
-    if (caps.has('LOGINDISABLED')) throw Object.assign(new Error('The server allows no login on this connection.'), { authenticationFailed: true });
-    // Literals for both, so no character of a password needs escaping.
-    const u = Buffer.from(user, 'utf8');
-    const p = Buffer.from(password, 'utf8');
-    const tag = session.nextTag();
-    const done = session.expect(tag);
-    if (caps.has('LITERAL+')) {
-      await session.write(Buffer.concat([Buffer.from(`${tag} LOGIN {${u.length}+}\r\n`), u, Buffer.from(` {${p.length}+}\r\n`), p, Buffer.from('\r\n')]));
-    } else {
-      let go = session.expectContinuation(tag);
-      await session.write(`${tag} LOGIN {${u.length}}\r\n`);
-      if (await go) {
-        go = session.expectContinuation(tag);
-        await session.write(Buffer.concat([u, Buffer.from(` {${p.length}}\r\n`)]));
-        if (await go) await session.write(Buffer.concat([p, Buffer.from('\r\n')]));
-      }
-    }
-    answer = await done;
-  }
-  if (answer.status !== 'OK') throw responseError(answer, { authenticationFailed: true });
-  if (!answer.code || answer.code !== 'CAPABILITY') {
-    const caps2 = await session.command('CAPABILITY');
-    if (caps2.status !== 'OK') throw responseError(caps2);
-  }
-};
-
-/** Connects, upgrades to TLS as the account says, logs in. Every failure is a MigrationError. */
+/** Connects and logs in (wire-session.ts), ready to append. */
 export const openAppendChannel = async (account: AccountCredentials, timeouts: ConnectTimeouts = {}): Promise<Result<AppendChannel>> => {
-  const server = `${account.host}:${account.port}`;
-  if (account.security === 'plain' && !account.allowPlaintext) {
-    return err(migrationError('bad-input', `Unencrypted IMAP to ${server} was refused: the password would cross the network in clear.`));
-  }
-  const tlsOptions = await tlsOptionsFor(account);
-  if (!tlsOptions.ok) return tlsOptions;
-  const socketTimeoutMs = timeouts.socketTimeoutMs ?? SOCKET_TIMEOUT_MS;
-  let session: Session | undefined;
-  try {
-    const connectTimeout = timeouts.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS;
-    let socket: net.Socket | tls.TLSSocket;
-    if (account.security === 'tls') {
-      socket = tls.connect({ host: account.host, port: account.port, ...tlsOptions.value });
-      await waitFor(socket, 'secureConnect', connectTimeout, 'CONNECT_TIMEOUT');
-    } else {
-      socket = net.connect({ host: account.host, port: account.port });
-      await waitFor(socket, 'connect', connectTimeout, 'CONNECT_TIMEOUT');
-    }
-    socket.setNoDelay(true);
-    session = new Session(socket);
-    const s = session;
-    const greeting = await withTimeout(
-      new Promise<string>((resolve, reject) => {
-        s.greeting = { resolve };
-        socket.once('close', () => reject(s.closedError ?? connectionError('EConnectionClosed', 'The server closed the connection.')));
-      }),
-      timeouts.greetingTimeoutMs ?? GREETING_TIMEOUT_MS,
-      () => s.fail(connectionError('GREETING_TIMEOUT', 'The server did not greet us in time.')),
-    );
-    if (/^\* BYE/i.test(greeting)) throw Object.assign(connectionError('EConnectionClosed', 'The server refused the connection.'), parseResponseText(greeting.slice(6)).code ? { serverResponseCode: parseResponseText(greeting.slice(6)).code, responseText: greeting } : {});
-    const isPreauth = /^\* PREAUTH/i.test(greeting);
-    if (session.capabilities.size === 0) {
-      const answer = await session.command('CAPABILITY');
-      if (answer.status !== 'OK') throw responseError(answer);
-    }
-    if (account.security === 'starttls') {
-      if (!session.capabilities.has('STARTTLS')) {
-        throw Object.assign(new Error('The server does not offer STARTTLS.'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' });
-      }
-      const answer = await session.command('STARTTLS');
-      if (answer.status !== 'OK') throw responseError(answer);
-      // Anything after the OK and before the handshake could be injected: drop it with the reader.
-      session.release();
-      const secure = tls.connect({ socket, host: account.host, ...tlsOptions.value });
-      await waitFor(secure, 'secureConnect', connectTimeout, 'UPGRADE_TIMEOUT');
-      session.attach(secure);
-      socket = secure;
-      session.capabilities = new Set();
-      const caps = await session.command('CAPABILITY');
-      if (caps.status !== 'OK') throw responseError(caps);
-    }
-    if (!isPreauth) await logIn(session, account.user, account.password);
-    socket.setTimeout(socketTimeoutMs, () => s.fail(connectionError('ETIMEOUT', 'The server stopped answering.')));
-    return ok(channelOf(session, server));
-  } catch (thrown) {
-    session?.fail(thrown as Error);
-    return err(classifyImapError(thrown, { server, operation: 'log in' }));
-  }
+  const session = await openWireSession(account, timeouts);
+  return session.ok ? ok(channelOf(session.value, `${account.host}:${account.port}`)) : session;
 };
 
-const channelOf = (session: Session, server: string): AppendChannel => {
+const channelOf = (session: WireSession, server: string): AppendChannel => {
   const classify = (e: unknown): MigrationError => classifyImapError(e, { server, operation: 'append' });
   return {
     get capabilities() {
@@ -533,19 +153,14 @@ const channelOf = (session: Session, server: string): AppendChannel => {
         (a) => a ?? { ok: false, error: refusedAll ?? classify(lost ?? connectionError('EConnectionClosed', 'The connection was lost.')), isAnswered: false },
       );
     },
-    async close(): Promise<void> {
-      if (session.closedError) return;
-      const socket = session.socket;
-      const timer = setTimeout(() => socket.destroy(), LOGOUT_GRACE_MS);
-      timer.unref();
-      try {
-        await Promise.race([session.command('LOGOUT'), new Promise((r) => setTimeout(r, LOGOUT_GRACE_MS).unref())]);
-      } catch {
-        // going away either way
-      }
-      clearTimeout(timer);
-      session.fail(connectionError('EConnectionClosed', 'Closed.'));
+    async listMessages(mailbox: string, fromUid: number): Promise<MessageMeta[]> {
+      const state = await examineOverWire(session, mailbox);
+      if (state.messages === 0 || fromUid >= state.uidNext) return [];
+      // "N:*" returns the highest message even when its UID is below N: filter.
+      const metas = await fetchMetaOverWire(session, [`${Math.max(1, fromUid)}:*`]);
+      return metas.filter((m) => m.uid >= fromUid);
     },
+    close: () => session.logout(),
   };
 };
 

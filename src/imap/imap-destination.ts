@@ -62,14 +62,21 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     return !permanent || permanent.has('\\*') ? flags : flags.filter((f) => permanent.has(f));
   };
 
-  const appendOverChannel = async (path: string, messages: OutgoingMessage[]): Promise<AppendOutcome> => {
-    const results: Result<AppendedMessage>[] = [];
+  /** The append connection, opened (again) when needed. */
+  const appendChannel = async (): Promise<Result<AppendChannel>> => {
     if (!channel || channel.isClosed()) {
       const opened = await (options.openAppendChannel as () => Promise<Result<AppendChannel>>)();
-      if (!opened.ok) return { results, stopped: opened.error };
+      if (!opened.ok) return opened;
       channel = opened.value;
     }
-    const open = channel;
+    return ok(channel);
+  };
+
+  const appendOverChannel = async (path: string, messages: OutgoingMessage[]): Promise<AppendOutcome> => {
+    const results: Result<AppendedMessage>[] = [];
+    const opened = await appendChannel();
+    if (!opened.ok) return { results, stopped: opened.error };
+    const open = opened.value;
     isSelectionStale = true;
     const answers = await open.append(
       path,
@@ -198,6 +205,12 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     },
     async listMessages(path: string, fromUid: number): Promise<Result<MessageMeta[]>> {
       try {
+        if (options.openAppendChannel) {
+          // Over the append connection: imapflow's per-response cost made verifying a big folder slow.
+          const open = await appendChannel();
+          if (!open.ok) return open;
+          return ok(await open.value.listMessages(path, fromUid));
+        }
         const state = await selectForWriting(path, true);
         if (state.messages === 0 || fromUid >= state.uidNext) return ok([]);
         // "N:*" returns the highest message even when its UID is below N: filter.

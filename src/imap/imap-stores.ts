@@ -5,12 +5,10 @@ import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { openAppendChannel } from './append-channel.js';
 import { connectImap, type ConnectTimeouts } from './connect-imap.js';
 import { createImapDestination } from './imap-destination.js';
-import { createImapSource } from './imap-source.js';
+import { openWireSource } from './wire-source.js';
 
-export const openImapSource = async (account: AccountCredentials, timeouts?: ConnectTimeouts): Promise<Result<SourceStore>> => {
-  const connection = await connectImap(account, timeouts);
-  return connection.ok ? { ok: true, value: createImapSource(connection.value) } : connection;
-};
+/** Reads over wire-source.ts (EXAMINE, UID SEARCH, UID FETCH without imapflow's per-response cost). */
+export const openImapSource = (account: AccountCredentials, timeouts?: ConnectTimeouts): Promise<Result<SourceStore>> => openWireSource(account, timeouts);
 
 export const openImapDestination = async (account: AccountCredentials, timeouts?: ConnectTimeouts): Promise<Result<DestinationStore>> => {
   const connection = await connectImap(account, timeouts);
