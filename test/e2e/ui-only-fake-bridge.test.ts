@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildRenderer, openApp, serveRenderer, type AppPage } from './harness.js';
-import { authError, createFakeBridge, folderProgress, jobProgress, largePlan, MB, sampleReport, tlsError } from '../../renderer/test/fake-bridge.js';
+import { ARCHIVE_DIR, authError, createFakeBridge, folderProgress, jobProgress, largePlan, MB, sampleReport, tlsError } from '../../renderer/test/fake-bridge.js';
 import type { JobSummary } from '../../src/contract/ipc.js';
 import type { FolderProgress } from '../../src/contract/job.js';
 
@@ -299,6 +299,109 @@ describe('UI only (fake bridge)', () => {
       assert.deepEqual(app.problems, []);
     } catch (e) {
       await app.screenshot('ui-failure-keyboard').catch(() => undefined);
+      throw e;
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('an archive by keyboard alone: choose the folder and format, route a subtree, start; archive rows on Move and Report', async () => {
+    const fake = createFakeBridge({
+      'jobs:report': ({ jobId }) => {
+        const base = sampleReport(jobId);
+        return {
+          ok: true,
+          value: {
+            ...base,
+            folders: [...base.folders.map((f) => ({ ...f, target: 'account' as const })), { ...base.folders[0]!, sourcePath: 'Archive/2019', destinationPath: 'Archive/2019', target: 'archive' as const }],
+            archive: { format: 'maildir', path: ARCHIVE_DIR },
+          },
+        };
+      },
+    });
+    const app = await openApp(server.url, fake.bridge);
+    const { page } = app;
+    const press = async (...keys: string[]): Promise<void> => {
+      for (const k of keys) await page.keyboard.press(k);
+    };
+    const focusedName = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLInputElement | null;
+        return (el?.getAttribute('aria-label') ?? el?.labels?.[0]?.textContent ?? el?.textContent ?? '').trim();
+      });
+    try {
+      for (const role of ['source', 'destination']) {
+        const form = page.locator(`form[data-role="${role}"]`);
+        await form.getByLabel('E-mail address').fill(`${role}@example.org`);
+        await form.getByLabel('Password', { exact: true }).fill('pw');
+        await form.getByLabel('E-mail address').blur();
+        await form.getByRole('button', { name: 'Server settings' }).click();
+        await form.getByLabel('Server', { exact: true }).fill('imap.example.org');
+        await form.getByRole('button', { name: 'Test connection' }).click();
+        await form.getByTestId('test-ok').waitFor();
+      }
+      await page.getByRole('button', { name: 'Choose folders' }).click();
+      await app.waitForState('folders');
+      // Keyboard from here on: the folder button, then Maildir with the arrow keys.
+      await page.getByRole('button', { name: 'Choose a folder…' }).focus();
+      await press('Enter');
+      await page.getByTestId('archive-path').filter({ hasText: ARCHIVE_DIR }).waitFor();
+      await page.getByRole('radio', { name: /mbox/ }).focus();
+      await press('ArrowRight');
+      await page.locator('.format-option.chosen', { hasText: 'Maildir' }).waitFor();
+      assert.equal((fake.callsTo('plan:load').at(-1) as { archive?: { format: string } }).archive?.format, 'maildir');
+      // In the tree: the Archive container's subtree to the archive only (D), Projects to both (radio group by keyboard).
+      await page.getByRole('tree').focus();
+      const activePath = async () => page.locator(`#${await page.getByRole('tree').getAttribute('aria-activedescendant')}`).getAttribute('data-path');
+      for (let i = 0; i < 20 && (await activePath()) !== 'Archive'; i += 1) await press('ArrowDown'); // a container: D routes its subfolders
+      await press('d');
+      for (const p of ['Archive/2019', 'Archive/2020', 'Archive/2021']) assert.equal(await page.locator(`[role="treeitem"][data-path="${p}"]`).getAttribute('data-route'), 'archive');
+      for (let i = 0; i < 20 && (await activePath()) !== 'Projects'; i += 1) await press('ArrowDown');
+      await press('Shift+Tab'); // from the tree back to the radio group above it
+      assert.match(await focusedName(), /New account|Archive|Both/);
+      await press('ArrowRight', 'ArrowRight');
+      for (const p of ['Projects', 'Projects/Alpha', 'Projects/Beta']) assert.equal(await page.locator(`[role="treeitem"][data-path="${p}"]`).getAttribute('data-route'), 'both');
+      await app.screenshot('11-folders-archive');
+      await assertAccessible(app, 'folders with an archive');
+
+      await page.getByRole('button', { name: 'Start moving' }).focus();
+      await press('Enter');
+      await app.waitForState('copying');
+      const start = fake.callsTo('jobs:start')[0] as { selectedPaths: string[]; archivePaths: string[]; archive: unknown };
+      assert.deepEqual(start.archive, { format: 'maildir', path: ARCHIVE_DIR });
+      assert.deepEqual([...start.archivePaths].sort(), ['Archive/2019', 'Archive/2020', 'Archive/2021', 'Projects', 'Projects/Alpha', 'Projects/Beta', 'Projects/Beta/Specs']);
+      assert.ok(!start.selectedPaths.includes('Archive/2019') && start.selectedPaths.includes('Projects/Alpha') && start.selectedPaths.includes('INBOX'));
+
+      const rows = [
+        { ...folderProgress('INBOX', { status: 'verified', messagesTotal: 4812, messagesDone: 4812, bytesTotal: 912 * MB, bytesDone: 912 * MB }), target: 'account' as const },
+        { ...folderProgress('Projects/Alpha', { status: 'verified', messagesTotal: 250, messagesDone: 250, bytesTotal: 35 * MB, bytesDone: 35 * MB }), target: 'account' as const },
+        { ...folderProgress('Archive/2019', { status: 'copying', messagesTotal: 1530, messagesDone: 610, bytesTotal: 210 * MB, bytesDone: 80 * MB }), target: 'archive' as const },
+        {
+          ...folderProgress('Archive/2020', {
+            status: 'needs-attention', messagesTotal: 1804, messagesDone: 12, bytesTotal: 260 * MB, bytesDone: 2 * MB,
+            lastError: { kind: 'bad-input', message: 'Could not write the folder: no permission to write or read the archive (/home/maria/Mail archive/Archive/2020).', retryable: false },
+          }),
+          target: 'archive' as const,
+        },
+        { ...folderProgress('Projects/Alpha', { status: 'waiting', messagesTotal: 250, bytesTotal: 35 * MB }), target: 'archive' as const },
+      ];
+      await app.push({ type: 'progress', jobId: 'job-1', progress: jobProgress(rows) });
+      await page.locator('.folder-progress[data-path="Archive/2020"][data-target="archive"][data-status="needs-attention"]').waitFor();
+      await app.screenshot('12-move-archive');
+      await assertAccessible(app, 'move with archive rows');
+      await page.getByRole('button', { name: 'Retry Archive/2020 (archive)' }).click();
+      assert.deepEqual(fake.callsTo('jobs:retryFolder'), [{ jobId: 'job-1', sourcePath: 'Archive/2020', target: 'archive' }]);
+
+      await app.push({ type: 'job-status', jobId: 'job-1', status: 'needs-attention' });
+      await app.waitForState('done');
+      await page.getByRole('button', { name: 'See the report' }).click();
+      await app.waitForState('report');
+      await page.locator('tr[data-path="Archive/2019"][data-target="archive"]').waitFor();
+      await app.screenshot('13-report-archive');
+      await assertAccessible(app, 'report with archive rows');
+      assert.deepEqual(app.problems, []);
+    } catch (e) {
+      await app.screenshot('ui-failure-archive').catch(() => undefined);
       throw e;
     } finally {
       await app.close();

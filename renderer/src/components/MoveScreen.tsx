@@ -263,7 +263,7 @@ const FolderProgressRow = memo(function FolderProgressRow({ folder, now, showTar
         </span>
         {folder.lastError && (folder.status === 'retrying' || canRetry) && (
           <span className="fp-error small">
-            {errorTitle(folder.lastError)}
+            {errorTitle(folder.lastError, folder.target)}
             {folder.attempt !== undefined && folder.status === 'retrying' ? ` (attempt ${folder.attempt})` : ''}
           </span>
         )}

@@ -118,7 +118,7 @@ export function ReportScreen() {
                       {showTarget && <span className="muted small block">{m.target === 'archive' ? 'to the archive' : 'to the new account'}</span>}
                     </td>
                     <td>
-                      <strong>{errorTitle(m.error)}.</strong> {m.error.serverText ? `The server said: “${m.error.serverText}”` : m.error.message}
+                      <strong>{errorTitle(m.error, m.target)}.</strong> {m.error.serverText ? `The server said: “${m.error.serverText}”` : m.error.message}
                     </td>
                     <td>
                       <button type="button" className="button small" onClick={() => void saveEml(m)} aria-label={`Save “${m.subject ?? 'message'}” as a file`}>
@@ -180,7 +180,7 @@ function FolderReportRow({ folder, showTarget }: { folder: FolderReport; showTar
             <Icon name="check" /> Verified
           </span>
         ) : (
-          <span className="pill pill-warn">{folder.error ? errorTitle(folder.error) : 'Incomplete'}</span>
+          <span className="pill pill-warn">{folder.error ? errorTitle(folder.error, folder.target) : 'Incomplete'}</span>
         )}
       </td>
     </tr>

@@ -16,8 +16,16 @@ const TITLES: Record<MigrationErrorKind, string> = {
   internal: 'Something went wrong inside Mailferry',
 };
 
-export function errorTitle(error: MigrationError): string {
-  return TITLES[error.kind];
+/** Where a folder row went changes what some kinds mean: a full archive is a full disk, not a full account. */
+const ARCHIVE_TITLES: Partial<Record<MigrationErrorKind, string>> = {
+  quota: 'The disk holding the archive is full',
+  'bad-input': 'The archive folder cannot be written',
+  'not-found': 'A file of the archive is missing',
+  rejected: 'The archive could not store a message',
+};
+
+export function errorTitle(error: MigrationError, target?: 'account' | 'archive'): string {
+  return (target === 'archive' ? ARCHIVE_TITLES[error.kind] : undefined) ?? TITLES[error.kind];
 }
 
 /** The server's own words, when they add something to the engine's sentence. */
