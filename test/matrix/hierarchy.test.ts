@@ -7,7 +7,7 @@
  * folder along with its child.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import { generateCorpus } from '../support/corpus.js';
 import { assertSourceUnchanged, diffMail, openTestClient, snapshotAccount } from '../support/mail-snapshot.js';
 import { freshStateDir, PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
@@ -21,10 +21,15 @@ const corpus = generateCorpus({
   sizeRange: [600, 3000],
 });
 
-const started: MatrixServer[] = [];
-after(async () => {
-  await Promise.allSettled(started.map((s) => s.stop()));
-});
+/** Servers of the running test; each test stops its own when it ends. */
+let started: MatrixServer[] = [];
+const stopStarted = async (): Promise<void> => {
+  const servers = started;
+  started = [];
+  await Promise.allSettled(servers.map((s) => s.stop()));
+};
+afterEach(stopStarted);
+after(stopStarted);
 
 const CASES: [ServerKind, ServerKind, StartOptions][] = [
   ['dovecot', 'courier', {}],

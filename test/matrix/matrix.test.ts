@@ -23,7 +23,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import type { JobReport } from '../../src/contract/job.js';
 import type { CopyPlan } from '../../src/contract/plan.js';
 import { headerBlockEnd } from '../../src/engine/fingerprint.js';
@@ -58,12 +58,17 @@ const DESTINATION_USER = 'bob';
 /** Short timeouts and retries: a matrix run should fail fast, not wait minutes. */
 const CLI_TUNING = ['--timeout', '30', '--retry-delay', '0.2', '--max-failures', '3'];
 
-const started: MatrixServer[] = [];
-const proxies: FaultProxy[] = [];
-after(async () => {
-  await Promise.allSettled(proxies.map((p) => p.stop()));
-  await Promise.allSettled(started.map((s) => s.stop()));
-});
+/** Servers and proxies of the running test; each test stops its own when it ends. */
+let started: MatrixServer[] = [];
+let proxies: FaultProxy[] = [];
+const stopStarted = async (): Promise<void> => {
+  const [p, s] = [proxies, started];
+  [proxies, started] = [[], []];
+  await Promise.allSettled(p.map((x) => x.stop()));
+  await Promise.allSettled(s.map((x) => x.stop()));
+};
+afterEach(stopStarted);
+after(stopStarted);
 
 const start = async (kind: ServerKind, side: 'source' | 'destination', options: StartOptions = {}): Promise<MatrixServer> => {
   const server = await startMatrixServer(

@@ -11,7 +11,7 @@
  * the CLI.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import type { CopyPlan, FolderPlan, SourceFolder } from '../../src/contract/plan.js';
 import { mapFolders } from '../../src/engine/map-folders.js';
 import { detectProvider } from '../../src/engine/provider-quirks.js';
@@ -151,10 +151,15 @@ const CASES: Record<ServerKind, { options?: StartOptions; folders: NameCase[] }>
   },
 };
 
-const started: MatrixServer[] = [];
-after(async () => {
-  await Promise.allSettled(started.map((s) => s.stop()));
-});
+/** Servers of the running test; each test stops its own when it ends. */
+let started: MatrixServer[] = [];
+const stopStarted = async (): Promise<void> => {
+  const servers = started;
+  started = [];
+  await Promise.allSettled(servers.map((s) => s.stop()));
+};
+afterEach(stopStarted);
+after(stopStarted);
 
 /** One message per folder, each different; INBOX gets one too. */
 const messagesFor = (count: number): CorpusMessage[] =>
