@@ -164,6 +164,9 @@ const runDirection = async (from: ServerKind, to: ServerKind, destinationOptions
 const assertPlan = (run: DirectionRun): void => {
   const { src, dst, plan } = run;
   assert.equal(plan.hasCollisions, false);
+  // Cyrus is recognised by its ID answer, Courier (no ID) by its greeting; their name rules apply.
+  const provider: Record<ServerKind, string> = { dovecot: 'IMAP server', cyrus: 'Cyrus IMAP', courier: 'Courier IMAP' };
+  assert.equal(plan.destination.provider, provider[dst.kind]);
   for (const folder of plan.folders.filter((f) => f.source.isSelectable)) {
     assert.equal(folder.destinationPath, expectedDestination(src, dst, folder.source.path), `plan for ${folder.source.path}`);
     assert.ok(folder.isSelected, `${folder.source.path} is selected`);
