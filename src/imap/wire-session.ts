@@ -73,6 +73,16 @@ export const responseError = (tagged: Tagged, extra: Record<string, unknown> = {
   });
 };
 
+/**
+ * Marks a promise as handled and returns it: a caller whose write fails first (the connection
+ * went) never awaits the answer it registered for, and Node ends the process on an unhandled
+ * rejection. Awaiting the promise still throws.
+ */
+const handled = <T>(promise: Promise<T>): Promise<T> => {
+  promise.catch(() => undefined);
+  return promise;
+};
+
 export const connectionError = (code: string, message: string, bye?: { code?: string; text: string }): Error =>
   Object.assign(new Error(message), bye?.code ? { code, serverResponseCode: bye.code, responseText: bye.text } : { code });
 
@@ -265,16 +275,18 @@ export class WireSession {
 
   /** Registers interest in a tag's answer before the command goes out. */
   expect(tag: string, onAnswered?: () => void): Promise<Tagged> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    return new Promise<Tagged>((resolve, reject) => this.waiting.set(tag, { resolve, reject, onAnswered }));
+    if (this.closedWith) return handled(Promise.reject(this.closedWith));
+    return handled(new Promise<Tagged>((resolve, reject) => this.waiting.set(tag, { resolve, reject, onAnswered })));
   }
 
   /** Resolves true on `+`, false when the command was answered instead. */
   expectContinuation(tag: string): Promise<boolean> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    return new Promise<boolean>((resolve, reject) => {
-      this.continuation = { tag, resolve, reject };
-    });
+    if (this.closedWith) return handled(Promise.reject(this.closedWith));
+    return handled(
+      new Promise<boolean>((resolve, reject) => {
+        this.continuation = { tag, resolve, reject };
+      }),
+    );
   }
 
   /** Writes and waits for the socket to take more when its buffer is full. */
