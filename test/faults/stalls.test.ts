@@ -48,6 +48,25 @@ describe('silent connection (stall longer than the socket timeout)', { concurren
     }
   });
 
+  test('a stall mid-APPEND that ends after the timeout: the held batch is not stored twice', async () => {
+    // The engine gives up on the connection after 1.5 s; the held bytes are released at 3 s. An
+    // abandoned connection closed with FIN would still deliver them (the pipelined batch landing
+    // after the retry had sent it again); it must be reset so they are dropped.
+    const world = await startWorld({ corpus: generateCorpus({ seed: 44, messagesPerFolder: 3 }) });
+    try {
+      const [stall] = world.destinationProxy.setFaults([{ kind: 'stall', direction: 'client-to-server', onCommand: /^\S+ APPEND /i, afterBytes: 0, durationMs: 3_000, times: 1 }]);
+      const run = await runCopy(world, { seed: 44, settings: { connectionsPerSide: 1 } });
+      assert.equal(stall?.firedCount, 1, 'the stall happened');
+      assert.ok(run.durationMs < HANG_LIMIT_MS, `finished in ${run.durationMs} ms, not hung`);
+      // Let anything still held arrive before looking.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      assertDone(run.report);
+      await assertWorldIntact(world);
+    } finally {
+      await world.stop();
+    }
+  });
+
   test('a server that accepts but never greets: noticed, reconnected', async () => {
     const world = await startWorld({ corpus: generateCorpus({ seed: 43, messagesPerFolder: 2 }) });
     try {
