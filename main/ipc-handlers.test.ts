@@ -104,6 +104,9 @@ describe('IPC handlers in main', () => {
       ['jobs:start', { options: {}, selectedPaths: ['INBOX', 'Sent'], archive, archivePaths: ['Sent', 'Old'], settings: {} }],
       ['jobs:start', { options: {}, selectedPaths: [], archive, archivePaths: ['Old'], settings: {} }],
       ['jobs:retryFolder', { jobId: 'j', sourcePath: 'Old', target: 'archive' }],
+      // Restore: an archive read instead of the old account.
+      ['plan:load', { options: {}, source: { format: 'maildir', path: '/home/maria/Maildir' } }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], source: { format: 'maildir', path: '/home/maria/Maildir' }, settings: {} }],
     ];
     for (const [channel, payload] of good) {
       const result = await handleInvoke(channel, own, payload, handlers, trusted);
@@ -123,6 +126,9 @@ describe('IPC handlers in main', () => {
       ['jobs:start', { options: {}, selectedPaths: ['INBOX'], archive, archivePaths: [''], settings: {} }],
       ['jobs:start', { options: {}, selectedPaths: ['INBOX'], archive, archivePaths: 'Old', settings: {} }],
       ['jobs:retryFolder', { jobId: 'j', sourcePath: 'Old', target: 'both' }],
+      ['plan:load', { options: {}, source: archive, archive }], // a restore goes to the account only
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], source: archive, archive, archivePaths: ['INBOX'], settings: {} }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], source: { format: 'mbox', path: '~/mail' }, settings: {} }],
     ];
     for (const [channel, payload] of bad) {
       const result = await handleInvoke(channel, own, payload, handlers, trusted);

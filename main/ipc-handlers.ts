@@ -48,7 +48,9 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
   }),
   'accounts:test': z.strictObject({ role }),
   'presets:lookup': z.strictObject({ email: z.string().max(320) }),
-  'plan:load': z.strictObject({ options: planOptions, archive: archiveLocation.optional() }),
+  'plan:load': z
+    .strictObject({ options: planOptions, archive: archiveLocation.optional(), source: archiveLocation.optional() })
+    .refine((r) => !(r.source && r.archive), { message: 'a restore goes to the account only', path: ['archive'] }),
   'jobs:start': z
     .strictObject({
       options: planOptions,
@@ -60,7 +62,9 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
       }),
       archive: archiveLocation.optional(),
       archivePaths: pathList.optional(),
+      source: archiveLocation.optional(),
     })
+    .refine((r) => !(r.source && r.archive), { message: 'a restore goes to the account only', path: ['archive'] })
     .refine((r) => r.archivePaths === undefined || r.archive !== undefined, { message: 'archivePaths needs an archive', path: ['archivePaths'] })
     .refine((r) => r.selectedPaths.length + (r.archivePaths?.length ?? 0) > 0, { message: 'no folder chosen', path: ['selectedPaths'] }),
   'jobs:pause': jobOnly,

@@ -67,6 +67,11 @@ export interface StartJobRequest {
    * request with `archive` sends `selectedPaths` to the archive only (the earlier meaning).
    */
   archivePaths?: string[];
+  /**
+   * Restore: read from this archive instead of the old account (everything goes to the new
+   * account; `archive` may not be given with it).
+   */
+  source?: ArchiveLocation;
 }
 
 /** Where each source folder would land in the archive, next to the account-side plan. */
@@ -103,8 +108,8 @@ export interface InvokeMap {
   'accounts:save': [{ role: AccountRole; email: string; endpoint: AccountEndpoint; password?: string; rememberPassword: boolean }, Result<SavedAccount>];
   'accounts:test': [{ role: AccountRole }, Result<ConnectionCheck>];
   'presets:lookup': [{ email: string }, Result<ProviderPreset | null>];
-  /** With `archive`, the answer also maps every folder to its place in that archive. */
-  'plan:load': [{ options: PlanOptions; archive?: ArchiveLocation }, Result<AppPlan>];
+  /** With `archive`, the answer also maps every folder to its place in that archive. With `source`, the folders are the archive's (restore). */
+  'plan:load': [{ options: PlanOptions; archive?: ArchiveLocation; source?: ArchiveLocation }, Result<AppPlan>];
   'jobs:start': [StartJobRequest, Result<{ jobId: string }>];
   'jobs:pause': [{ jobId: string }, Result<void>];
   'jobs:resume': [{ jobId: string }, Result<void>];

@@ -85,6 +85,8 @@ interface JobPartRecord {
  */
 interface AppJobRecord extends JobRecord {
   parts?: JobPartRecord[];
+  /** A restore: the archive read instead of the old account. */
+  sourceArchive?: ArchiveLocation;
 }
 
 const partsOf = (record: AppJobRecord): JobPartRecord[] =>
@@ -122,13 +124,19 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     archive?: { location: MailLocation; open(): Promise<Result<DestinationStore>> };
   }
 
-  const openers = async (want: { account: boolean; archive?: ArchiveLocation }): Promise<Result<Openers>> => {
-    const source = await credentialsOf('source');
-    if (!source.ok) return source;
-    const sourceLocation: MailLocation = { kind: 'imap', endpoint: source.value };
+  const openers = async (want: { account: boolean; archive?: ArchiveLocation; source?: ArchiveLocation }): Promise<Result<Openers>> => {
+    let sourceLocation: MailLocation;
+    let sourcePassword: string | undefined;
+    if (want.source) sourceLocation = { kind: 'archive', archive: want.source };
+    else {
+      const source = await credentialsOf('source');
+      if (!source.ok) return source;
+      sourceLocation = { kind: 'imap', endpoint: source.value };
+      sourcePassword = source.value.password;
+    }
     const result: Openers = {
       sourceLocation,
-      openSource: () => openLocationAsSource(sourceLocation, { password: source.value.password }, deps.timeouts),
+      openSource: () => openLocationAsSource(sourceLocation, { password: sourcePassword }, deps.timeouts),
     };
     if (want.account) {
       const destination = await credentialsOf('destination');
@@ -144,7 +152,7 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
   };
 
   /** Plans the account side and/or the archive side over one source connection. */
-  const loadPlans = async (options: PlanOptions, want: { account: boolean; archive?: ArchiveLocation }): Promise<Result<{ account?: CopyPlan; archive?: CopyPlan; open: Openers }>> => {
+  const loadPlans = async (options: PlanOptions, want: { account: boolean; archive?: ArchiveLocation; source?: ArchiveLocation }): Promise<Result<{ account?: CopyPlan; archive?: CopyPlan; open: Openers }>> => {
     const open = await openers(want);
     if (!open.ok) return open;
     const source = await open.value.openSource();
@@ -240,7 +248,7 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     const parts = partsOf(record);
     const partFor = (target: FolderTarget) => parts.find((p) => p.target === target);
     const archive = partFor('archive') ? record.archiveLocation : undefined;
-    const plans = await loadPlans(record.options, { account: partFor('account') !== undefined, archive });
+    const plans = await loadPlans(record.options, { account: partFor('account') !== undefined, archive, source: record.sourceArchive });
     if (!plans.ok) return plans;
     const report = reports.get(jobId) ?? (await readReport(jobId));
     const routes = only ? only(report) : { account: partFor('account')?.selectedPaths ?? [], archive: partFor('archive')?.selectedPaths ?? [] };
@@ -307,8 +315,9 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     async 'presets:lookup'({ email }): Promise<Result<ProviderPreset | null>> {
       return ok(lookupPreset(email));
     },
-    async 'plan:load'({ options, archive }): Promise<Result<AppPlan>> {
-      const plans = await loadPlans(options, { account: true, archive });
+    async 'plan:load'({ options, archive, source }): Promise<Result<AppPlan>> {
+      if (source && archive) return err(migrationError('bad-input', 'A restore from an archive goes to the new account only.'));
+      const plans = await loadPlans(options, { account: true, archive, source });
       if (!plans.ok) return plans;
       const plan = plans.value.account!;
       if (!archive || !plans.value.archive) return ok(plan);
@@ -316,8 +325,9 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
       return ok({ ...plan, archive: { location: archive, folders } });
     },
     async 'jobs:start'(request: StartJobRequest) {
+      if (request.source && request.archive) return err(migrationError('bad-input', 'A restore from an archive goes to the new account only.'));
       const routes = routesOf(request);
-      const plans = await loadPlans(request.options, { account: routes.account.length > 0, archive: routes.archive.length > 0 ? request.archive : undefined });
+      const plans = await loadPlans(request.options, { account: routes.account.length > 0, archive: routes.archive.length > 0 ? request.archive : undefined, source: request.source });
       if (!plans.ok) return plans;
       const { open } = plans.value;
       for (const target of ['account', 'archive'] as const) {
@@ -348,6 +358,7 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
         bytesTotal: run.reduce((n, p) => n + p.folders.reduce((m, f) => m + f.sizeBytes, 0), 0),
         settings: request.settings,
         ...(open.archive ? { archiveLocation: request.archive } : {}),
+        ...(request.source ? { sourceArchive: request.source } : {}),
         parts: run.map((p) => ({ target: p.target, partId: p.partId, selectedPaths: p.folders.map((f) => f.sourcePath) })),
       };
       return startRun(record, open.openSource, run);
@@ -412,10 +423,12 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
       await writeFileAtomic(target, format === 'csv' ? reportToCsv(report) : reportToHtml(report));
       return ok({ path: target });
     },
-    async 'messages:saveEml'({ sourcePath, uid }) {
-      const credentials = await credentialsOf('source');
-      if (!credentials.ok) return credentials;
-      const source = await openLocationAsSource({ kind: 'imap', endpoint: credentials.value }, { password: credentials.value.password }, deps.timeouts);
+    async 'messages:saveEml'({ jobId, sourcePath, uid }) {
+      // A restore's messages are read from its archive; otherwise from the old account.
+      const record = (await loadJobRecord(deps.stateDir, jobId)) as AppJobRecord | undefined;
+      const open = await openers({ account: false, source: record?.sourceArchive });
+      if (!open.ok) return open;
+      const source = await open.value.openSource();
       if (!source.ok) return source;
       try {
         const opened = await source.value.openFolder(sourcePath);

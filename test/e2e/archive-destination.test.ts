@@ -4,8 +4,9 @@
  * AppService in this process through main's request validation; two private Dovecots.
  * Afterwards the account holds exactly what was chosen (mail-snapshot) and the archive, read back
  * through the engine's own archive source, holds the chosen folders byte for byte.
- * A second test drives the service alone: a job to both places paused in its account part,
- * resumed, and a folder's archive row retried.
+ * A second test restores that archive into the new account through the app (a restore: the
+ * archive as the source). A third drives the service alone: a job to both places paused in its
+ * account part, resumed, and a folder's archive row retried.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -237,6 +238,64 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
       assert.deepEqual(app.problems, []);
     } catch (e) {
       await app.screenshot('archive-failure').catch(() => undefined);
+      throw e;
+    } finally {
+      await service.shutdown();
+      await app.close();
+    }
+  });
+
+  test('restore in the app: the mbox archive of the first test back into the new account; what is there already is not copied again', async () => {
+    const archiveDir = join(work, 'Mail archive'); // written by the first test
+    const { service, bridge, events } = startService(join(work, 'state-restore'), archiveDir);
+    const app: AppPage = await openApp(server.url, bridge, { width: 1280, height: 1000 });
+    const { page } = app;
+    try {
+      await app.waitForState('accounts');
+      await page.getByText('In an archive on this computer').click();
+      await page.getByRole('button', { name: 'Choose the archive folder…' }).click();
+      await page.getByTestId('source-archive-path').filter({ hasText: archiveDir }).waitFor();
+      const form = page.locator('form[data-role="destination"]');
+      await form.getByLabel('E-mail address').fill(`${DESTINATION_USER.name}@example.test`);
+      await form.getByLabel('Password', { exact: true }).fill(DESTINATION_USER.password);
+      await form.getByRole('button', { name: 'Server settings' }).click();
+      await form.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+      await form.getByLabel('Security').selectOption('plain');
+      await form.getByLabel('Port').fill(String(destination.port));
+      await form.getByLabel('User name').fill(DESTINATION_USER.name);
+      await form.getByLabel(/connect without encryption/).check();
+      await form.getByRole('button', { name: 'Test connection' }).click();
+      await form.getByTestId('test-ok').waitFor();
+      await app.screenshot('archive-05-restore-accounts');
+      assert.deepEqual(await app.axe(), []);
+
+      await page.getByRole('button', { name: 'Choose folders' }).click();
+      await app.waitForState('folders');
+      await page.getByRole('tree', { name: 'Folders in the archive' }).waitFor();
+      for (const path of ['Old', 'Reisen', 'Reisen/Überfahrt']) await page.locator(`[role="treeitem"][data-path="${path}"]`).waitFor();
+      await app.screenshot('archive-06-restore-folders');
+      assert.deepEqual(await app.axe(), []);
+      await page.getByRole('button', { name: 'Start moving' }).click();
+      await app.waitForState('copying');
+      await app.waitForState('done');
+      await page.getByRole('button', { name: 'See the report' }).click();
+      await app.waitForState('report');
+      await page.getByRole('heading', { name: 'Everything arrived' }).waitFor();
+      await app.screenshot('archive-07-restore-report');
+
+      const report = (events.filter((e) => e.type === 'report').at(-1) as Extract<AppJobEvent, { type: 'report' }>).report;
+      const byPath = new Map(report.folders.map((f) => [f.sourcePath, f]));
+      // Reisen and its subfolder went to the account in the first test: found there, not sent again.
+      assert.equal(byPath.get('Reisen')?.copied, 0);
+      assert.ok((byPath.get('Reisen')?.alreadyThere ?? 0) > 0);
+      assert.ok((byPath.get('Old')?.copied ?? 0) > 0);
+      const [from, to] = await Promise.all([snapshotAccount(source.account(SOURCE_USER.name)), snapshotAccount(destination.account(DESTINATION_USER.name))]);
+      for (const path of ['Old', 'Reisen', 'Reisen/Überfahrt']) {
+        assert.deepEqual(liveMessages(to, path).map((m) => m.sha256).sort(), liveMessages(from, path).map((m) => m.sha256).sort(), `${path} once on the new account, byte for byte`);
+      }
+      assert.deepEqual(app.problems, []);
+    } catch (e) {
+      await app.screenshot('archive-failure-restore').catch(() => undefined);
       throw e;
     } finally {
       await service.shutdown();

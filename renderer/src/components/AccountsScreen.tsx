@@ -3,9 +3,11 @@
 import { useAppStore } from '../store/context.js';
 import { AccountCard } from './AccountCard.js';
 import { ScreenTitle } from './ScreenTitle.js';
+import { SourceArchiveCard, SourceKindChoice } from './SourceChoice.js';
 
 export function AccountsScreen() {
-  const sourceOk = useAppStore((s) => s.accounts.source.test.state === 'ok');
+  const isRestore = useAppStore((s) => s.sourceKind === 'archive');
+  const sourceOk = useAppStore((s) => (s.sourceKind === 'archive' ? s.sourceArchivePath !== null : s.accounts.source.test.state === 'ok'));
   const destinationOk = useAppStore((s) => s.accounts.destination.test.state === 'ok');
   const goTo = useAppStore((s) => s.goTo);
   const loadPlan = useAppStore((s) => s.loadPlan);
@@ -16,17 +18,24 @@ export function AccountsScreen() {
       <div className="screen-intro">
         <ScreenTitle id="accounts-title">Where is your mail, and where should it go?</ScreenTitle>
         <p className="lead">
-          Mailferry copies your mail from the old account to the new one. It only reads from the old account and never deletes anything on
-          either side.
+          Mailferry copies your mail from the old account (or an archive on this computer) to the new one. It only reads from where the mail
+          is now and never deletes anything on either side.
         </p>
       </div>
+      <SourceKindChoice />
       <div className="account-grid">
-        <AccountCard role="source" title="Old account" subtitle="Mail is copied from here (read only)" />
+        {isRestore ? <SourceArchiveCard /> : <AccountCard role="source" title="Old account" subtitle="Mail is copied from here (read only)" />}
         <AccountCard role="destination" title="New account" subtitle="Mail is copied into here" />
       </div>
       <div className="screen-actions">
         <p className="muted" id="continue-hint">
-          {canContinue ? 'Both accounts answered. Next, choose the folders to keep.' : 'Test both connections to continue.'}
+          {canContinue
+            ? isRestore
+              ? 'The archive is chosen and the new account answered. Next, choose the folders to bring back.'
+              : 'Both accounts answered. Next, choose the folders to keep.'
+            : isRestore
+              ? 'Choose the archive folder and test the new account to continue.'
+              : 'Test both connections to continue.'}
         </p>
         <button
           type="button"

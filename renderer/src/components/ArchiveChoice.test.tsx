@@ -182,3 +182,37 @@ describe('archive rows on the Move and Report screens', () => {
     assert.match(document.querySelector('.lead')!.textContent!, /the new account and the mbox archive in \/home\/maria\/Mail archive/);
   });
 });
+
+describe('restore: an archive as the source', () => {
+  test('the old account gives way to an archive; the plan and the job read from it and write to the new account only', async () => {
+    const app = renderApp({ 'plan:load': ({ archive }) => ({ ok: true, value: withArchive(PLAN, archive) }) });
+    const { store, fake } = app;
+    const click = async (element: HTMLElement): Promise<void> => {
+      await act(async () => {
+        fireEvent.click(element);
+      });
+    };
+    await click(screen.getByLabelText('In an archive on this computer'));
+    assert.equal(document.querySelector('form[data-role="source"]'), null, 'no old-account form');
+    const choose = screen.getByRole('button', { name: 'Choose the archive folder…' });
+    assert.equal((screen.getByRole('button', { name: 'Choose folders' }) as HTMLButtonElement).disabled, true);
+    await click(choose);
+    assert.equal(screen.getByTestId('source-archive-path').textContent?.trim(), ARCHIVE_DIR);
+    await click(screen.getAllByLabelText(/Maildir/)[0]!);
+    // The new account still has to answer.
+    await act(async () => {
+      store.getState().updateAccount('destination', { email: 'me@new.example', host: 'imap.new.example', user: 'me@new.example' });
+      await store.getState().saveAndTest('destination', 'pw');
+    });
+    await click(screen.getByRole('button', { name: 'Choose folders' }));
+    assert.deepEqual(fake.callsTo('plan:load').at(-1), { options: { renames: {} }, source: { format: 'maildir', path: ARCHIVE_DIR } });
+    assert.equal(screen.queryByTestId('archive-panel'), null, 'no archive destination in a restore');
+    assert.equal(screen.getByRole('tree').getAttribute('aria-label'), 'Folders in the archive');
+    assert.match(document.querySelector('.lead')!.textContent!, /in the Maildir archive \/home\/maria\/Mail archive/);
+    await click(screen.getByRole('button', { name: 'Start moving' }));
+    const request = fake.callsTo('jobs:start').at(-1) as StartJobRequest;
+    assert.deepEqual(request.source, { format: 'maildir', path: ARCHIVE_DIR });
+    assert.equal(request.archive, undefined);
+    assert.deepEqual([...request.selectedPaths].sort(), ['INBOX', 'Sent', 'Work', 'Work/Alpha', 'Work/Beta']);
+  });
+});

@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { FolderPlan } from '../../../src/contract/plan.js';
 import { useAppStore } from '../store/context.js';
+import { sourceArchiveOf } from '../store/folders-slice.js';
 import {
   checkStateOf,
   countSelected,
@@ -41,7 +42,9 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
   const setExpanded = useAppStore((s) => s.setExpanded);
   const renameFolder = useAppStore((s) => s.renameFolder);
   const archivePlan = useAppStore((s) => s.plan?.archive);
-  const hasArchive = useAppStore((s) => s.archivePath !== null);
+  // A restore reads from an archive and writes to the account only: no routes then.
+  const hasArchive = useAppStore((s) => s.archivePath !== null && sourceArchiveOf(s) === undefined);
+  const isRestore = useAppStore((s) => sourceArchiveOf(s) !== undefined);
   const routes = useAppStore((s) => s.routes);
   const setRoute = useAppStore((s) => s.setRoute);
   const activeId = useAppStore((s) => s.activeFolderId);
@@ -161,7 +164,7 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
   const shown = rows.slice(first, last);
 
   if (rows.length === 0) {
-    return <p className="tree-empty">{filter.trim() === '' ? 'The old account has no folders.' : `No folder matches “${filter.trim()}”.`}</p>;
+    return <p className="tree-empty">{filter.trim() === '' ? (isRestore ? 'The archive has no folders.' : 'The old account has no folders.') : `No folder matches “${filter.trim()}”.`}</p>;
   }
 
   return (
@@ -169,7 +172,7 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
       ref={scrollRef}
       className="tree"
       role="tree"
-      aria-label="Folders on the old account"
+      aria-label={isRestore ? 'Folders in the archive' : 'Folders on the old account'}
       tabIndex={editingId === null ? 0 : -1}
       aria-activedescendant={active ? rowDomId(treeId, activeIndex) : undefined}
       onKeyDown={onKeyDown}

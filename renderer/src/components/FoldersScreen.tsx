@@ -10,6 +10,7 @@ import { Icon } from './Icons.js';
 import { ScreenTitle } from './ScreenTitle.js';
 import { ArchivePanel, formatLabel } from './ArchivePanel.js';
 import { RouteChooser } from './RouteChooser.js';
+import { sourceArchiveOf } from '../store/folders-slice.js';
 
 /** A cautious rate for the estimate before anything has moved; the Move screen measures the real one. */
 const ASSUMED_BYTES_PER_SECOND = 2 * 1024 * 1024;
@@ -33,7 +34,12 @@ export function FoldersScreen() {
   const archivePath = useAppStore((s) => s.archivePath);
   const archiveFormat = useAppStore((s) => s.archiveFormat);
   const activeFolderId = useAppStore((s) => s.activeFolderId);
-  const hasArchive = archivePath !== null;
+  // Single values from the store (a selector that builds an object would re-render forever).
+  const sourceKind = useAppStore((s) => s.sourceKind);
+  const sourceArchivePath = useAppStore((s) => s.sourceArchivePath);
+  const sourceArchiveFormat = useAppStore((s) => s.sourceArchiveFormat);
+  const restoreFrom = sourceArchiveOf({ sourceKind, sourceArchivePath, sourceArchiveFormat });
+  const hasArchive = archivePath !== null && restoreFrom === undefined;
   // Actions never change; take them from the store once rather than subscribing to all state.
   const { setFilter, setSelected, setExpanded, loadPlan, goTo, startJob, setJobSettings } = useAppStoreApi().getState();
   const treeId = useId().replace(/:/g, '');
@@ -71,7 +77,7 @@ export function FoldersScreen() {
       <section className="screen" aria-labelledby="folders-title" aria-busy="true">
         <ScreenTitle id="folders-title">Choose what to keep</ScreenTitle>
         <p className="loading" role="status">
-          <span className="spinner" aria-hidden="true" /> Reading the folders of the old account…
+          <span className="spinner" aria-hidden="true" /> {restoreFrom ? 'Reading the folders of the archive…' : 'Reading the folders of the old account…'}
         </p>
       </section>
     );
@@ -99,12 +105,12 @@ export function FoldersScreen() {
       <div className="screen-intro">
         <ScreenTitle id="folders-title">Choose what to keep</ScreenTitle>
         <p className="lead">
-          {plural(folderCount, 'folder')} on the old account. Tick what should come along; the name on the right is where it lands in the new
+          {plural(folderCount, 'folder')} {restoreFrom ? `in the ${formatLabel(restoreFrom.format)} archive ${restoreFrom.path}` : 'on the old account'}. Tick what should come along; the name on the right is where it lands in the new
           account (double-click or press Enter to change it).
         </p>
       </div>
 
-      <ArchivePanel />
+      {restoreFrom === undefined && <ArchivePanel />}
 
       <div className="toolbar">
         <div className="search">

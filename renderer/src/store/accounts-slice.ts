@@ -32,6 +32,24 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
   };
   return {
     accounts: { source: emptyAccount(), destination: emptyAccount() },
+    sourceKind: 'account',
+    sourceArchivePath: null,
+    sourceArchiveFormat: 'mbox',
+    setSourceKind(kind) {
+      // The plan depends on where the mail is read from: a new source means a fresh plan.
+      if (kind !== get().sourceKind) set({ sourceKind: kind, plan: null, planState: 'idle' });
+    },
+    async chooseSourceArchive() {
+      const result = await get().bridge.archiveChooseFolder();
+      if (!result.ok) {
+        if (result.error.kind !== 'cancelled') set({ notice: { tone: 'error', text: result.error.message } });
+        return;
+      }
+      set({ sourceArchivePath: result.value.path, plan: null, planState: 'idle' });
+    },
+    setSourceArchiveFormat(format) {
+      set({ sourceArchiveFormat: format, plan: null, planState: 'idle' });
+    },
     updateAccount(role, p) {
       // Any change to where or how we connect makes an earlier test result stale.
       const isConnectionChange = ['host', 'port', 'security', 'user', 'allowPlaintext', 'email'].some((k) => k in p);

@@ -1,10 +1,15 @@
 import type { StateCreator } from 'zustand';
 import type { StartJobRequest } from '../../../src/contract/ipc.js';
+import type { ArchiveLocation } from '../../../src/contract/account.js';
 import type { AppState, FoldersSlice } from './types.js';
 import { freshJobState } from './job-slice.js';
 import { pathsByTarget } from '../lib/folder-tree.js';
 
 const MEGABYTE = 1024 * 1024;
+
+/** The archive read instead of the old account, when the user chose a restore. */
+export const sourceArchiveOf = (s: Pick<AppState, 'sourceKind' | 'sourceArchivePath' | 'sourceArchiveFormat'>): ArchiveLocation | undefined =>
+  s.sourceKind === 'archive' && s.sourceArchivePath !== null ? { format: s.sourceArchiveFormat, path: s.sourceArchivePath } : undefined;
 
 export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = (set, get) => ({
   plan: null,
@@ -24,9 +29,10 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
     const isReload = get().plan !== null;
     set({ planState: 'loading', planError: null });
     const { archivePath, archiveFormat } = get();
+    const source = sourceArchiveOf(get());
     const result = await get().bridge.planLoad({
       options: { renames: { ...get().renames } },
-      ...(archivePath !== null ? { archive: { format: archiveFormat, path: archivePath } } : {}),
+      ...(source ? { source } : archivePath !== null ? { archive: { format: archiveFormat, path: archivePath } } : {}),
     });
     if (!result.ok) {
       set({ planState: 'failed', planError: result.error });
@@ -98,7 +104,9 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
   },
   async startJob() {
     const { selected, renames, jobSettings, bridge, plan, routes, archivePath, archiveFormat } = get();
-    const hasArchive = archivePath !== null;
+    const source = sourceArchiveOf(get());
+    // A restore goes to the new account only.
+    const hasArchive = archivePath !== null && !source;
     const byTarget = pathsByTarget(plan?.folders ?? [], selected, routes, hasArchive);
     const request: StartJobRequest = {
       options: { renames: { ...renames } },
@@ -108,6 +116,7 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
         maxBytesPerSecond: Math.round(jobSettings.maxMegabytesPerSecond * MEGABYTE),
       },
       ...(hasArchive && byTarget.archive.size > 0 ? { archive: { format: archiveFormat, path: archivePath }, archivePaths: [...byTarget.archive] } : {}),
+      ...(source ? { source } : {}),
     };
     set({ ...freshJobState(), lastStart: request, isActionPending: true });
     const result = await bridge.jobsStart(request);

@@ -58,6 +58,13 @@ export interface AppSlice {
 
 export interface AccountsSlice {
   accounts: Record<AccountRole, AccountForm>;
+  /** Where the mail is now: the old account, or an archive on this computer (a restore). */
+  sourceKind: 'account' | 'archive';
+  sourceArchivePath: string | null;
+  sourceArchiveFormat: ArchiveFormat;
+  setSourceKind(kind: 'account' | 'archive'): void;
+  chooseSourceArchive(): Promise<void>;
+  setSourceArchiveFormat(format: ArchiveFormat): void;
   updateAccount(role: AccountRole, patch: Partial<AccountForm>): void;
   setEmail(role: AccountRole, email: string): void;
   lookupPreset(role: AccountRole): Promise<void>;
