@@ -78,7 +78,10 @@ describe('server restarted while commands are in flight', { concurrency: false }
         ]);
         let restarted: Promise<void> | undefined;
         void hold?.whenFired(1, 30_000).then(() => {
-          restarted = server.restart().then(() => proxy.clearFaults());
+          // Graceful (BYE, clean exit). After a SIGKILL mid-APPEND, Dovecot once kept timing out
+          // every APPEND to that folder for longer than this test waits (a stale lock, most
+          // likely; not confirmed): the engine then rightly set the folder aside.
+          restarted = server.restart({ graceful: true }).then(() => proxy.clearFaults());
         });
         const run = await runCopy(world, { seed: 53, timeouts: { socketTimeoutMs: 4_000, greetingTimeoutMs: 1_500, connectionTimeoutMs: 1_500 } });
         assert.equal(hold?.firedCount, 1, 'the traffic was held');
