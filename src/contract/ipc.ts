@@ -5,8 +5,8 @@
  */
 import type { AccountEndpoint, ArchiveLocation } from './account.js';
 import type { CopyPlan, PlanOptions } from './plan.js';
-import type { FailedMessage, FolderProgress, FolderReport, JobEvent, JobReport, JobSettings, JobProgress } from './job.js';
-import type { Result } from './result.js';
+import type { FailedMessage, FolderProgress, FolderReport, JobEvent, JobReport, JobSettings, JobProgress, JobStatus } from './job.js';
+import type { MigrationError, Result } from './result.js';
 
 export type AccountRole = 'source' | 'destination';
 
@@ -96,7 +96,9 @@ export type AppJobReport = Omit<JobReport, 'folders'> & {
 
 /** A JobEvent whose folder rows carry their target. Every JobEvent is one (the target is optional). */
 export type AppJobEvent =
-  | Exclude<JobEvent, { type: 'progress' | 'folder-status' | 'message-failed' | 'report' }>
+  | Exclude<JobEvent, { type: 'job-status' | 'progress' | 'folder-status' | 'message-failed' | 'report' }>
+  /** `target` says which part an error came from (a full archive disk is not a full account). */
+  | { type: 'job-status'; jobId: string; status: JobStatus; error?: MigrationError; target?: FolderTarget }
   | { type: 'progress'; jobId: string; progress: AppJobProgress }
   | { type: 'folder-status'; jobId: string; folder: AppFolderProgress }
   | { type: 'message-failed'; jobId: string; failure: AppFailedMessage }

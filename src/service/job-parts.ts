@@ -107,7 +107,7 @@ export const createPartMerger = (jobId: string, parts: PartFolders[], emit: (eve
   const startedAt = now();
   let status: JobStatus = 'queued';
   let bytesPerSecond = 0;
-  let lastError: MigrationError | undefined;
+  let lastError: { error: MigrationError; target: FolderTarget } | undefined;
 
   const progress = () => {
     const list = [...rows.values()];
@@ -144,10 +144,10 @@ export const createPartMerger = (jobId: string, parts: PartFolders[], emit: (eve
           return;
         }
         case 'job-status':
-          if (event.error) lastError = event.error;
+          if (event.error) lastError = { error: event.error, target };
           if (TERMINAL.has(event.status)) return; // the part's end; the job goes on or `finish` ends it
           status = event.status;
-          emit({ type: 'job-status', jobId, status: event.status, ...(event.error ? { error: event.error } : {}) });
+          emit({ type: 'job-status', jobId, status: event.status, ...(event.error ? { error: event.error, target } : {}) });
           return;
         case 'message-failed':
           emit({ type: 'message-failed', jobId, failure: { ...event.failure, target } });
@@ -164,7 +164,7 @@ export const createPartMerger = (jobId: string, parts: PartFolders[], emit: (eve
       bytesPerSecond = 0;
       emit({ type: 'progress', jobId, progress: progress() });
       const error = report.status === 'done' ? undefined : lastError;
-      emit({ type: 'job-status', jobId, status: report.status, ...(error ? { error } : {}) });
+      emit({ type: 'job-status', jobId, status: report.status, ...(error ? { error: error.error, target: error.target } : {}) });
       emit({ type: 'report', jobId, report });
     },
     counters() {

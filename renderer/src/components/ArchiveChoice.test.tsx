@@ -171,6 +171,9 @@ describe('archive rows on the Move and Report screens', () => {
     });
     assert.deepEqual(app.fake.callsTo('jobs:retryFolder'), [{ jobId: 'job-1', sourcePath: 'INBOX', target: 'archive' }]);
 
+    // A full disk pauses the job: the headline speaks of the archive's disk, not the account.
+    push({ type: 'job-status', jobId: 'job-1', status: 'paused', error: { kind: 'quota', message: 'The disk holding the archive is full; free some space and run again.', retryable: false }, target: 'archive' });
+    assert.match(screen.getByRole('alert').textContent!, /^The disk holding the archive is full/);
     push({ type: 'job-status', jobId: 'job-1', status: 'done' });
     await act(async () => {
       await app.store.getState().showReport();

@@ -69,6 +69,7 @@ export function MoveScreen() {
   const progress = useAppStore((s) => s.progress);
   const jobStatus = useAppStore((s) => s.jobStatus) ?? 'queued';
   const jobError = useAppStore((s) => s.jobError);
+  const jobErrorTarget = useAppStore((s) => s.jobErrorTarget);
   const folderOrder = useAppStore((s) => s.folderOrder);
   const folders = useAppStore((s) => s.folders);
   const failures = useAppStore((s) => s.failures.length);
@@ -126,7 +127,7 @@ export function MoveScreen() {
             <dd>{formatCount(failures)}</dd>
           </div>
         </dl>
-        {jobError && <ErrorBox error={jobError} />}
+        {jobError && <ErrorBox error={jobError} target={jobErrorTarget} />}
         <div className="overall-actions">
           {!isFinished && (
             <>

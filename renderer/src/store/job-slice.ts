@@ -10,11 +10,12 @@ const MAX_LOG_LINES = 2000;
 
 export const freshJobState = (): Pick<
   JobSlice,
-  'jobId' | 'jobStatus' | 'jobError' | 'progress' | 'folders' | 'folderOrder' | 'failures' | 'log' | 'report' | 'isActionPending'
+  'jobId' | 'jobStatus' | 'jobError' | 'jobErrorTarget' | 'progress' | 'folders' | 'folderOrder' | 'failures' | 'log' | 'report' | 'isActionPending'
 > => ({
   jobId: null,
   jobStatus: null,
   jobError: null,
+  jobErrorTarget: undefined,
   progress: null,
   folders: {},
   folderOrder: [],
@@ -81,7 +82,7 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
           set(mergeFolders(get().folders, get().folderOrder, [event.folder]));
           break;
         case 'job-status':
-          set({ jobError: event.error ?? null });
+          set({ jobError: event.error ?? null, jobErrorTarget: event.target });
           setStatus(event.status);
           break;
         case 'message-failed':

@@ -124,6 +124,8 @@ export interface JobSlice {
   lastStart: StartJobRequest | null;
   jobStatus: JobStatus | null;
   jobError: MigrationError | null;
+  /** The part of the job the error came from (the account or the archive). */
+  jobErrorTarget: FolderTarget | undefined;
   progress: AppJobProgress | null;
   /** Latest state per folder row (rowKey: target and source path), from progress and folder-status events. */
   folders: Record<string, AppFolderProgress>;
