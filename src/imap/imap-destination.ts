@@ -25,6 +25,11 @@ const STOPS_BATCH = new Set(['network', 'timeout', 'throttled', 'quota', 'not-fo
 export interface ImapDestinationOptions {
   /** Opens a pipelined append connection; without it, APPEND goes through imapflow one message at a time. */
   openAppendChannel?: () => Promise<Result<AppendChannel>>;
+  /**
+   * With an append channel the imapflow connection can sit idle for a whole folder: a NOOP
+   * this often keeps its socket timeout from closing it. Default: none.
+   */
+  keepAliveMs?: number;
 }
 
 export const createImapDestination = (connection: ImapConnection, options: ImapDestinationOptions = {}): DestinationStore => {
@@ -42,6 +47,13 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
   let channel: AppendChannel | undefined;
   /** Set when the append channel added messages: the imapflow view of the selected folder is old. */
   let isSelectionStale = false;
+  const keepAlive =
+    options.openAppendChannel && options.keepAliveMs
+      ? setInterval(() => {
+          if (!connection.isClosed()) client.noop().catch(() => undefined);
+        }, options.keepAliveMs)
+      : undefined;
+  keepAlive?.unref();
   const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
 
   /** A refusal of one message, with [LIMIT] told apart from throttling (see below). */
@@ -253,6 +265,7 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
       }
     },
     close: async () => {
+      clearInterval(keepAlive);
       await Promise.allSettled([disconnectImap(connection), channel?.close()]);
     },
   };

@@ -3,7 +3,7 @@ import type { AccountCredentials } from '../contract/account.js';
 import type { Result } from '../contract/result.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { openAppendChannel } from './append-channel.js';
-import { connectImap, type ConnectTimeouts } from './connect-imap.js';
+import { connectImap, SOCKET_TIMEOUT_MS, type ConnectTimeouts } from './connect-imap.js';
 import { createImapDestination } from './imap-destination.js';
 import { openWireSource } from './wire-source.js';
 
@@ -13,5 +13,6 @@ export const openImapSource = (account: AccountCredentials, timeouts?: ConnectTi
 export const openImapDestination = async (account: AccountCredentials, timeouts?: ConnectTimeouts): Promise<Result<DestinationStore>> => {
   const connection = await connectImap(account, timeouts);
   // APPENDs go over a second, pipelining connection, opened at the first append.
-  return connection.ok ? { ok: true, value: createImapDestination(connection.value, { openAppendChannel: () => openAppendChannel(account, timeouts) }) } : connection;
+  const keepAliveMs = Math.max(500, Math.floor((timeouts?.socketTimeoutMs ?? SOCKET_TIMEOUT_MS) / 3));
+  return connection.ok ? { ok: true, value: createImapDestination(connection.value, { openAppendChannel: () => openAppendChannel(account, timeouts), keepAliveMs }) } : connection;
 };

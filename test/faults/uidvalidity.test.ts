@@ -58,10 +58,11 @@ describe('UIDVALIDITY changes', { concurrency: false }, () => {
     const world = await startWorld({ corpus });
     try {
       const folder = corpus.folders.find((f) => f.segments.join('/') === FOLDER) as CorpusFolder;
-      // Cut the connection during the answer to the 4th APPEND to this folder (each tagged OK
-      // with APPENDUID is ~70 bytes): three are answered, then the job gives up. APPENDs are
-      // pipelined, so counting what the client sent would not tell how many were answered.
-      const [drop] = world.destinationProxy.setFaults([{ kind: 'drop', direction: 'server-to-client', onCommand: new RegExp(`^\\S+ APPEND "?${FOLDER}`), afterBytes: 3 * 70 + 20 }]);
+      // Cut the source connection while it sends the 4th message body of this folder: the three
+      // that arrived are copied, then the job gives up. (Counting APPENDs would not do: a batch
+      // goes to the destination as one MULTIAPPEND, all or nothing.)
+      const firstThree = folder.messages.slice(0, 3).reduce((n, m) => n + m.raw.length + 120, 0);
+      const [drop] = world.sourceProxy.setFaults([{ kind: 'drop', direction: 'server-to-client', onCommand: /^\S+ UID FETCH .*BODY\.PEEK\[\]/i, afterBytes: firstThree + 200 }]);
       const first = await runCopy(world, { seed: 73, folders: [FOLDER], settings: { maxConsecutiveFailures: 1 } });
       assert.equal(drop?.firedCount, 1, 'the drop fired');
       const partial = first.report.folders[0];

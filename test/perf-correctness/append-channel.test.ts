@@ -104,11 +104,14 @@ describe('append channel', () => {
   });
 
   test('a dropped connection: answered messages are reported appended, the rest unanswered', async () => {
-    const proxy = await startFaultProxy({ targetHost: server.host, targetPort: server.port });
+    // Without MULTIAPPEND every message has its own answer; with it, the batch is one command.
+    const singles = await startDovecot({ users: [{ name: 'dropuser', password: PASSWORD }], disableCapabilities: ['MULTIAPPEND'] });
+    const proxy = await startFaultProxy({ targetHost: singles.host, targetPort: singles.port });
     try {
       const folder = generateFolderOfSize({ seed: 'channel-5', messages: 40, sizeRange: [20_000, 40_000] });
-      const opened = await openAppendChannel({ ...server.credentials('dropuser', 'plain'), port: proxy.port });
+      const opened = await openAppendChannel({ ...singles.credentials('dropuser', 'plain'), port: proxy.port });
       assert.ok(opened.ok);
+      assert.ok(!opened.value.capabilities.has('MULTIAPPEND'));
       // Drop once about ten tagged answers (~70 bytes each) have come back.
       proxy.setFaults([{ kind: 'drop', direction: 'server-to-client', onCommand: /^\S+ APPEND /, afterBytes: 700 }]);
       const answers = await opened.value.append('INBOX', folder.messages.map(toOutgoing));
@@ -117,10 +120,31 @@ describe('append channel', () => {
       assert.ok(appended > 0 && appended < 40, `some but not all answered (${appended})`);
       for (const a of answers) if (!a.ok) assert.ok(!a.isAnswered && a.error.retryable && a.error.kind === 'network');
       // Every message reported appended is there; nothing is there twice.
-      const client = await openTestClient(server.account('dropuser'));
+      const client = await openTestClient(singles.account('dropuser'));
       const status = await client.status('INBOX', { messages: true });
       await client.logout();
       assert.ok((status.messages ?? 0) >= appended && (status.messages ?? 0) <= 40);
+    } finally {
+      await proxy.stop();
+      await singles.stop();
+    }
+  });
+
+  test('MULTIAPPEND: a batch dropped half-way is all unanswered and none of it lands', async () => {
+    const proxy = await startFaultProxy({ targetHost: server.host, targetPort: server.port });
+    try {
+      const folder = generateFolderOfSize({ seed: 'channel-7', messages: 40, sizeRange: [20_000, 40_000] });
+      const opened = await openAppendChannel({ ...server.credentials('dropuser', 'plain'), port: proxy.port });
+      assert.ok(opened.ok);
+      assert.ok(opened.value.capabilities.has('MULTIAPPEND'));
+      proxy.setFaults([{ kind: 'drop', direction: 'client-to-server', onCommand: /^\S+ APPEND /, afterBytes: 500_000 }]);
+      const answers = await opened.value.append('INBOX', folder.messages.map(toOutgoing));
+      await opened.value.close();
+      assert.ok(answers.every((a) => !a.ok && !a.isAnswered && a.error.kind === 'network'));
+      const client = await openTestClient(server.account('dropuser'));
+      const status = await client.status('INBOX', { messages: true });
+      await client.logout();
+      assert.equal(status.messages, 0, 'an interrupted MULTIAPPEND stores nothing');
     } finally {
       await proxy.stop();
     }
