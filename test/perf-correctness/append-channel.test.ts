@@ -123,6 +123,7 @@ describe('append channel', () => {
       const client = await openTestClient(singles.account('dropuser'));
       const status = await client.status('INBOX', { messages: true });
       await client.logout();
+      assert.ok(status, 'STATUS answered');
       assert.ok((status.messages ?? 0) >= appended && (status.messages ?? 0) <= 40);
     } finally {
       await proxy.stop();
@@ -144,6 +145,7 @@ describe('append channel', () => {
       const client = await openTestClient(server.account('dropuser'));
       const status = await client.status('INBOX', { messages: true });
       await client.logout();
+      assert.ok(status, 'STATUS answered');
       assert.equal(status.messages, 0, 'an interrupted MULTIAPPEND stores nothing');
     } finally {
       await proxy.stop();
