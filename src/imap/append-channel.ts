@@ -210,10 +210,18 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
     },
     async listMessages(mailbox: string, fromUid: number): Promise<MessageMeta[]> {
       const state = await examineOverWire(session, mailbox);
-      if (state.messages === 0 || fromUid >= state.uidNext) return [];
-      // "N:*" returns the highest message even when its UID is below N: filter.
-      const metas = await fetchMetaOverWire(session, [`${Math.max(1, fromUid)}:*`]);
-      return metas.filter((m) => m.uid >= fromUid);
+      try {
+        // Courier sends no UIDNEXT on EXAMINE (uidNext 0 here): then only FETCH can tell.
+        if (state.messages === 0 || (state.uidNext > 0 && fromUid >= state.uidNext)) return [];
+        // "N:*" returns the highest message even when its UID is below N: filter.
+        const metas = await fetchMetaOverWire(session, [`${Math.max(1, fromUid)}:*`]);
+        return metas.filter((m) => m.uid >= fromUid);
+      } finally {
+        // Leave the folder again: Courier refuses APPEND into the folder this connection has
+        // open read-only ("Current box is selected READ-ONLY"). CLOSE after EXAMINE expunges
+        // nothing (RFC 3501 6.4.2: a read-only mailbox loses no messages); UNSELECT where offered.
+        await session.collect(session.capabilities.has('UNSELECT') ? 'UNSELECT' : 'CLOSE').catch(() => undefined);
+      }
     },
     close: () => session.logout(),
   };

@@ -224,7 +224,8 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
           return ok(await open.value.listMessages(path, fromUid));
         }
         const state = await selectForWriting(path, true);
-        if (state.messages === 0 || fromUid >= state.uidNext) return ok([]);
+        // A server that sent no UIDNEXT (Courier) leaves uidNext 0: then only FETCH can tell.
+        if (state.messages === 0 || (state.uidNext > 0 && fromUid >= state.uidNext)) return ok([]);
         // "N:*" returns the highest message even when its UID is below N: filter.
         const metas = await fetchMeta(client, `${Math.max(1, fromUid)}:*`);
         return ok(metas.filter((m) => m.uid >= fromUid));

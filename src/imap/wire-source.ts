@@ -89,6 +89,13 @@ export const examineOverWire = async (session: WireSession, path: string): Promi
     else if (name === 'UIDNEXT') state.uidNext = Number(code[2]);
     else state.highestModseq = code[2] as string;
   }
+  if (state.uidNext === 0 && state.messages > 0) {
+    // Courier sends no UIDNEXT with EXAMINE. Without it a re-run could not see that one message
+    // was expunged and another arrived (same count), so ask STATUS, which every server answers.
+    const status = await session.collect(`STATUS ${mailboxArg(path)} (UIDNEXT)`);
+    const uidNext = status.untagged.map((r) => /UIDNEXT (\d+)/i.exec(r.text)?.[1]).find((v) => v !== undefined);
+    if (uidNext) state.uidNext = Number(uidNext);
+  }
   return state;
 };
 
