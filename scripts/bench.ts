@@ -42,6 +42,7 @@ const { values } = parseArgs({
     'no-plan': { type: 'boolean' },
     'no-build': { type: 'boolean' },
     dist: { type: 'string' },
+    'node-options': { type: 'string' },
     'no-verify': { type: 'boolean' },
     label: { type: 'string' },
     out: { type: 'string' },
@@ -61,6 +62,7 @@ if (values.help) {
   --no-plan            skip the plan timing
   --no-build           use the existing .tmp/bench-dist build
   --dist DIR           run the CLI compiled in DIR instead (another version, for before/after)
+  --node-options OPTS  NODE_OPTIONS for the mailferry process only (e.g. --max-old-space-size=128)
   --label TEXT         name of the table row
   --out FILE           also write the figures as JSON (e.g. bench-results/x.json)
 `);
@@ -123,7 +125,8 @@ const main = async (): Promise<void> => {
       destinationPort = b.port;
     }
     const connections = values.connections ? ['--connections', values.connections] : [];
-    const env = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD, NO_COLOR: '1' };
+    const env: Record<string, string> = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD, NO_COLOR: '1' };
+    if (values['node-options']) env.NODE_OPTIONS = values['node-options'];
     const copyArgs = (user: string, stateDir: string): string[] => [
       'copy',
       '--from',

@@ -24,7 +24,12 @@ import type { BodyResult, DestinationStore, FolderState, MessageFilter, MessageM
 
 /** A batch is cut at this many bytes or messages, whichever comes first. */
 export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
-export const BATCH_MAX_MESSAGES = 200;
+/**
+ * 1,000: a batch is one MULTIAPPEND, one transaction on the destination, and on a maildir
+ * server each transaction rescans the folder's directory; with 200 per batch that rescan made
+ * the last tenth of a 100,000-message folder copy at half the rate of the first.
+ */
+export const BATCH_MAX_MESSAGES = 1000;
 
 export interface CopyFolderDeps {
   source: SourceStore;

@@ -327,11 +327,14 @@ export class WireSession {
    * untagged data alike or tell it apart by its own correlator (ESEARCH's TAG). Not for use
    * while other commands are in flight on this session.
    */
-  async pipeline(texts: string[]): Promise<{ tag: string; tagged: Tagged; untagged: WireResponse[] }[]> {
+  async pipeline(texts: string[], consume?: (response: WireResponse) => boolean): Promise<{ tag: string; tagged: Tagged; untagged: WireResponse[] }[]> {
     const results = texts.map(() => ({ tag: '', untagged: [] as WireResponse[] }));
     let current = 0;
     const previous = this.onUntagged;
-    this.onUntagged = (r) => results[Math.min(current, results.length - 1)]?.untagged.push(r);
+    // `consume` may take a response as it arrives (true: not kept).
+    this.onUntagged = (r) => {
+      if (!consume?.(r)) results[Math.min(current, results.length - 1)]?.untagged.push(r);
+    };
     try {
       const answers: Promise<Tagged>[] = [];
       let batch = '';

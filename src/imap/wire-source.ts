@@ -99,17 +99,22 @@ export const examineOverWire = async (session: WireSession, path: string): Promi
   return state;
 };
 
-/** UID FETCH of many sets at once (one round trip), each response handed to `onResponse`. */
+/**
+ * UID FETCH of many sets at once (one round trip), each response parsed and handed to
+ * `onResponse` as it arrives, so a 100,000-message listing never holds its raw responses.
+ */
 const fetchSets = async (session: WireSession, sets: string[], items: string, onResponse: (fetched: Map<string, Token>) => void): Promise<void> => {
   if (sets.length === 0) return;
-  const answers = await session.pipeline(sets.map((set) => `UID FETCH ${set} ${items}`));
-  for (const { tagged, untagged } of answers) {
-    ensureOk(tagged);
-    for (const r of untagged as WireResponse[]) {
+  const answers = await session.pipeline(
+    sets.map((set) => `UID FETCH ${set} ${items}`),
+    (r: WireResponse) => {
       const fetched = parseFetch(r);
-      if (fetched) onResponse(fetched);
-    }
-  }
+      if (!fetched) return false;
+      onResponse(fetched);
+      return true;
+    },
+  );
+  for (const { tagged } of answers) ensureOk(tagged);
 };
 
 /** Metadata of the messages in these UID sets of the open folder (same metaOf as imapflow's path). */
