@@ -101,7 +101,9 @@ describe('CLI killed with SIGKILL at random points', { concurrency: false }, () 
   test('killed 4 times (after seeded numbers of progress events and at seeded times), then runs to completion', async () => {
     const corpus = generateCorpus({ seed: 61, messagesPerFolder: 4 });
     // A bulk folder of many small messages gives many batches and journal writes to die in.
-    corpus.folders.push(generateFolderOfSize({ seed: 61, segments: ['Bulk'], messages: 120, sizeRange: [2_000, 30_000] }));
+    // Sized against the --max-rate below so a whole run lasts several seconds however fast the
+    // engine gets (with 120 messages a faster engine finished before the fourth kill point).
+    corpus.folders.push(generateFolderOfSize({ seed: 61, segments: ['Bulk'], messages: 400, sizeRange: [2_000, 30_000] }));
     const world = await startWorld({ corpus });
     try {
       // Slow the destination a little so there is a job to interrupt.
@@ -114,7 +116,7 @@ describe('CLI killed with SIGKILL at random points', { concurrency: false }, () 
         const afterMs = rng.int(0, 600);
         let progressSeen = 0;
         let copyingSince = 0;
-        const result = await runCli(cliArgs(world, ['--max-rate', '2M']), {
+        const result = await runCli(cliArgs(world, ['--max-rate', '1M']), {
           killWhen: (event, _n, killIn) => {
             const done = (event as { progress?: { messagesDone: number } }).progress?.messagesDone ?? 0;
             if (event.type === 'progress' && done > 0) progressSeen++;
