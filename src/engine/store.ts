@@ -92,6 +92,8 @@ export interface DestinationStore {
   folderState(path: string): Promise<Result<FolderState>>;
   /** Metadata of the folder's messages with UID >= fromUid (fingerprints for matching). */
   listMessages(path: string, fromUid: number): Promise<Result<MessageMeta[]>>;
+  /** Just the UIDs the folder holds: enough to verify messages whose UID the store told us. */
+  listUids?(path: string): Promise<Result<number[]>>;
   /**
    * Adds messages to a folder, in order. `results` holds one entry per message that got an
    * answer: a refused message (too large, malformed) fails alone and the rest go on. When the

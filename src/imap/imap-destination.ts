@@ -215,6 +215,17 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         return fail(thrown, 'read folder status');
       }
     },
+    async listUids(path: string): Promise<Result<number[]>> {
+      try {
+        const state = await selectForWriting(path, true);
+        if (state.messages === 0) return ok([]);
+        const uids = await client.search({ all: true }, { uid: true });
+        if (!uids) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
+        return ok(uids);
+      } catch (thrown) {
+        return fail(thrown, 'list destination messages');
+      }
+    },
     async listMessages(path: string, fromUid: number): Promise<Result<MessageMeta[]>> {
       try {
         if (options.openAppendChannel) {
