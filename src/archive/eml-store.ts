@@ -12,6 +12,7 @@
  * (removed on the next open); after it, the next open finishes the publishing. Only then does
  * `append` report the messages stored.
  */
+import { metaOfStoredMessage } from './message-meta.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -47,20 +48,6 @@ export const decodeHeaderText = (value: string): string => {
         return word;
       }
     });
-};
-
-const metaOf = (uid: number, body: Buffer, flags: string[], internalDate: Date): MessageMeta => {
-  const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
-  return {
-    uid,
-    sizeBytes: body.length,
-    flags: [...flags].sort(),
-    internalDate,
-    fingerprint: fingerprintOfMessage(body),
-    subject: headerValue(fields, 'subject'),
-    messageId: headerValue(fields, 'message-id'),
-    date: headerValue(fields, 'date'),
-  };
 };
 
 export class EmlArchive implements ArchiveBackend {
@@ -172,7 +159,7 @@ export class EmlArchive implements ArchiveBackend {
       for (const name of extras) {
         const full = path.join(dir, name);
         const [body, stat] = await Promise.all([fs.readFile(full), fs.stat(full)]);
-        const meta = metaOf(uidNext++, toCrlf(body), [], new Date(Math.floor(stat.mtimeMs / 1000) * 1000));
+        const meta = metaOfStoredMessage(uidNext++, toCrlf(body), [], new Date(Math.floor(stat.mtimeMs / 1000) * 1000));
         messages.push(meta);
         located.set(meta.uid, { file: full, crlf: true });
         adopted.push({ t: 'msg', uid: meta.uid, key: name, file: name, fp: meta.fingerprint, size: meta.sizeBytes, flags: [], date: meta.internalDate.getTime(), subject: meta.subject, crlf: true });

@@ -21,6 +21,7 @@
  * folder are read too (see archive-index.ts); in a Maildir of Dovecot's own, with no index of
  * ours, UIDs and UIDVALIDITY come from its `dovecot-uidlist`.
  */
+import { metaOfStoredMessage } from './message-meta.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -138,20 +139,6 @@ const flagsFromInfo = (info: string, keywords: string[]): string[] => {
     }
   }
   return [...flags];
-};
-
-const metaOf = (uid: number, body: Buffer, flags: string[], internalDate: Date): MessageMeta => {
-  const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
-  return {
-    uid,
-    sizeBytes: body.length,
-    flags: [...flags].sort(),
-    internalDate,
-    fingerprint: fingerprintOfMessage(body),
-    subject: headerValue(fields, 'subject'),
-    messageId: headerValue(fields, 'message-id'),
-    date: headerValue(fields, 'date'),
-  };
 };
 
 export class MaildirArchive implements ArchiveBackend {
@@ -345,7 +332,7 @@ export class MaildirArchive implements ArchiveBackend {
         await handle.close();
       }
     }
-    meta ??= metaOf(uid, toCrlf(await fs.readFile(full)), flags, internalDate);
+    meta ??= metaOfStoredMessage(uid, toCrlf(await fs.readFile(full)), flags, internalDate);
     this.foreignMetas.set(cacheKey, meta);
     return meta;
   }
