@@ -44,6 +44,8 @@ const TEST_SERVERS_ROOT = process.env.MAILFERRY_TEST_SERVERS ?? '/opt/mailferry-
 const TEST_MACHINE_NEEDS = [
   { name: 'Dovecot', path: '/usr/sbin/dovecot' },
   { name: 'Chromium', path: '/usr/bin/chromium' },
+  { name: 'mutt', path: '/usr/bin/mutt' },
+  { name: 'tmux', path: '/usr/bin/tmux' },
   { name: 'Cyrus (unpacked)', path: join(TEST_SERVERS_ROOT, 'cyrus', '.mailferry-installed') },
   { name: 'Courier (unpacked)', path: join(TEST_SERVERS_ROOT, 'courier', '.mailferry-installed') },
 ];

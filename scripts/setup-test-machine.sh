@@ -27,7 +27,8 @@ for attempt in 1 2 3; do
   sleep 10
 done
 # fonts-wqy-microhei: CJK glyphs, so folder names like 日本語 render in the browser tests' screenshots.
-apt-get install -y dovecot-imapd dovecot-core openssl chromium fonts-wqy-microhei
+# mutt and tmux: a test opens the mbox and Maildir archives in mutt, in a real terminal.
+apt-get install -y dovecot-imapd dovecot-core openssl chromium fonts-wqy-microhei mutt tmux
 
 if [ -s /run/dovecot/master.pid ] && kill -0 "$(cat /run/dovecot/master.pid)" 2>/dev/null; then
   echo "note: a system Dovecot is running; the tests do not use it (they start their own on other ports)"
