@@ -16,9 +16,10 @@
  *   tmp/ and renames it into place, and it repairs its index files on the next start.
  * - `startDovecot` waits (bounded) until the IMAP port greets with `* OK`.
  */
+import { sweepStaleDirs } from './stale-dirs.js';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, chownSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, chownSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,8 +166,6 @@ const ownDirs = new Set<string>();
 let exitHookInstalled = false;
 
 const DIR_PREFIX = 'mf-dovecot-';
-/** A leftover instance folder (its test process was SIGKILLed) is swept once this old. */
-const STALE_DIR_AGE_MS = 10 * 60_000;
 
 const installExitHook = (): void => {
   if (exitHookInstalled) return;
@@ -182,36 +181,8 @@ const installExitHook = (): void => {
     liveGroups.clear();
     if (!process.env.MAILFERRY_KEEP_DOVECOT) for (const dir of ownDirs) rmSync(dir, { recursive: true, force: true });
   });
-  sweepStaleDirs();
-};
-
-/**
- * Removes instance folders left by test processes that were killed (their watchdog already
- * killed Dovecot). Only folders untouched for a while and used by no running process.
- */
-const sweepStaleDirs = (): void => {
-  if (process.env.MAILFERRY_KEEP_DOVECOT) return;
-  let candidates: string[];
-  try {
-    candidates = readdirSync(tmpdir())
-      .filter((name) => name.startsWith(DIR_PREFIX))
-      .map((name) => join(tmpdir(), name))
-      .filter((dir) => Date.now() - statSync(dir).mtimeMs > STALE_DIR_AGE_MS);
-  } catch {
-    return;
-  }
-  if (candidates.length === 0) return;
-  const inUse = new Set<string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
-      for (const dir of candidates) if (cmdline.includes(dir)) inUse.add(dir);
-    } catch {
-      // process ended meanwhile
-    }
-  }
-  for (const dir of candidates) if (!inUse.has(dir)) rmSync(dir, { recursive: true, force: true });
+  // Their watchdog already killed Dovecot for killed test processes; only folders remain.
+  if (!process.env.MAILFERRY_KEEP_DOVECOT) sweepStaleDirs(DIR_PREFIX);
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -24,8 +24,9 @@
  * - `stop()` SIGKILLs the launcher and waits for `unshare` to exit, which is when the namespace is
  *   empty. The instance folder is removed afterwards.
  */
+import { sweepStaleDirs } from './stale-dirs.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,39 +133,13 @@ const installExitHook = (): void => {
   });
 };
 
-/** A leftover instance folder (its test process was SIGKILLed) is swept once this old. */
-const STALE_DIR_AGE_MS = 10 * 60_000;
 const sweptPrefixes = new Set<string>();
 
-/**
- * Removes instance folders left by test processes that were killed (the namespace died with
- * them; only the folder remains). Only folders untouched for a while and named by no running
- * process (the launcher's command line names its folder).
- */
-const sweepStaleDirs = (prefix: string): void => {
+/** Sweeps each prefix's leftover folders once per process. */
+const sweepStaleDirsOnce = (prefix: string): void => {
   if (sweptPrefixes.has(prefix) || process.env.MAILFERRY_KEEP_TEST_SERVERS) return;
   sweptPrefixes.add(prefix);
-  let candidates: string[];
-  try {
-    candidates = readdirSync(tmpdir())
-      .filter((name) => name.startsWith(prefix))
-      .map((name) => join(tmpdir(), name))
-      .filter((dir) => Date.now() - statSync(dir).mtimeMs > STALE_DIR_AGE_MS);
-  } catch {
-    return;
-  }
-  if (candidates.length === 0) return;
-  const inUse = new Set<string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
-      for (const dir of candidates) if (cmdline.includes(dir)) inUse.add(dir);
-    } catch {
-      // ended meanwhile
-    }
-  }
-  for (const dir of candidates) if (!inUse.has(dir)) rmSync(dir, { recursive: true, force: true });
+  sweepStaleDirs(prefix);
 };
 
 /** Throws with the install command when the unpacked tree (or a tool the launcher needs) is missing. */
@@ -242,7 +217,7 @@ export const processesInPidNamespace = (pidNamespace: string): number[] => {
 /** Creates the instance folder; the caller fills it, then calls `launch`. */
 export const createNamespacedInstance = (options: NamespacedServerOptions): NamespacedInstance => {
   installExitHook();
-  sweepStaleDirs(options.dirPrefix);
+  sweepStaleDirsOnce(options.dirPrefix);
   const dir = mkdtempSync(join(tmpdir(), options.dirPrefix));
   ownDirs.add(dir);
   // Server processes run as uid 65534 and must traverse to their data.
