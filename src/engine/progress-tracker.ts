@@ -7,6 +7,17 @@ import type { FolderProgress, FolderStatus, JobProgress, JobStatus } from '../co
 /** The transfer rate is measured over this window, so a stall shows quickly. */
 export const RATE_WINDOW_MS = 15_000;
 
+/** A folder's progress before it starts: totals from the plan, nothing done. */
+export const waitingProgress = (f: { sourcePath: string; destinationPath: string; messages: number; sizeBytes: number }): FolderProgress => ({
+  sourcePath: f.sourcePath,
+  destinationPath: f.destinationPath,
+  status: 'waiting',
+  messagesTotal: f.messages,
+  messagesDone: 0,
+  bytesTotal: f.sizeBytes,
+  bytesDone: 0,
+});
+
 export class ProgressTracker {
   private readonly folders = new Map<string, FolderProgress>();
   private readonly sentBytesByFolder = new Map<string, number>();
@@ -19,15 +30,7 @@ export class ProgressTracker {
     private readonly now: () => number = Date.now,
   ) {
     for (const f of folders) {
-      this.folders.set(f.sourcePath, {
-        sourcePath: f.sourcePath,
-        destinationPath: f.destinationPath,
-        status: 'waiting',
-        messagesTotal: f.messages,
-        messagesDone: 0,
-        bytesTotal: f.sizeBytes,
-        bytesDone: 0,
-      });
+      this.folders.set(f.sourcePath, waitingProgress(f));
     }
   }
 

@@ -10,6 +10,7 @@
  * - Progress stays absolute: counters are sums over every row of every part, including the rows
  *   of a part that has not started yet (as waiting), so the overall bar never jumps back.
  */
+import { waitingProgress } from '../engine/progress-tracker.js';
 import type { AppFolderProgress, AppFolderReport, AppJobEvent, AppJobReport, FolderTarget } from '../contract/ipc.js';
 import type { ArchiveLocation } from '../contract/account.js';
 import type { JobEvent, JobReport, JobStatus } from '../contract/job.js';
@@ -92,16 +93,7 @@ export const createPartMerger = (jobId: string, parts: PartFolders[], emit: (eve
   const rows = new Map<string, AppFolderProgress>();
   for (const { target, folders } of parts) {
     for (const f of folders) {
-      rows.set(rowKey(target, f.sourcePath), {
-        sourcePath: f.sourcePath,
-        destinationPath: f.destinationPath,
-        status: 'waiting',
-        messagesTotal: f.messages,
-        messagesDone: 0,
-        bytesTotal: f.sizeBytes,
-        bytesDone: 0,
-        target,
-      });
+      rows.set(rowKey(target, f.sourcePath), { ...waitingProgress(f), target });
     }
   }
   const startedAt = now();
