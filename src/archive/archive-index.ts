@@ -217,3 +217,16 @@ export class FolderIndex {
     this.entries.sort((a, b) => a.uid - b.uid);
   }
 }
+
+/**
+ * A folder's index for a store: a writer keeps the one it loaded (its appends update it in
+ * memory), a reader loads it afresh each time (another process may be writing).
+ */
+export const loadFolderIndex = async (cache: Map<string, FolderIndex>, isWritable: boolean, folderPath: string, file: string): Promise<FolderIndex | undefined> => {
+  if (!isWritable) return FolderIndex.load(file);
+  const cached = cache.get(folderPath);
+  if (cached) return cached;
+  const loaded = await FolderIndex.load(file);
+  if (loaded) cache.set(folderPath, loaded);
+  return loaded;
+};

@@ -21,7 +21,7 @@ import { migrationError, ok, type Result } from '../contract/result.js';
 import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
 import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, inboxNameIn, publishFile, writeNewFileDurable } from './archive-fs.js';
-import { derivedUidValidity, FolderIndex, type IndexEntry } from './archive-index.js';
+import { derivedUidValidity, FolderIndex, loadFolderIndex, type IndexEntry } from './archive-index.js';
 import { fileNameKey, fileNameToSegment, messageFileName, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 
@@ -96,13 +96,8 @@ export class EmlArchive implements ArchiveBackend {
     return folders;
   }
 
-  private async loadIndex(folderPath: string, dir: string): Promise<FolderIndex | undefined> {
-    if (!this.isWritable) return FolderIndex.load(path.join(dir, EML_INDEX_FILE));
-    const cached = this.indexes.get(folderPath);
-    if (cached) return cached;
-    const loaded = await FolderIndex.load(path.join(dir, EML_INDEX_FILE));
-    if (loaded) this.indexes.set(folderPath, loaded);
-    return loaded;
+  private loadIndex(folderPath: string, dir: string): Promise<FolderIndex | undefined> {
+    return loadFolderIndex(this.indexes, this.isWritable, folderPath, path.join(dir, EML_INDEX_FILE));
   }
 
   private async createIndex(folderPath: string, dir: string): Promise<FolderIndex> {

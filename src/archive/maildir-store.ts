@@ -32,7 +32,7 @@ import { fingerprintFromHeaders, fingerprintOfMessage, headerBlockEnd, headerVal
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
 import type { Result } from '../contract/result.js';
 import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, replaceFileAtomic, writeNewFileDurable } from './archive-fs.js';
-import { derivedUidValidity, FolderIndex, type IndexEntry } from './archive-index.js';
+import { derivedUidValidity, FolderIndex, loadFolderIndex, type IndexEntry } from './archive-index.js';
 import { fileNameToSegment, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 import { decodeModifiedUtf7, encodeModifiedUtf7 } from './modified-utf7.js';
@@ -206,13 +206,8 @@ export class MaildirArchive implements ArchiveBackend {
     return files;
   }
 
-  private async loadIndex(folderPath: string, dir: string): Promise<FolderIndex | undefined> {
-    if (!this.isWritable) return FolderIndex.load(path.join(dir, MAILDIR_INDEX_FILE));
-    const cached = this.indexes.get(folderPath);
-    if (cached) return cached;
-    const loaded = await FolderIndex.load(path.join(dir, MAILDIR_INDEX_FILE));
-    if (loaded) this.indexes.set(folderPath, loaded);
-    return loaded;
+  private loadIndex(folderPath: string, dir: string): Promise<FolderIndex | undefined> {
+    return loadFolderIndex(this.indexes, this.isWritable, folderPath, path.join(dir, MAILDIR_INDEX_FILE));
   }
 
   /** Finishes renames our crashed append left in tmp/, and removes our unpublished temp files. */

@@ -27,7 +27,7 @@ import { migrationError, ok, type Result } from '../contract/result.js';
 import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
 import { checkFolderNameIsFree, exists, fsyncDirectory, inboxNameIn } from './archive-fs.js';
-import { derivedUidValidity, FolderIndex, type IndexEntry, type MboxPlace } from './archive-index.js';
+import { derivedUidValidity, FolderIndex, loadFolderIndex, type IndexEntry, type MboxPlace } from './archive-index.js';
 import { fileNameToSegment, segmentToFileName, THUNDERBIRD_RESERVED_SUFFIXES } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 import { envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitEnvelope, splitMbox, unquoteMboxrd, type ScannedMboxMessage } from './mboxrd.js';
@@ -125,13 +125,8 @@ export class MboxArchive implements ArchiveBackend {
     return folders;
   }
 
-  private async loadIndex(folderPath: string, file: string): Promise<FolderIndex | undefined> {
-    if (!this.isWritable) return FolderIndex.load(mboxIndexFile(file));
-    const cached = this.indexes.get(folderPath);
-    if (cached) return cached;
-    const loaded = await FolderIndex.load(mboxIndexFile(file));
-    if (loaded) this.indexes.set(folderPath, loaded);
-    return loaded;
+  private loadIndex(folderPath: string, file: string): Promise<FolderIndex | undefined> {
+    return loadFolderIndex(this.indexes, this.isWritable, folderPath, mboxIndexFile(file));
   }
 
   /** Do the indexed records still start with `From ` where the index says? */
