@@ -65,6 +65,8 @@ if (values.help) {
   --node-options OPTS  NODE_OPTIONS for the mailferry process only (e.g. --max-old-space-size=128)
   --label TEXT         name of the table row
   --out FILE           also write the figures as JSON (e.g. bench-results/x.json)
+Peers on the same machine and corpus (imapsync, mbsync, offlineimap, doveadm import):
+  npx tsx scripts/bench/peers.ts --help
 `);
   process.exit(0);
 }
