@@ -162,6 +162,11 @@ export const createArchiveSource = (backend: ArchiveBackend): SourceStore => {
         const wanted = new Set(uids);
         return view.messages.filter((m) => wanted.has(m.uid));
       }),
+    listSizes: (path, uids) =>
+      attempt('list archive messages', async () => {
+        const wanted = new Set(uids);
+        return new Map((await viewOf(path)).messages.filter((m) => wanted.has(m.uid)).map((m) => [m.uid, m.sizeBytes]));
+      }),
     readBodies,
     close: async () => {
       await backend.close?.();
@@ -179,7 +184,8 @@ export const createArchiveDestination = (backend: ArchiveBackend): DestinationSt
     listFolders: () => attempt('list the archive folders', () => backend.listFolders()),
     ensureFolder: (path) => attempt('create an archive folder', () => ensureFolder.call(backend, path)),
     folderState: (path) => attempt('read an archive folder', async () => (await backend.view(path)).state),
-    listMessages: (path, fromUid) => attempt('list archive messages', async () => (await backend.view(path)).messages.filter((m) => m.uid >= fromUid)),
+    listMessages: (path, fromUid, toUid = Infinity) =>
+      attempt('list archive messages', async () => (await backend.view(path)).messages.filter((m) => m.uid >= fromUid && m.uid <= toUid)),
     append: async (path, messages) => {
       try {
         return await append.call(backend, path, messages);

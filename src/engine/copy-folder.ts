@@ -6,15 +6,23 @@
  *    UIDs mean nothing any more: it is reset and messages are re-identified by fingerprint.
  * 2. If the journal says this folder was verified complete and neither side changed since
  *    (UIDVALIDITY, UIDNEXT, count, HIGHESTMODSEQ), stop: a re-run reads no messages.
- * 3. Scan the destination from the last pass's UIDNEXT (everything, the first time) and match
- *    source messages not yet journaled against it by fingerprint, as a multiset. A match is
- *    journaled as `present` (already there, from an earlier crashed run or from elsewhere).
- * 4. APPEND the rest in batches (BODY.PEEK on the source, flags and INTERNALDATE kept), each
- *    journaled as `copied` only after the server's OK, flushed before progress is reported.
- *    A message the destination refuses is journaled as `failed` with the server's words and
- *    the folder goes on; a lost connection, throttling or a full quota stops the pass with
- *    an error value, and the next pass starts again at step 1.
- * 5. Verify: every expected source message must have its own match on the destination.
+ * 3. List the source's UIDs and the sizes of those not journaled yet (progress by bytes from the
+ *    start), and scan the destination from the last pass's UIDNEXT (everything, the first time)
+ *    for fingerprints.
+ * 4. If the scan found unclaimed messages, match the unjournaled source messages against them
+ *    by fingerprint, as a multiset, one window of WINDOW_MESSAGES source messages at a time. A
+ *    match is journaled as `present` (already there, from an earlier crashed run or from
+ *    elsewhere). Only then is the pass line written.
+ * 5. Walk the rest in windows again and APPEND them in batches (BODY.PEEK on the source, flags
+ *    and INTERNALDATE kept), each journaled as `copied` only after the server's OK, flushed
+ *    before progress is reported. A message the destination refuses is journaled as `failed`
+ *    with the server's words and the folder goes on; a lost connection, throttling or a full
+ *    quota stops the pass with an error value, and the next pass starts again at step 1.
+ * 6. Verify: every expected source message must have its own match on the destination.
+ *
+ * Memory: only one window's metadata and two batches' bodies are held at a time; what grows
+ * with the folder is a UID, a size and a journal entry per message (and a fingerprint per
+ * destination message when the destination must be scanned).
  */
 import type { FailedMessage, FolderReport } from '../contract/job.js';
 import { err, migrationError, ok, type MigrationError, type Result } from '../contract/result.js';
@@ -30,6 +38,8 @@ export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
  * the last tenth of a 100,000-message folder copy at half the rate of the first.
  */
 export const BATCH_MAX_MESSAGES = 1000;
+/** Source metadata is read (and matched) this many messages at a time. */
+export const WINDOW_MESSAGES = 5000;
 
 export interface CopyFolderDeps {
   source: SourceStore;
@@ -64,6 +74,7 @@ export interface CopyFolderOptions {
   onLog?: (level: 'info' | 'warn', message: string) => void;
   batchMaxBytes?: number;
   batchMaxMessages?: number;
+  windowMessages?: number;
 }
 
 const sameState = (a: FolderState, b: FolderState): boolean =>
@@ -73,24 +84,6 @@ const cancelled = (): MigrationError => migrationError('cancelled', 'Stopped bef
 
 /** Read failures that cost the connection: the message being sent may be the cause. */
 const READ_LOST_KINDS = new Set(['network', 'timeout']);
-
-/** Splits messages into batches bounded by bytes and count; a huge message is a batch alone. */
-export const toBatches = (messages: MessageMeta[], maxBytes: number, maxMessages: number): MessageMeta[][] => {
-  const batches: MessageMeta[][] = [];
-  let current: MessageMeta[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    if (current.length > 0 && (bytes + m.sizeBytes > maxBytes || current.length >= maxMessages)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(m);
-    bytes += m.sizeBytes;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-};
 
 const unwrap = <T>(result: Result<T>): T => {
   if (!result.ok) throw result.error;
@@ -146,60 +139,210 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
     return reportFromJournal(journal, input, srcState, undefined, true);
   }
 
+  const windowSize = Math.max(1, options.windowMessages ?? WINDOW_MESSAGES);
   const { uids, deletedUids } = unwrap(await source.listUids(sourcePath, input.messageFilter));
   const deleted = new Set(deletedUids);
   const state = journal.current;
-  const metas = unwrap(await source.listMessages(sourcePath, uids.filter((uid) => !deleted.has(uid) && !state.done.has(uid))));
-  // A message flagged \Deleted after the SEARCH is still one the owner threw away: skip it too.
-  for (const meta of metas) if (meta.flags.some((f) => f.toLowerCase() === '\\deleted')) deleted.add(meta.uid);
   const expectedUids = uids.filter((uid) => !deleted.has(uid));
   const undone = expectedUids.filter((uid) => !state.done.has(uid));
-  const metaByUid = new Map(metas.filter((m) => !deleted.has(m.uid)).map((m) => [m.uid, m]));
+  const sizes = undone.length > 0 ? unwrap(await source.listSizes(sourcePath, undone)) : new Map<number, number>();
   checkCancelled();
 
   // Scan the destination where unjournaled messages can be, and take out what the journal claims.
   const scanFrom = state.lastPass ? state.lastPass.dstScanFrom : 1;
-  const scanned = undone.length > 0 ? unwrap(await destination.listMessages(destinationPath, scanFrom)) : [];
-  const pool = new FingerprintPool(scanned);
+  const scan = undone.length > 0 ? await scanDestination(destination, destinationPath, scanFrom, windowSize) : new Map<number, string>();
+  const pool = new FingerprintPool([...scan].map(([uid, fingerprint]) => ({ uid, fingerprint })));
   for (const entry of state.doneSinceLastPass) {
     if (entry.dst !== undefined) pool.removeUid(entry.fp, entry.dst);
     else pool.take(entry.fp);
   }
-  const toCopy: MessageMeta[] = [];
-  for (const uid of undone) {
-    const meta = metaByUid.get(uid);
-    if (!meta) continue; // expunged between SEARCH and FETCH
-    const dst = pool.take(meta.fingerprint);
-    if (dst !== undefined) journal.record({ t: 'present', src: uid, dst, fp: meta.fingerprint, size: meta.sizeBytes });
-    else toCopy.push(meta);
-  }
-  const scannedUpTo = scanned.reduce((highest, m) => Math.max(highest, m.uid + 1), dstState.uidNext);
-  journal.record({ t: 'pass', srcUidValidity: srcState.uidValidity, dstUidValidity: dstState.uidValidity, dstScanFrom: scannedUpTo, at: Date.now() });
-  await journal.flush();
+  let scannedUpTo = dstState.uidNext;
+  for (const uid of scan.keys()) scannedUpTo = Math.max(scannedUpTo, uid + 1);
+  scan.clear();
 
   // Totals by bytes: what is expected, and what is certainly there already.
   const counters: FolderCounters = { messagesTotal: expectedUids.length, messagesDone: 0, bytesTotal: 0, bytesDone: 0, bytesSent: 0 };
+  const vanished = new Set<number>();
   for (const uid of expectedUids) {
     const done = journal.current.done.get(uid);
-    const size = done?.size ?? metaByUid.get(uid)?.sizeBytes ?? 0;
-    counters.bytesTotal += size;
     if (done) {
       counters.messagesDone++;
-      counters.bytesDone += size;
+      counters.bytesDone += done.size;
+      counters.bytesTotal += done.size;
+      continue;
     }
+    const size = sizes.get(uid);
+    if (size === undefined) {
+      vanished.add(uid); // expunged between SEARCH and FETCH
+      counters.messagesTotal--;
+    } else counters.bytesTotal += size;
   }
   options.onProgress?.({ ...counters });
 
-  const vanished = new Set<number>(undone.filter((uid) => !metaByUid.has(uid)));
-  if (toCopy.length > 0) {
+  const pass: PassContext = { pending: undone.filter((uid) => !vanished.has(uid)), sizes, counters, vanished, deleted, windowSize };
+  // Every unjournaled source message is matched against the scan before the pass line says the
+  // destination below scannedUpTo is accounted for; a pass stopped while matching leaves the
+  // previous pass line in force, so the next pass scans (and matches) that range again.
+  if (!pool.isEmpty && pass.pending.length > 0) await matchWithDestination(deps, input, pass, pool, options);
+  journal.record({ t: 'pass', srcUidValidity: srcState.uidValidity, dstUidValidity: dstState.uidValidity, dstScanFrom: scannedUpTo, at: Date.now() });
+  await journal.flush();
+
+  pass.pending = pass.pending.filter((uid) => !journal.current.done.has(uid) && !vanished.has(uid) && !deleted.has(uid));
+  if (pass.pending.length > 0) {
     options.onPhase?.('copying');
-    await copyMessages(deps, input, srcState, toCopy, counters, vanished, options);
+    await copyMessages(deps, input, srcState, pass, options);
   }
 
   options.onPhase?.('verifying');
   dstState = unwrap(await destination.folderState(destinationPath));
-  const stillExpected = expectedUids.filter((uid) => !vanished.has(uid));
-  return verifyFolder(deps, input, srcState, dstState, stillExpected, deleted.size);
+  const stillExpected = expectedUids.filter((uid) => !vanished.has(uid) && !deleted.has(uid));
+  return verifyFolder(deps, input, srcState, dstState, stillExpected, deleted.size, windowSize);
+};
+
+/**
+ * Fingerprints of the destination's messages from `fromUid` on (UID → fingerprint), read one
+ * window at a time so that no more than a window's metadata is held at once.
+ */
+const scanDestination = async (destination: DestinationStore, path: string, fromUid: number, windowSize: number): Promise<Map<number, string>> => {
+  const fingerprints = new Map<number, string>();
+  const add = (metas: MessageMeta[]) => {
+    for (const m of metas) fingerprints.set(m.uid, m.fingerprint);
+  };
+  if (!destination.listUids) {
+    add(unwrap(await destination.listMessages(path, fromUid)));
+    return fingerprints;
+  }
+  const uids = unwrap(await destination.listUids(path))
+    .filter((uid) => uid >= fromUid)
+    .sort((a, b) => a - b);
+  for (let at = 0; at < uids.length; at += windowSize) {
+    const window = uids.slice(at, at + windowSize);
+    add(unwrap(await destination.listMessages(path, window[0] as number, window[window.length - 1] as number)));
+  }
+  return fingerprints;
+};
+
+/** What one pass shares between reading metadata, copying and counting. */
+interface PassContext {
+  /** Source UIDs still to match or copy, ascending. */
+  pending: number[];
+  /** Sizes from the start of the pass (what the totals were built from). */
+  sizes: Map<number, number>;
+  counters: FolderCounters;
+  /** Expunged on the source while we worked. */
+  vanished: Set<number>;
+  /** Flagged \Deleted on the source (after the SEARCH, too). */
+  deleted: Set<number>;
+  windowSize: number;
+}
+
+const isFlaggedDeleted = (meta: MessageMeta): boolean => meta.flags.some((f) => f.toLowerCase() === '\\deleted');
+
+/**
+ * Metadata of one window of source UIDs, ascending. Messages flagged \\Deleted since the SEARCH
+ * and messages expunged since are taken out of the pass and its totals here.
+ */
+const readWindow = async (deps: CopyFolderDeps, input: CopyFolderInput, pass: PassContext, window: number[]): Promise<MessageMeta[]> => {
+  const { counters, sizes } = pass;
+  const metas = unwrap(await deps.source.listMessages(input.sourcePath, window)).sort((a, b) => a.uid - b.uid);
+  const usable: MessageMeta[] = [];
+  const listed = new Set<number>();
+  for (const meta of metas) {
+    listed.add(meta.uid);
+    const counted = sizes.get(meta.uid) ?? 0;
+    if (isFlaggedDeleted(meta)) {
+      // Flagged \\Deleted after the SEARCH: still one the owner threw away, so skipped too.
+      if (!pass.deleted.has(meta.uid)) {
+        pass.deleted.add(meta.uid);
+        counters.messagesTotal--;
+        counters.bytesTotal -= counted;
+      }
+      continue;
+    }
+    if (meta.sizeBytes !== counted) {
+      counters.bytesTotal += meta.sizeBytes - counted;
+      sizes.set(meta.uid, meta.sizeBytes);
+    }
+    usable.push(meta);
+  }
+  // Expunged between the SEARCH and this FETCH: nothing to copy, nothing to report.
+  for (const uid of window) if (!listed.has(uid)) dropVanished(pass, uid);
+  return usable;
+};
+
+/**
+ * Matches the pass's source messages with the destination's unclaimed messages by fingerprint,
+ * one window at a time; a match is journaled as `present` (already there, from an earlier
+ * crashed run or from elsewhere), so it is not copied.
+ */
+const matchWithDestination = async (deps: CopyFolderDeps, input: CopyFolderInput, pass: PassContext, pool: FingerprintPool, options: CopyFolderOptions): Promise<void> => {
+  const { journal } = deps;
+  const { counters } = pass;
+  for (let at = 0; at < pass.pending.length && !pool.isEmpty; at += pass.windowSize) {
+    if (options.signal?.aborted) throw cancelled();
+    let matched = 0;
+    for (const meta of await readWindow(deps, input, pass, pass.pending.slice(at, at + pass.windowSize))) {
+      const dst = pool.take(meta.fingerprint);
+      if (dst === undefined) continue;
+      journal.record({ t: 'present', src: meta.uid, dst, fp: meta.fingerprint, size: meta.sizeBytes });
+      counters.messagesDone++;
+      counters.bytesDone += meta.sizeBytes;
+      matched++;
+    }
+    if (matched > 0) {
+      await journal.flush();
+      options.onProgress?.({ ...counters });
+    }
+  }
+};
+
+/**
+ * Yields the batches of a pass in order, reading source metadata one window at a time.
+ * Messages whose reading cost the connection before come last, one per batch (see copyMessages).
+ */
+async function* batchesOf(
+  deps: CopyFolderDeps,
+  input: CopyFolderInput,
+  pass: PassContext,
+  options: CopyFolderOptions,
+): AsyncGenerator<MessageMeta[]> {
+  const { journal } = deps;
+  const maxBytes = options.batchMaxBytes ?? BATCH_MAX_BYTES;
+  const maxMessages = options.batchMaxMessages ?? BATCH_MAX_MESSAGES;
+  const lostRead = (m: MessageMeta) => {
+    const failed = journal.current.failed.get(m.uid);
+    return failed && READ_LOST_KINDS.has(failed.error.kind) ? failed : undefined;
+  };
+  const lostInBatch: MessageMeta[] = [];
+  const lostAlone: MessageMeta[] = [];
+  let batch: MessageMeta[] = [];
+  let batchBytes = 0;
+  for (let at = 0; at < pass.pending.length; at += pass.windowSize) {
+    for (const meta of await readWindow(deps, input, pass, pass.pending.slice(at, at + pass.windowSize))) {
+      const lost = lostRead(meta);
+      if (lost) {
+        (lost.isReadAlone ? lostAlone : lostInBatch).push(meta);
+        continue;
+      }
+      if (batch.length > 0 && (batchBytes + meta.sizeBytes > maxBytes || batch.length >= maxMessages)) {
+        yield batch;
+        batch = [];
+        batchBytes = 0;
+      }
+      batch.push(meta);
+      batchBytes += meta.sizeBytes;
+    }
+  }
+  if (batch.length > 0) yield batch;
+  for (const meta of [...lostInBatch, ...lostAlone]) yield [meta];
+}
+
+/** A message that disappeared from the source: out of the totals, not reported. */
+const dropVanished = (pass: PassContext, uid: number): void => {
+  if (pass.vanished.has(uid)) return;
+  pass.vanished.add(uid);
+  pass.counters.messagesTotal--;
+  pass.counters.bytesTotal -= pass.sizes.get(uid) ?? 0;
 };
 
 /** Reads batch k+1 from the source while batch k is being appended to the destination. */
@@ -207,29 +350,16 @@ const copyMessages = async (
   deps: CopyFolderDeps,
   input: CopyFolderInput,
   srcState: FolderState,
-  toCopy: MessageMeta[],
-  counters: FolderCounters,
-  vanished: Set<number>,
+  pass: PassContext,
   options: CopyFolderOptions,
 ): Promise<void> => {
   const { source, destination, journal } = deps;
+  const { counters } = pass;
   // Some servers drop the connection every time they are asked for a damaged message. Messages
   // of a batch whose reading cost the connection are read again one by one, after the rest; one
   // that cost it even alone goes very last. So a damaged message cannot hold up the others,
   // however the source delivers a batch.
-  const lostRead = (m: MessageMeta) => {
-    const failed = journal.current.failed.get(m.uid);
-    return failed && READ_LOST_KINDS.has(failed.error.kind) ? failed : undefined;
-  };
-  const batches = [
-    ...toBatches(
-      toCopy.filter((m) => !lostRead(m)),
-      options.batchMaxBytes ?? BATCH_MAX_BYTES,
-      options.batchMaxMessages ?? BATCH_MAX_MESSAGES,
-    ),
-    ...toCopy.filter((m) => lostRead(m) && !lostRead(m)?.isReadAlone).map((m) => [m]),
-    ...toCopy.filter((m) => lostRead(m)?.isReadAlone).map((m) => [m]),
-  ];
+  const batches = batchesOf(deps, input, pass, options);
   /** What a batch read delivered; on a lost connection, what arrived before it and the error. */
   const readBatch = async (batch: MessageMeta[]): Promise<{ bodies: Map<number, BodyResult>; lost?: MigrationError }> => {
     const bodies = new Map<number, BodyResult>();
@@ -241,9 +371,13 @@ const copyMessages = async (
     }
     return { bodies };
   };
-  const startRead = (batch: MessageMeta[] | undefined) => {
-    if (!batch) return undefined;
-    const promise = readBatch(batch);
+  /** The next batch and its bodies; undefined when there is none. */
+  const startRead = (): Promise<{ fullBatch: MessageMeta[]; bodies: Map<number, BodyResult>; lost?: MigrationError } | undefined> => {
+    const promise = (async () => {
+      const next = await batches.next();
+      if (next.done) return undefined;
+      return { fullBatch: next.value, ...(await readBatch(next.value)) };
+    })();
     promise.catch(() => undefined); // observed below; this only keeps an early failure from going unhandled
     return promise;
   };
@@ -253,22 +387,23 @@ const copyMessages = async (
     options.onFailure?.(failureOf(input.sourcePath, srcState.uidValidity, meta, meta.uid, error));
   };
 
-  let next = startRead(batches[0]);
-  for (let i = 0; i < batches.length; i++) {
-    const fullBatch = batches[i] as MessageMeta[];
-    const { bodies, lost } = await (next as ReturnType<typeof readBatch>);
+  let next = startRead() as ReturnType<typeof startRead> | undefined;
+  for (;;) {
+    const read = await next;
+    if (!read) break;
+    const { fullBatch, bodies, lost } = read;
     if (options.signal?.aborted) throw cancelled();
     // After a lost connection only what arrived is handled (then the pass stops); the rest is
     // not "vanished", it was simply not read.
     const batch = lost ? fullBatch.filter((m) => bodies.has(m.uid)) : fullBatch;
-    next = lost ? undefined : startRead(batches[i + 1]);
+    next = lost ? undefined : startRead();
 
     const sendable: { meta: MessageMeta; body: Buffer }[] = [];
     for (const meta of batch) {
       const read = bodies.get(meta.uid);
       if (!read || (!read.ok && read.error.kind === 'not-found')) {
         // Expunged on the source while we worked: nothing to copy, nothing to report.
-        vanished.add(meta.uid);
+        dropVanished(pass, meta.uid);
         continue;
       }
       if (!read.ok) {
@@ -346,14 +481,15 @@ const verifyFolder = async (
   dstState: FolderState,
   expectedUids: number[],
   skipped: number,
+  windowSize: number,
 ): Promise<FolderReport> => {
   const { destination, journal } = deps;
   const done = expectedUids.map((uid) => journal.current.done.get(uid)).filter((d): d is DoneEntry => d !== undefined);
   // Where every message's destination UID is known, the UIDs alone verify: no headers are read,
   // which keeps a 100,000-message folder's verification cheap in time and memory.
   const isUidOnly = destination.listUids !== undefined && done.every((d) => d.dst !== undefined);
-  const onDestination = isUidOnly ? [] : unwrap(await destination.listMessages(input.destinationPath, 1));
-  const existingUids = new Set(isUidOnly && destination.listUids ? unwrap(await destination.listUids(input.destinationPath)) : onDestination.map((m) => m.uid));
+  const fingerprints = isUidOnly ? new Map<number, string>() : await scanDestination(destination, input.destinationPath, 1, windowSize);
+  const existingUids = isUidOnly && destination.listUids ? new Set(unwrap(await destination.listUids(input.destinationPath))) : fingerprints;
   const claimedUids = new Set<number>();
   const lost: number[] = [];
   const withoutUid: DoneEntry[] = [];
@@ -362,7 +498,7 @@ const verifyFolder = async (
     else if (existingUids.has(entry.dst) && !claimedUids.has(entry.dst)) claimedUids.add(entry.dst);
     else lost.push(entry.src);
   }
-  const unclaimed = new FingerprintPool(onDestination.filter((m) => !claimedUids.has(m.uid)));
+  const unclaimed = new FingerprintPool([...fingerprints].filter(([uid]) => !claimedUids.has(uid)).map(([uid, fingerprint]) => ({ uid, fingerprint })));
   for (const entry of withoutUid) if (unclaimed.take(entry.fp) === undefined) lost.push(entry.src);
   for (const src of lost) journal.record({ t: 'lost', src, at: Date.now() });
 

@@ -32,6 +32,11 @@ export class FingerprintPool {
     return uids && uids.length > 0 ? uids.shift() : undefined;
   }
 
+  get isEmpty(): boolean {
+    for (const uids of this.byFingerprint.values()) if (uids.length > 0) return false;
+    return true;
+  }
+
   has(fingerprint: string): boolean {
     return (this.byFingerprint.get(fingerprint)?.length ?? 0) > 0;
   }

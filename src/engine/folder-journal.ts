@@ -119,6 +119,7 @@ export const foldJournal = (lines: Iterable<JournalLine>, state = emptyJournalSt
 /** An open journal file: read once, then appended to. */
 export class FolderJournal {
   private pending: string[] = [];
+  private flushing: Promise<void> = Promise.resolve();
   private readonly state: FolderJournalState;
 
   private constructor(
@@ -165,8 +166,17 @@ export class FolderJournal {
     this.pending.push(JSON.stringify(line));
   }
 
-  /** Appends queued lines and fsyncs. */
-  async flush(): Promise<void> {
+  /**
+   * Appends queued lines and fsyncs. Flushes run one after another, so when a flush resolves,
+   * every line recorded before it was called is durable, even if another flush was under way.
+   */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.writePending());
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writePending(): Promise<void> {
     if (this.pending.length === 0) return;
     const chunk = this.pending.join('\n') + '\n';
     this.pending = [];

@@ -77,6 +77,11 @@ export interface SourceStore {
   listUids(path: string, filter?: MessageFilter): Promise<Result<{ uids: number[]; deletedUids: number[] }>>;
   /** Metadata of the messages of an open folder whose UID is in `uids` ('all' for every message). */
   listMessages(path: string, uids: number[] | 'all'): Promise<Result<MessageMeta[]>>;
+  /**
+   * Just the sizes of these messages (UID → bytes): enough for progress by bytes before any
+   * header is read. A UID missing from the answer was expunged.
+   */
+  listSizes(path: string, uids: number[]): Promise<Result<Map<number, number>>>;
   /** Message bodies, byte-exact, without changing anything (IMAP: BODY.PEEK[]). Yields in any order. */
   readBodies(path: string, uids: number[]): AsyncIterable<BodyResult>;
   close(): Promise<void>;
@@ -90,8 +95,8 @@ export interface DestinationStore {
   /** Creates the folder (and subscribes it) if it does not exist. */
   ensureFolder(path: string): Promise<Result<{ created: boolean }>>;
   folderState(path: string): Promise<Result<FolderState>>;
-  /** Metadata of the folder's messages with UID >= fromUid (fingerprints for matching). */
-  listMessages(path: string, fromUid: number): Promise<Result<MessageMeta[]>>;
+  /** Metadata of the folder's messages with fromUid <= UID (<= toUid when given), for matching. */
+  listMessages(path: string, fromUid: number, toUid?: number): Promise<Result<MessageMeta[]>>;
   /** Just the UIDs the folder holds: enough to verify messages whose UID the store told us. */
   listUids?(path: string): Promise<Result<number[]>>;
   /**

@@ -27,9 +27,10 @@ import { migrationError, ok, type MigrationError, type Result } from '../contrac
 import { classifyImapError } from './classify-error.js';
 import type { ConnectTimeouts } from './connect-imap.js';
 import { encodeMailboxName } from './imap-utf7.js';
-import type { MessageMeta } from '../engine/store.js';
+import type { FolderState, MessageMeta } from '../engine/store.js';
 import { examineOverWire, fetchMetaOverWire } from './wire-source.js';
-import { expandUidSet } from './wire-parse.js';
+import { uidRange } from './uid-set.js';
+import { expandUidSet, searchResults } from './wire-parse.js';
 import { connectionError, openWireSession, quoted, responseError, type Tagged, type WireSession } from './wire-session.js';
 
 /** Answers after which the rest of a batch is not sent: the next message would meet the same. */
@@ -57,7 +58,9 @@ export interface AppendChannel {
    * Metadata of the folder's messages with UID >= fromUid, read over this connection (EXAMINE,
    * so its counts include everything appended). Throws what classify-error.ts understands.
    */
-  listMessages(mailbox: string, fromUid: number): Promise<MessageMeta[]>;
+  listMessages(mailbox: string, fromUid: number, toUid?: number): Promise<MessageMeta[]>;
+  /** Every UID the folder holds (ESEARCH's compact form where offered), over this connection. */
+  listUids(mailbox: string): Promise<number[]>;
   isClosed(): boolean;
   close(): Promise<void>;
 }
@@ -193,6 +196,21 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
     return undefined;
   };
 
+  /**
+   * Runs `read` with the folder EXAMINEd, then leaves it again: Courier refuses APPEND into the
+   * folder this connection has open read-only ("Current box is selected READ-ONLY"). CLOSE
+   * after EXAMINE expunges nothing (RFC 3501 6.4.2: a read-only mailbox loses no messages);
+   * UNSELECT where offered.
+   */
+  const whileExamined = async <T>(mailbox: string, read: (state: FolderState) => Promise<T>): Promise<T> => {
+    const state = await examineOverWire(session, mailbox);
+    try {
+      return await read(state);
+    } finally {
+      await session.collect(session.capabilities.has('UNSELECT') ? 'UNSELECT' : 'CLOSE').catch(() => undefined);
+    }
+  };
+
   return {
     get capabilities() {
       return session.capabilities;
@@ -208,21 +226,23 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
       }
       return appendEach(mailbox, messages);
     },
-    async listMessages(mailbox: string, fromUid: number): Promise<MessageMeta[]> {
-      const state = await examineOverWire(session, mailbox);
-      try {
+    listMessages: (mailbox: string, fromUid: number, toUid?: number): Promise<MessageMeta[]> =>
+      whileExamined(mailbox, async (state) => {
         // Courier sends no UIDNEXT on EXAMINE (uidNext 0 here): then only FETCH can tell.
         if (state.messages === 0 || (state.uidNext > 0 && fromUid >= state.uidNext)) return [];
         // "N:*" returns the highest message even when its UID is below N: filter.
-        const metas = await fetchMetaOverWire(session, [`${Math.max(1, fromUid)}:*`]);
-        return metas.filter((m) => m.uid >= fromUid);
-      } finally {
-        // Leave the folder again: Courier refuses APPEND into the folder this connection has
-        // open read-only ("Current box is selected READ-ONLY"). CLOSE after EXAMINE expunges
-        // nothing (RFC 3501 6.4.2: a read-only mailbox loses no messages); UNSELECT where offered.
-        await session.collect(session.capabilities.has('UNSELECT') ? 'UNSELECT' : 'CLOSE').catch(() => undefined);
-      }
-    },
+        const metas = await fetchMetaOverWire(session, [uidRange(fromUid, toUid)]);
+        return metas.filter((m) => m.uid >= fromUid && m.uid <= (toUid ?? Infinity));
+      }),
+    listUids: (mailbox: string): Promise<number[]> =>
+      whileExamined(mailbox, async (state) => {
+        if (state.messages === 0) return [];
+        const isCompact = session.capabilities.has('ESEARCH');
+        const [answer] = await session.pipeline([isCompact ? 'UID SEARCH RETURN (ALL) ALL' : 'UID SEARCH ALL']);
+        if (!answer) throw connectionError('NoConnection', 'SEARCH got no answer.');
+        if (answer.tagged.status !== 'OK') throw responseError(answer.tagged);
+        return searchResults(answer.untagged, isCompact ? answer.tag : undefined);
+      }),
     close: () => session.logout(),
   };
 };

@@ -18,6 +18,7 @@ import { err, ok, type MigrationError, type Result } from '../contract/result.js
 import { classifyImapError } from './classify-error.js';
 import { fetchMeta } from './fetch-meta.js';
 import { listFolders, namespaceOf } from './list-folders.js';
+import { uidRange } from './uid-set.js';
 
 /** Failures that stop a batch: the next message would fail the same way. */
 const STOPS_BATCH = new Set(['network', 'timeout', 'throttled', 'quota', 'not-found', 'auth', 'tls', 'cancelled']);
@@ -217,6 +218,12 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     },
     async listUids(path: string): Promise<Result<number[]>> {
       try {
+        if (options.openAppendChannel) {
+          // Over the append connection: imapflow keeps a parsed token per UID of a long SEARCH answer.
+          const open = await appendChannel();
+          if (!open.ok) return open;
+          return ok(await open.value.listUids(path));
+        }
         const state = await selectForWriting(path, true);
         if (state.messages === 0) return ok([]);
         const uids = await client.search({ all: true }, { uid: true });
@@ -226,20 +233,20 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         return fail(thrown, 'list destination messages');
       }
     },
-    async listMessages(path: string, fromUid: number): Promise<Result<MessageMeta[]>> {
+    async listMessages(path: string, fromUid: number, toUid?: number): Promise<Result<MessageMeta[]>> {
       try {
         if (options.openAppendChannel) {
           // Over the append connection: imapflow's per-response cost made verifying a big folder slow.
           const open = await appendChannel();
           if (!open.ok) return open;
-          return ok(await open.value.listMessages(path, fromUid));
+          return ok(await open.value.listMessages(path, fromUid, toUid));
         }
         const state = await selectForWriting(path, true);
         // A server that sent no UIDNEXT (Courier) leaves uidNext 0: then only FETCH can tell.
         if (state.messages === 0 || (state.uidNext > 0 && fromUid >= state.uidNext)) return ok([]);
         // "N:*" returns the highest message even when its UID is below N: filter.
-        const metas = await fetchMeta(client, `${Math.max(1, fromUid)}:*`);
-        return ok(metas.filter((m) => m.uid >= fromUid));
+        const metas = await fetchMeta(client, uidRange(fromUid, toUid));
+        return ok(metas.filter((m) => m.uid >= fromUid && m.uid <= (toUid ?? Infinity)));
       } catch (thrown) {
         return fail(thrown, 'list destination messages');
       }

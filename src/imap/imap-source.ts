@@ -12,7 +12,7 @@ import { err, ok, migrationError, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
 import { fetchMeta } from './fetch-meta.js';
 import { listFolders, namespaceOf } from './list-folders.js';
-import { toUidSet } from './uid-set.js';
+import { chunkUids, toUidSet } from './uid-set.js';
 
 const stateOf = (mailbox: { uidValidity: bigint; uidNext: number; exists: number; highestModseq?: bigint }): FolderState => ({
   uidValidity: mailbox.uidValidity.toString(),
@@ -106,6 +106,19 @@ export const createImapSource = (connection: ImapConnection): SourceStore => {
         const state = await examine(path);
         if (state.messages === 0 || (uids !== 'all' && uids.length === 0)) return ok([]);
         return ok(await fetchMeta(client, uids === 'all' ? '1:*' : uids));
+      } catch (thrown) {
+        return fail(thrown, 'list messages');
+      }
+    },
+    async listSizes(path: string, uids: number[]): Promise<Result<Map<number, number>>> {
+      try {
+        const state = await examine(path);
+        const sizes = new Map<number, number>();
+        if (state.messages === 0 || uids.length === 0) return ok(sizes);
+        for (const chunk of chunkUids(uids)) {
+          for await (const m of client.fetch(toUidSet(chunk), { uid: true, size: true }, { uid: true })) if (m.size !== undefined) sizes.set(m.uid, m.size);
+        }
+        return ok(sizes);
       } catch (thrown) {
         return fail(thrown, 'list messages');
       }

@@ -23,3 +23,6 @@ export const chunkUids = (uids: readonly number[], maxPerChunk = 2000): number[]
   for (let i = 0; i < uids.length; i += maxPerChunk) chunks.push(uids.slice(i, i + maxPerChunk));
   return chunks;
 };
+
+/** "from:to", or "from:*" without an upper bound (which also returns the highest message: filter). */
+export const uidRange = (fromUid: number, toUid?: number): string => `${Math.max(1, fromUid)}:${toUid === undefined ? '*' : Math.max(1, toUid)}`;

@@ -296,6 +296,21 @@ const createWireSource = (
         return fail(thrown, 'list messages');
       }
     },
+    async listSizes(path: string, uids: number[]): Promise<Result<Map<number, number>>> {
+      try {
+        const state = await examine(path);
+        const sizes = new Map<number, number>();
+        if (state.messages === 0 || uids.length === 0) return ok(sizes);
+        await fetchSets(session, chunkUids(uids).map(toUidSet), '(UID RFC822.SIZE)', (items) => {
+          const uid = tokenNumber(items.get('UID'));
+          const size = tokenNumber(items.get('RFC822.SIZE'));
+          if (uid !== undefined && size !== undefined) sizes.set(uid, size);
+        });
+        return ok(sizes);
+      } catch (thrown) {
+        return fail(thrown, 'list messages');
+      }
+    },
     readBodies,
     close: async () => {
       await Promise.allSettled([session.logout(), imapflowSource?.close()]);

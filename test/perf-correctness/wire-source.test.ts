@@ -51,6 +51,9 @@ describe('wire source', () => {
         const byUid = (m: { uid: number }[]) => [...m].sort((x, y) => x.uid - y.uid);
         assert.deepEqual(byUid(ma), byUid(mb), `${folder.path}: metadata and fingerprints`);
         assert.deepEqual(byUid(unwrap(await wire.listMessages(folder.path, 'all'))), byUid(mb), `${folder.path}: 'all'`);
+        const sizes = new Map(mb.map((m) => [m.uid, m.sizeBytes]));
+        assert.deepEqual(unwrap(await wire.listSizes(folder.path, ua.uids)), sizes, `${folder.path}: sizes (wire)`);
+        assert.deepEqual(unwrap(await flow.listSizes(folder.path, ub.uids)), sizes, `${folder.path}: sizes (imapflow)`);
         const hash = async (store: SourceStore) => {
           const out: Record<number, string> = {};
           for await (const r of store.readBodies(folder.path, ua.uids.slice(0, 300))) out[r.uid] = r.ok ? createHash('sha256').update(r.body).digest('hex') : `error ${r.error.kind}`;
