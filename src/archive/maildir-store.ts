@@ -28,7 +28,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SourceFolder } from '../contract/plan.js';
 import { migrationError, ok } from '../contract/result.js';
-import { fingerprintFromHeaders, fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
+import { fingerprintFromFields, fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
 import type { Result } from '../contract/result.js';
 import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, replaceFileAtomic, writeNewFileDurable } from './archive-fs.js';
@@ -317,7 +317,7 @@ export class MaildirArchive implements ArchiveBackend {
             sizeBytes: virtualSize,
             flags: [...flags].sort(),
             internalDate,
-            fingerprint: fingerprintFromHeaders(header, virtualSize),
+            fingerprint: fingerprintFromFields(fields, virtualSize),
             subject: headerValue(fields, 'subject'),
             messageId: headerValue(fields, 'message-id'),
             date: headerValue(fields, 'date'),

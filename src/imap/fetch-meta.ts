@@ -4,7 +4,7 @@
  */
 import type { ImapFlow, FetchMessageObject } from 'imapflow';
 import type { MessageMeta } from '../engine/store.js';
-import { FINGERPRINT_HEADERS, fingerprintFromHeaders, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
+import { FINGERPRINT_HEADERS, fingerprintFromFields, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import { chunkUids, toUidSet } from './uid-set.js';
 
 /** \Recent is session state owned by the server; it must never be copied. */
@@ -22,7 +22,7 @@ export const metaOf = (message: FetchMessageObject): MessageMeta => {
     sizeBytes: size,
     flags: storableFlags(message.flags),
     internalDate: toDate(message.internalDate),
-    fingerprint: fingerprintFromHeaders(headers, size),
+    fingerprint: fingerprintFromFields(fields, size),
     subject: headerValue(fields, 'subject'),
     messageId: headerValue(fields, 'message-id'),
     date: headerValue(fields, 'date'),

@@ -8,6 +8,9 @@ import type { WireResponse } from './wire-session.js';
 /** A parsed token: atom or number (string), quoted string, literal (Buffer), NIL (null), or a list. */
 export type Token = string | Buffer | null | Token[];
 
+/** `{n}`, `{n+}` or `~{n}` where the tokenizer stands (sticky). */
+const LITERAL_MARKER = /~?\{(\d+)\+?\}/y;
+
 class Tokenizer {
   pos = 0;
   private literal = 0;
@@ -42,6 +45,14 @@ class Tokenizer {
       return list;
     }
     if (c === '"') {
+      const end = this.text.indexOf('"', this.pos + 1);
+      const escape = this.text.indexOf('\\', this.pos + 1);
+      if (end >= 0 && (escape < 0 || escape > end)) {
+        // No backslash inside: the common case (INTERNALDATE), taken as one slice.
+        const value = this.text.slice(this.pos + 1, end);
+        this.pos = end + 1;
+        return Buffer.from(value, 'latin1');
+      }
       let value = '';
       this.pos++;
       while (this.pos < this.text.length && this.text[this.pos] !== '"') {
@@ -52,12 +63,15 @@ class Tokenizer {
       this.pos++;
       return Buffer.from(value, 'latin1');
     }
-    const literal = /^~?\{(\d+)\+?\}/.exec(this.text.slice(this.pos, this.pos + 24));
-    if (literal) {
-      this.pos += literal[0].length;
-      const buffer = this.literals[this.literal++];
-      if (!buffer) throw Object.assign(new Error('A literal is missing from the response.'), { code: 'InvalidResponse' });
-      return buffer;
+    if (c === '{' || (c === '~' && this.text[this.pos + 1] === '{')) {
+      LITERAL_MARKER.lastIndex = this.pos;
+      const literal = LITERAL_MARKER.exec(this.text);
+      if (literal) {
+        this.pos += literal[0].length;
+        const buffer = this.literals[this.literal++];
+        if (!buffer) throw Object.assign(new Error('A literal is missing from the response.'), { code: 'InvalidResponse' });
+        return buffer;
+      }
     }
     // An atom; a [section] may hold spaces and parentheses (BODY[HEADER.FIELDS (A B)]).
     const start = this.pos;
@@ -70,7 +84,7 @@ class Tokenizer {
       this.pos++;
     }
     const atom = this.text.slice(start, this.pos);
-    return atom.toUpperCase() === 'NIL' ? null : atom;
+    return atom.length === 3 && atom.toUpperCase() === 'NIL' ? null : atom;
   }
 }
 

@@ -90,23 +90,23 @@ export const connectionError = (code: string, message: string, bye?: { code?: st
 export const quoted = (value: string): string | undefined => (/[\r\n\0]/.test(value) ? undefined : `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
 
 /** Reads server responses: lines ending in CRLF, `{n}` literals collected into Buffers. */
-class ResponseReader {
-  private pending: Buffer = Buffer.alloc(0);
+export class ResponseReader {
+  /** The start of a line whose CRLF has not arrived yet (latin1). */
+  private partial = '';
   private line = '';
   private literals: Buffer[] = [];
   private literal?: { buffer: Buffer; filled: number };
 
   constructor(private readonly onResponse: (response: WireResponse) => void) {}
 
+  /** Reads a chunk in place: a line split across chunks is kept as text, never re-copied with the next chunk. */
   push(chunk: Buffer): void {
-    let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
     let pos = 0;
-    while (pos < data.length) {
+    while (pos < chunk.length) {
       if (this.literal) {
         const { buffer } = this.literal;
-        const take = Math.min(buffer.length - this.literal.filled, data.length - pos);
-        data.copy(buffer, this.literal.filled, pos, pos + take);
+        const take = Math.min(buffer.length - this.literal.filled, chunk.length - pos);
+        chunk.copy(buffer, this.literal.filled, pos, pos + take);
         this.literal.filled += take;
         pos += take;
         if (this.literal.filled === buffer.length) {
@@ -115,10 +115,22 @@ class ResponseReader {
         }
         continue;
       }
-      const eol = data.indexOf('\r\n', pos, 'latin1');
-      if (eol < 0) break;
-      const text = data.toString('latin1', pos, eol);
-      pos = eol + 2;
+      let text: string;
+      if (pos === 0 && this.partial.endsWith('\r') && chunk[0] === 0x0a) {
+        // The CRLF itself was split between two chunks.
+        text = this.partial.slice(0, -1);
+        pos = 1;
+      } else {
+        const eol = chunk.indexOf('\r\n', pos, 'latin1');
+        if (eol < 0) {
+          this.partial += chunk.toString('latin1', pos);
+          if (this.partial.length + this.line.length > MAX_LINE_BYTES) throw connectionError('LineTooLarge', 'The server sent a response line that is too long.');
+          return;
+        }
+        text = this.partial + chunk.toString('latin1', pos, eol);
+        pos = eol + 2;
+      }
+      this.partial = '';
       this.line += text;
       if (this.line.length > MAX_LINE_BYTES) throw connectionError('LineTooLarge', 'The server sent a response line that is too long.');
       const literal = /\{(\d+)\+?\}$/.exec(text);
@@ -133,11 +145,6 @@ class ResponseReader {
       this.line = '';
       this.literals = [];
       this.onResponse(response);
-    }
-    if (pos < data.length) {
-      data = data.subarray(pos);
-      if (data.length + this.line.length > MAX_LINE_BYTES) throw connectionError('LineTooLarge', 'The server sent a response line that is too long.');
-      this.pending = Buffer.from(data);
     }
   }
 }
