@@ -1,4 +1,5 @@
 /** Process entry of the `mailferry` command: wires runCli to the real terminal and signals. */
+import './memory-policy.js';
 import { readFileSync } from 'node:fs';
 import { PAUSE_REASON } from '../engine/run-job.js';
 import { runCli } from './run-cli.js';
