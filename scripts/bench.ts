@@ -25,6 +25,7 @@ import { diffMail, snapshotAccount } from '../test/support/mail-snapshot.js';
 import { bigFolderCorpus, hugeMessageCorpus, manyFoldersCorpus, standardCorpus, writeMaildir } from './bench/bench-corpus.js';
 import { startLatencyProxy, type LatencyProxy } from './bench/latency-proxy.js';
 import { edgeRates, runCli, type CliRun } from './bench/run-copy.js';
+import { fmt, intOption, median } from './bench/figures.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(ROOT, '.tmp', 'bench-dist');
@@ -71,21 +72,13 @@ Peers on the same machine and corpus (imapsync, mbsync, offlineimap, doveadm imp
   process.exit(0);
 }
 
-const int = (raw: string | undefined, fallback: number): number => (raw === undefined ? fallback : Math.max(0, Math.floor(Number(raw))));
 const isBig = values['big-folder'] === true;
-const messageCount = int(values.messages, isBig ? 100_000 : 2_000);
-const runs = Math.max(1, int(values.runs, 3));
-const latencyMs = int(values['latency-ms'], 0);
-const planFolders = int(values.folders, 1000);
-const hugeMb = int(values['huge-message-mb'], 0);
+const messageCount = intOption(values.messages, isBig ? 100_000 : 2_000);
+const runs = Math.max(1, intOption(values.runs, 3));
+const latencyMs = intOption(values['latency-ms'], 0);
+const planFolders = intOption(values.folders, 1000);
+const hugeMb = intOption(values['huge-message-mb'], 0);
 
-const median = (xs: number[]): number | undefined => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return undefined;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-const fmt = (x: number | undefined, digits = 1): string => (x === undefined ? '—' : x.toFixed(digits));
 const log = (text: string): void => {
   process.stderr.write(`[bench] ${text}\n`);
 };

@@ -36,6 +36,7 @@ import { diffMail, openTestClient, snapshotAccount, snapshotMaildirFiles, type A
 import { headerBlockEnd, headerValue, parseHeaderFields } from '../../src/engine/fingerprint.js';
 import { standardCorpus, writeMaildir } from './bench-corpus.js';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
+import { fmt, intOption, median } from './figures.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DIST = join(ROOT, '.tmp', 'peers-dist');
@@ -76,10 +77,9 @@ if (values.help) {
   process.exit(0);
 }
 
-const int = (raw: string | undefined, fallback: number): number => (raw === undefined ? fallback : Math.max(0, Math.floor(Number(raw))));
-const messageCount = int(values.messages, 2_000);
-const runs = Math.max(1, int(values.runs, 3));
-const latencyMs = int(values['latency-ms'], 0);
+const messageCount = intOption(values.messages, 2_000);
+const runs = Math.max(1, intOption(values.runs, 3));
+const latencyMs = intOption(values['latency-ms'], 0);
 const timeoutMs = Math.max(1, Number(values['timeout-min'] ?? DEFAULT_TIMEOUT_MIN)) * 60_000;
 const selected: ToolName[] = values.tools
   ? values.tools.split(',').map((t) => {
@@ -92,13 +92,6 @@ const selected: ToolName[] = values.tools
 const log = (text: string): void => {
   process.stderr.write(`[peers ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 };
-const median = (xs: number[]): number | undefined => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return undefined;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-const fmt = (x: number | undefined, digits = 1): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
 
 /** An executable on PATH, or undefined. */
 const which = (name: string): string | undefined =>
