@@ -234,15 +234,26 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         const metas = await fetchMetaOverWire(session, [uidRange(fromUid, toUid)]);
         return metas.filter((m) => m.uid >= fromUid && m.uid <= (toUid ?? Infinity));
       }),
-    listUids: (mailbox: string): Promise<number[]> =>
-      whileExamined(mailbox, async (state) => {
+    async listUids(mailbox: string): Promise<number[]> {
+      const isCompact = session.capabilities.has('ESEARCH');
+      const search = isCompact ? 'UID SEARCH RETURN (ALL) ALL' : 'UID SEARCH ALL';
+      const name = quoted(encodeMailboxName(mailbox));
+      if (name && session.capabilities.has('UNSELECT')) {
+        // One round trip: UNSELECT never expunges, so it may go before EXAMINE's answer is seen.
+        const [examined, searched] = await session.pipeline([`EXAMINE ${name}`, search, 'UNSELECT']);
+        if (examined?.tagged.status === 'OK' && searched?.tagged.status === 'OK') {
+          return searchResults([...examined.untagged, ...searched.untagged], isCompact ? searched.tag : undefined);
+        }
+        // Otherwise ask again step by step, for the error examineOverWire gives (a missing folder, ...).
+      }
+      return whileExamined(mailbox, async (state) => {
         if (state.messages === 0) return [];
-        const isCompact = session.capabilities.has('ESEARCH');
-        const [answer] = await session.pipeline([isCompact ? 'UID SEARCH RETURN (ALL) ALL' : 'UID SEARCH ALL']);
+        const [answer] = await session.pipeline([search]);
         if (!answer) throw connectionError('NoConnection', 'SEARCH got no answer.');
         if (answer.tagged.status !== 'OK') throw responseError(answer.tagged);
         return searchResults(answer.untagged, isCompact ? answer.tag : undefined);
-      }),
+      });
+    },
     close: () => session.logout(),
   };
 };

@@ -152,6 +152,11 @@ const createWireSource = (
 ): SourceStore => {
   const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
   let selected: { path: string; state: FolderState } | undefined;
+  /**
+   * Sizes fetched in the same round trip as the UID listing (a copy asks for them next), kept
+   * until the next listSizes of that folder or the next EXAMINE, whichever comes first.
+   */
+  let sizesWithUids: { path: string; sizes: Map<number, number> } | undefined;
   let imapflowSource: SourceStore | undefined;
 
   const viaImapflow = async (): Promise<SourceStore> => {
@@ -166,6 +171,7 @@ const createWireSource = (
   const examine = async (path: string, fresh = false): Promise<FolderState> => {
     if (!fresh && selected?.path === path) return selected.state;
     selected = undefined;
+    sizesWithUids = undefined;
     const state = await examineOverWire(session, path);
     selected = { path, state };
     return state;
@@ -265,12 +271,23 @@ const createWireSource = (
         if (state.messages === 0) return ok({ uids: [], deletedUids: [] });
         let uids: number[];
         let deletedUids: number[];
+        const sizes = new Map<number, number>();
+        const collectSize = (r: WireResponse): boolean => {
+          const items = parseFetch(r);
+          const uid = items ? tokenNumber(items.get('UID')) : undefined;
+          const size = items ? tokenNumber(items.get('RFC822.SIZE')) : undefined;
+          if (uid === undefined || size === undefined) return false;
+          sizes.set(uid, size);
+          return true;
+        };
+        const sizesCommand = `UID FETCH 1:* (UID RFC822.SIZE)`;
         if (session.capabilities.has('ESEARCH')) {
-          // Both at once; ESEARCH answers carry their command's tag, so they cannot be mixed up.
-          const [all, deleted] = await session.pipeline(['UID SEARCH RETURN (ALL) ALL', 'UID SEARCH RETURN (ALL) DELETED']);
-          if (!all || !deleted) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
+          // All in one round trip; ESEARCH answers carry their command's tag, so they cannot be mixed up.
+          const [all, deleted, sized] = await session.pipeline(['UID SEARCH RETURN (ALL) ALL', 'UID SEARCH RETURN (ALL) DELETED', sizesCommand], collectSize);
+          if (!all || !deleted || !sized) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
           ensureOk(all.tagged);
           ensureOk(deleted.tagged);
+          ensureOk(sized.tagged);
           const untagged = [...all.untagged, ...deleted.untagged];
           uids = searchResults(untagged, all.tag);
           deletedUids = searchResults(untagged, deleted.tag);
@@ -281,7 +298,10 @@ const createWireSource = (
           ensureOk(deleted.tagged);
           uids = searchResults(all.untagged);
           deletedUids = searchResults(deleted.untagged);
+          const [sized] = await session.pipeline([sizesCommand], collectSize);
+          if (sized) ensureOk(sized.tagged);
         }
+        sizesWithUids = { path, sizes };
         return ok({ uids: uids.sort((a, b) => a - b), deletedUids });
       } catch (thrown) {
         return fail(thrown, 'list messages');
@@ -299,8 +319,17 @@ const createWireSource = (
     async listSizes(path: string, uids: number[]): Promise<Result<Map<number, number>>> {
       try {
         const state = await examine(path);
+        const known = sizesWithUids?.path === path ? sizesWithUids.sizes : undefined;
+        sizesWithUids = undefined;
         const sizes = new Map<number, number>();
         if (state.messages === 0 || uids.length === 0) return ok(sizes);
+        if (known) {
+          for (const uid of uids) {
+            const size = known.get(uid);
+            if (size !== undefined) sizes.set(uid, size);
+          }
+          return ok(sizes);
+        }
         await fetchSets(session, chunkUids(uids).map(toUidSet), '(UID RFC822.SIZE)', (items) => {
           const uid = tokenNumber(items.get('UID'));
           const size = tokenNumber(items.get('RFC822.SIZE'));
