@@ -40,3 +40,9 @@ export const migrationError = (
   message: string,
   extra: Partial<Omit<MigrationError, 'kind' | 'message'>> = {},
 ): MigrationError => ({ kind, message, retryable: extra.retryable ?? false, ...extra });
+
+/** The value, or the error thrown: for code whose caller turns a thrown MigrationError back into a value. */
+export const unwrap = <T>(result: Result<T>): T => {
+  if (!result.ok) throw result.error;
+  return result.value;
+};

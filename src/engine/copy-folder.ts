@@ -25,8 +25,9 @@
  * destination message when the destination must be scanned).
  */
 import type { FailedMessage, FolderReport } from '../contract/job.js';
-import { err, migrationError, ok, type MigrationError, type Result } from '../contract/result.js';
-import type { DoneEntry, FolderJournal } from './folder-journal.js';
+import { err, migrationError, ok, unwrap, type MigrationError, type Result } from '../contract/result.js';
+import type { FolderJournal } from './folder-journal.js';
+import { reportFromJournal, scanDestination, verifyFolder } from './verify-folder.js';
 import { FingerprintPool } from './fingerprint-pool.js';
 import type { BodyResult, DestinationStore, FolderState, MessageFilter, MessageMeta, SourceStore } from './store.js';
 
@@ -84,11 +85,6 @@ const cancelled = (): MigrationError => migrationError('cancelled', 'Stopped bef
 
 /** Read failures that cost the connection: the message being sent may be the cause. */
 const READ_LOST_KINDS = new Set(['network', 'timeout']);
-
-const unwrap = <T>(result: Result<T>): T => {
-  if (!result.ok) throw result.error;
-  return result.value;
-};
 
 const failureOf = (sourcePath: string, uidValidity: string, meta: MessageMeta | undefined, uid: number, error: MigrationError): FailedMessage => ({
   sourcePath,
@@ -197,29 +193,6 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   dstState = unwrap(await destination.folderState(destinationPath));
   const stillExpected = expectedUids.filter((uid) => !vanished.has(uid) && !deleted.has(uid));
   return verifyFolder(deps, input, srcState, dstState, stillExpected, deleted.size, windowSize);
-};
-
-/**
- * Fingerprints of the destination's messages from `fromUid` on (UID → fingerprint), read one
- * window at a time so that no more than a window's metadata is held at once.
- */
-const scanDestination = async (destination: DestinationStore, path: string, fromUid: number, windowSize: number): Promise<Map<number, string>> => {
-  const fingerprints = new Map<number, string>();
-  const add = (metas: MessageMeta[]) => {
-    for (const m of metas) fingerprints.set(m.uid, m.fingerprint);
-  };
-  if (!destination.listUids) {
-    add(unwrap(await destination.listMessages(path, fromUid)));
-    return fingerprints;
-  }
-  const uids = unwrap(await destination.listUids(path))
-    .filter((uid) => uid >= fromUid)
-    .sort((a, b) => a - b);
-  for (let at = 0; at < uids.length; at += windowSize) {
-    const window = uids.slice(at, at + windowSize);
-    add(unwrap(await destination.listMessages(path, window[0] as number, window[window.length - 1] as number)));
-  }
-  return fingerprints;
 };
 
 /** What one pass shares between reading metadata, copying and counting. */
@@ -467,97 +440,3 @@ const copyMessages = async (
   }
 };
 
-/**
- * Every message the journal says is on the destination must be there. Where the destination
- * told us its UID (UIDPLUS), that UID must exist: servers may rewrite what they store (Cyrus
- * masks 8-bit header bytes, Exchange adds headers), so content is not compared there. Without a
- * UID, each message needs its own fingerprint match. A message found missing is journaled as
- * `lost`, so the next pass copies exactly that one again.
- */
-const verifyFolder = async (
-  deps: CopyFolderDeps,
-  input: CopyFolderInput,
-  srcState: FolderState,
-  dstState: FolderState,
-  expectedUids: number[],
-  skipped: number,
-  windowSize: number,
-): Promise<FolderReport> => {
-  const { destination, journal } = deps;
-  const done = expectedUids.map((uid) => journal.current.done.get(uid)).filter((d): d is DoneEntry => d !== undefined);
-  // Where every message's destination UID is known, the UIDs alone verify: no headers are read,
-  // which keeps a 100,000-message folder's verification cheap in time and memory.
-  const isUidOnly = destination.listUids !== undefined && done.every((d) => d.dst !== undefined);
-  const fingerprints = isUidOnly ? new Map<number, string>() : await scanDestination(destination, input.destinationPath, 1, windowSize);
-  const existingUids = isUidOnly && destination.listUids ? new Set(unwrap(await destination.listUids(input.destinationPath))) : fingerprints;
-  const claimedUids = new Set<number>();
-  const lost: number[] = [];
-  const withoutUid: DoneEntry[] = [];
-  for (const entry of done) {
-    if (entry.dst === undefined) withoutUid.push(entry);
-    else if (existingUids.has(entry.dst) && !claimedUids.has(entry.dst)) claimedUids.add(entry.dst);
-    else lost.push(entry.src);
-  }
-  const unclaimed = new FingerprintPool([...fingerprints].filter(([uid]) => !claimedUids.has(uid)).map(([uid, fingerprint]) => ({ uid, fingerprint })));
-  for (const entry of withoutUid) if (unclaimed.take(entry.fp) === undefined) lost.push(entry.src);
-  for (const src of lost) journal.record({ t: 'lost', src, at: Date.now() });
-
-  const report = reportFromJournal(journal, input, srcState, expectedUids, false, skipped);
-  if (lost.length > 0) {
-    report.isComplete = false;
-    report.status = 'incomplete';
-    report.error = migrationError('internal', `${lost.length} message(s) recorded as copied are not on the destination any more; they will be copied again.`, { retryable: true });
-  } else if (report.isComplete) {
-    journal.record({ t: 'verified', src: srcState, dst: dstState, at: Date.now() });
-  }
-  await journal.flush();
-  return report;
-};
-
-/** Builds a folder report from the journal (expectedUids undefined: everything journaled). */
-const reportFromJournal = (
-  journal: FolderJournal,
-  input: CopyFolderInput,
-  srcState: FolderState,
-  expectedUids: number[] | undefined,
-  isFromFastPath: boolean,
-  skipped = 0,
-): FolderReport => {
-  const state = journal.current;
-  const expected = expectedUids ?? [...state.done.keys(), ...state.failed.keys()];
-  let copied = 0;
-  let alreadyThere = 0;
-  const failed: FailedMessage[] = [];
-  for (const uid of expected) {
-    const done = state.done.get(uid);
-    if (done?.t === 'copied') copied++;
-    else if (done?.t === 'present') alreadyThere++;
-    else {
-      const failure = state.failed.get(uid);
-      if (failure) {
-        failed.push({
-          sourcePath: input.sourcePath,
-          uid,
-          uidValidity: srcState.uidValidity,
-          subject: failure.subject,
-          date: failure.date,
-          messageId: failure.messageId,
-          sizeBytes: failure.size,
-          error: failure.error,
-        });
-      }
-    }
-  }
-  const isComplete = isFromFastPath || copied + alreadyThere === expected.length;
-  return {
-    sourcePath: input.sourcePath,
-    destinationPath: input.destinationPath,
-    status: isComplete ? 'verified' : 'incomplete',
-    expected: isFromFastPath ? copied + alreadyThere : expected.length,
-    copied,
-    alreadyThere,
-    skipped: isFromFastPath ? srcState.messages - copied - alreadyThere : skipped,
-    failed,
-    isComplete,
-  };
-};
