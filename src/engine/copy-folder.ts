@@ -212,7 +212,7 @@ interface PassContext {
 const isFlaggedDeleted = (meta: MessageMeta): boolean => meta.flags.some((f) => f.toLowerCase() === '\\deleted');
 
 /**
- * Metadata of one window of source UIDs, ascending. Messages flagged \\Deleted since the SEARCH
+ * Metadata of one window of source UIDs, ascending. Messages flagged \Deleted since the SEARCH
  * and messages expunged since are taken out of the pass and its totals here.
  */
 const readWindow = async (deps: CopyFolderDeps, input: CopyFolderInput, pass: PassContext, window: number[]): Promise<MessageMeta[]> => {
@@ -224,7 +224,7 @@ const readWindow = async (deps: CopyFolderDeps, input: CopyFolderInput, pass: Pa
     listed.add(meta.uid);
     const counted = sizes.get(meta.uid) ?? 0;
     if (isFlaggedDeleted(meta)) {
-      // Flagged \\Deleted after the SEARCH: still one the owner threw away, so skipped too.
+      // Flagged \Deleted after the SEARCH: still one the owner threw away, so skipped too.
       if (!pass.deleted.has(meta.uid)) {
         pass.deleted.add(meta.uid);
         counters.messagesTotal--;
