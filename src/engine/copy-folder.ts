@@ -136,12 +136,13 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   }
 
   const windowSize = Math.max(1, options.windowMessages ?? WINDOW_MESSAGES);
-  const { uids, deletedUids } = unwrap(await source.listUids(sourcePath, input.messageFilter));
-  const deleted = new Set(deletedUids);
   const state = journal.current;
-  const expectedUids = uids.filter((uid) => !deleted.has(uid));
+  // A folder's first pass needs every size: they come with the UID listing, in the same round trip.
+  const listing = unwrap(await source.listUids(sourcePath, input.messageFilter, { withSizes: state.done.size === 0 }));
+  const deleted = new Set(listing.deletedUids);
+  const expectedUids = listing.uids.filter((uid) => !deleted.has(uid));
   const undone = expectedUids.filter((uid) => !state.done.has(uid));
-  const sizes = undone.length > 0 ? unwrap(await source.listSizes(sourcePath, undone)) : new Map<number, number>();
+  const sizes = listing.sizes ?? (undone.length > 0 ? unwrap(await source.listSizes(sourcePath, undone)) : new Map<number, number>());
   checkCancelled();
 
   // Scan the destination where unjournaled messages can be, and take out what the journal claims.

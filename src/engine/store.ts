@@ -63,6 +63,22 @@ export interface NamespaceInfo {
 /** A folder-level choice of which messages to copy. */
 export type MessageFilter = 'gmail-only-in-all-mail';
 
+/** Every UID of a folder, those flagged \Deleted, and with `withSizes` every message's size. */
+export interface UidListing {
+  uids: number[];
+  deletedUids: number[];
+  /** Present when asked for and the store could give them in the same go. */
+  sizes?: Map<number, number>;
+}
+
+export interface ListUidsOptions {
+  /**
+   * Also every message's size, when it costs no extra round trip (a first copy needs them all;
+   * a re-run needs only the new ones, which listSizes gets without sending every size again).
+   */
+  withSizes?: boolean;
+}
+
 /** A read-only mail store. */
 export interface SourceStore {
   readonly kind: 'imap' | 'archive';
@@ -74,7 +90,7 @@ export interface SourceStore {
    * Every UID in the folder, and which of them are flagged \\Deleted (those are not copied).
    * With `filter`, only the messages it keeps (e.g. Gmail's archived-only mail in All Mail).
    */
-  listUids(path: string, filter?: MessageFilter): Promise<Result<{ uids: number[]; deletedUids: number[] }>>;
+  listUids(path: string, filter?: MessageFilter, options?: ListUidsOptions): Promise<Result<UidListing>>;
   /** Metadata of the messages of an open folder whose UID is in `uids` ('all' for every message). */
   listMessages(path: string, uids: number[] | 'all'): Promise<Result<MessageMeta[]>>;
   /**

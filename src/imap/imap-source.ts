@@ -5,7 +5,7 @@
  */
 import type { ImapConnection } from './connect-imap.js';
 import { disconnectImap } from './connect-imap.js';
-import type { BodyResult, FolderState, MessageFilter, MessageMeta, NamespaceInfo, SourceStore } from '../engine/store.js';
+import type { BodyResult, FolderState, MessageFilter, MessageMeta, NamespaceInfo, SourceStore, UidListing } from '../engine/store.js';
 import { isOnlyInAllMail } from '../engine/provider-quirks.js';
 import type { SourceFolder } from '../contract/plan.js';
 import { err, ok, migrationError, type Result } from '../contract/result.js';
@@ -83,7 +83,7 @@ export const createImapSource = (connection: ImapConnection): SourceStore => {
         return fail(thrown, 'open folder');
       }
     },
-    async listUids(path: string, filter?: MessageFilter): Promise<Result<{ uids: number[]; deletedUids: number[] }>> {
+    async listUids(path: string, filter?: MessageFilter): Promise<Result<UidListing>> {
       try {
         const state = await examine(path);
         if (state.messages === 0) return ok({ uids: [], deletedUids: [] });

@@ -19,7 +19,7 @@ import type { FetchMessageObject } from 'imapflow';
 import type { AccountCredentials } from '../contract/account.js';
 import type { SourceFolder } from '../contract/plan.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
-import type { BodyResult, FolderState, MessageFilter, MessageMeta, NamespaceInfo, SourceStore } from '../engine/store.js';
+import type { BodyResult, FolderState, ListUidsOptions, MessageFilter, MessageMeta, NamespaceInfo, SourceStore, UidListing } from '../engine/store.js';
 import { FINGERPRINT_HEADERS } from '../engine/fingerprint.js';
 import { classifyImapError } from './classify-error.js';
 import { connectImap, type ConnectTimeouts } from './connect-imap.js';
@@ -152,11 +152,6 @@ const createWireSource = (
 ): SourceStore => {
   const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
   let selected: { path: string; state: FolderState } | undefined;
-  /**
-   * Sizes fetched in the same round trip as the UID listing (a copy asks for them next), kept
-   * until the next listSizes of that folder or the next EXAMINE, whichever comes first.
-   */
-  let sizesWithUids: { path: string; sizes: Map<number, number> } | undefined;
   let imapflowSource: SourceStore | undefined;
 
   const viaImapflow = async (): Promise<SourceStore> => {
@@ -171,7 +166,6 @@ const createWireSource = (
   const examine = async (path: string, fresh = false): Promise<FolderState> => {
     if (!fresh && selected?.path === path) return selected.state;
     selected = undefined;
-    sizesWithUids = undefined;
     const state = await examineOverWire(session, path);
     selected = { path, state };
     return state;
@@ -258,7 +252,7 @@ const createWireSource = (
         return fail(thrown, 'open folder');
       }
     },
-    async listUids(path: string, filter?: MessageFilter): Promise<Result<{ uids: number[]; deletedUids: number[] }>> {
+    async listUids(path: string, filter?: MessageFilter, options: ListUidsOptions = {}): Promise<Result<UidListing>> {
       if (filter) {
         try {
           return (await viaImapflow()).listUids(path, filter);
@@ -268,7 +262,7 @@ const createWireSource = (
       }
       try {
         const state = await examine(path);
-        if (state.messages === 0) return ok({ uids: [], deletedUids: [] });
+        if (state.messages === 0) return ok({ uids: [], deletedUids: [], ...(options.withSizes ? { sizes: new Map<number, number>() } : {}) });
         let uids: number[];
         let deletedUids: number[];
         const sizes = new Map<number, number>();
@@ -280,14 +274,14 @@ const createWireSource = (
           sizes.set(uid, size);
           return true;
         };
-        const sizesCommand = `UID FETCH 1:* (UID RFC822.SIZE)`;
+        const sizesCommand = options.withSizes ? ['UID FETCH 1:* (UID RFC822.SIZE)'] : [];
         if (session.capabilities.has('ESEARCH')) {
           // All in one round trip; ESEARCH answers carry their command's tag, so they cannot be mixed up.
-          const [all, deleted, sized] = await session.pipeline(['UID SEARCH RETURN (ALL) ALL', 'UID SEARCH RETURN (ALL) DELETED', sizesCommand], collectSize);
-          if (!all || !deleted || !sized) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
+          const [all, deleted, sized] = await session.pipeline(['UID SEARCH RETURN (ALL) ALL', 'UID SEARCH RETURN (ALL) DELETED', ...sizesCommand], collectSize);
+          if (!all || !deleted) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
           ensureOk(all.tagged);
           ensureOk(deleted.tagged);
-          ensureOk(sized.tagged);
+          if (sized) ensureOk(sized.tagged);
           const untagged = [...all.untagged, ...deleted.untagged];
           uids = searchResults(untagged, all.tag);
           deletedUids = searchResults(untagged, deleted.tag);
@@ -298,11 +292,10 @@ const createWireSource = (
           ensureOk(deleted.tagged);
           uids = searchResults(all.untagged);
           deletedUids = searchResults(deleted.untagged);
-          const [sized] = await session.pipeline([sizesCommand], collectSize);
+          const [sized] = sizesCommand.length > 0 ? await session.pipeline(sizesCommand, collectSize) : [];
           if (sized) ensureOk(sized.tagged);
         }
-        sizesWithUids = { path, sizes };
-        return ok({ uids: uids.sort((a, b) => a - b), deletedUids });
+        return ok({ uids: uids.sort((a, b) => a - b), deletedUids, ...(options.withSizes ? { sizes } : {}) });
       } catch (thrown) {
         return fail(thrown, 'list messages');
       }
@@ -319,17 +312,8 @@ const createWireSource = (
     async listSizes(path: string, uids: number[]): Promise<Result<Map<number, number>>> {
       try {
         const state = await examine(path);
-        const known = sizesWithUids?.path === path ? sizesWithUids.sizes : undefined;
-        sizesWithUids = undefined;
         const sizes = new Map<number, number>();
         if (state.messages === 0 || uids.length === 0) return ok(sizes);
-        if (known) {
-          for (const uid of uids) {
-            const size = known.get(uid);
-            if (size !== undefined) sizes.set(uid, size);
-          }
-          return ok(sizes);
-        }
         await fetchSets(session, chunkUids(uids).map(toUidSet), '(UID RFC822.SIZE)', (items) => {
           const uid = tokenNumber(items.get('UID'));
           const size = tokenNumber(items.get('RFC822.SIZE'));

@@ -53,6 +53,9 @@ describe('wire source', () => {
         assert.deepEqual(byUid(unwrap(await wire.listMessages(folder.path, 'all'))), byUid(mb), `${folder.path}: 'all'`);
         const sizes = new Map(mb.map((m) => [m.uid, m.sizeBytes]));
         assert.deepEqual(unwrap(await wire.listSizes(folder.path, ua.uids)), sizes, `${folder.path}: sizes (wire)`);
+        const listed = unwrap(await wire.listUids(folder.path, undefined, { withSizes: true }));
+        assert.deepEqual(listed.sizes, sizes, `${folder.path}: sizes with the UID listing (wire)`);
+        assert.deepEqual(listed.uids, ua.uids, `${folder.path}: UIDs listed with sizes`);
         assert.deepEqual(unwrap(await flow.listSizes(folder.path, ub.uids)), sizes, `${folder.path}: sizes (imapflow)`);
         const hash = async (store: SourceStore) => {
           const out: Record<number, string> = {};
