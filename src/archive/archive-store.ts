@@ -186,6 +186,11 @@ export const createArchiveDestination = (backend: ArchiveBackend): DestinationSt
     folderState: (path) => attempt('read an archive folder', async () => (await backend.view(path)).state),
     listMessages: (path, fromUid, toUid = Infinity) =>
       attempt('list archive messages', async () => (await backend.view(path)).messages.filter((m) => m.uid >= fromUid && m.uid <= toUid)),
+    listMessagesByUid: (path, uids) =>
+      attempt('list archive messages', async () => {
+        const wanted = new Set(uids);
+        return (await backend.view(path)).messages.filter((m) => wanted.has(m.uid));
+      }),
     append: async (path, messages) => {
       try {
         return await append.call(backend, path, messages);

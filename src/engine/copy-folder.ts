@@ -147,12 +147,13 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
 
   // Scan the destination where unjournaled messages can be, and take out what the journal claims.
   const scanFrom = state.lastPass ? state.lastPass.dstScanFrom : 1;
-  const scan = undone.length > 0 ? await scanDestination(destination, destinationPath, scanFrom, windowSize) : new Map<number, string>();
+  const claimed = new Set<number>();
+  for (const entry of state.doneSinceLastPass) if (entry.dst !== undefined) claimed.add(entry.dst);
+  const scan = undone.length > 0 ? await scanDestination(destination, destinationPath, scanFrom, windowSize, claimed) : new Map<number, string>();
+  claimed.clear();
   const pool = new FingerprintPool([...scan].map(([uid, fingerprint]) => ({ uid, fingerprint })));
-  for (const entry of state.doneSinceLastPass) {
-    if (entry.dst !== undefined) pool.removeUid(entry.fp, entry.dst);
-    else pool.take(entry.fp);
-  }
+  // Entries with a destination UID were left out of the scan; the others claim one match each.
+  for (const entry of state.doneSinceLastPass) if (entry.dst === undefined) pool.take(entry.fp);
   let scannedUpTo = dstState.uidNext;
   for (const uid of scan.keys()) scannedUpTo = Math.max(scannedUpTo, uid + 1);
   scan.clear();

@@ -17,15 +17,6 @@ export class FingerprintPool {
     else this.byFingerprint.set(fingerprint, [uid]);
   }
 
-  /** Removes the message with this UID (it is claimed by a journal entry). */
-  removeUid(fingerprint: string, uid: number): boolean {
-    const uids = this.byFingerprint.get(fingerprint);
-    const at = uids?.indexOf(uid) ?? -1;
-    if (!uids || at < 0) return false;
-    uids.splice(at, 1);
-    return true;
-  }
-
   /** Takes any one message with this fingerprint; returns its UID, or undefined if none is left. */
   take(fingerprint: string): number | undefined {
     const uids = this.byFingerprint.get(fingerprint);

@@ -115,6 +115,8 @@ export interface DestinationStore {
   listMessages(path: string, fromUid: number, toUid?: number): Promise<Result<MessageMeta[]>>;
   /** Just the UIDs the folder holds: enough to verify messages whose UID the store told us. */
   listUids?(path: string): Promise<Result<number[]>>;
+  /** Metadata of exactly these messages (a scan that skips what the journal already claims). */
+  listMessagesByUid?(path: string, uids: number[]): Promise<Result<MessageMeta[]>>;
   /**
    * Adds messages to a folder, in order. `results` holds one entry per message that got an
    * answer: a refused message (too large, malformed) fails alone and the rest go on. When the

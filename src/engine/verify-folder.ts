@@ -12,23 +12,37 @@ import type { DestinationStore, FolderState, MessageMeta } from './store.js';
 
 /**
  * Fingerprints of the destination's messages from `fromUid` on (UID → fingerprint), read one
- * window at a time so that no more than a window's metadata is held at once.
+ * window at a time so that no more than a window's metadata is held at once. Messages in
+ * `claimed` (the journal knows them by UID) are not read at all: a re-run of a big folder reads
+ * the headers of only what it cannot account for.
  */
-export const scanDestination = async (destination: DestinationStore, path: string, fromUid: number, windowSize: number): Promise<Map<number, string>> => {
+export const scanDestination = async (
+  destination: DestinationStore,
+  path: string,
+  fromUid: number,
+  windowSize: number,
+  claimed: ReadonlySet<number> = new Set(),
+): Promise<Map<number, string>> => {
   const fingerprints = new Map<number, string>();
   const add = (metas: MessageMeta[]) => {
-    for (const m of metas) fingerprints.set(m.uid, m.fingerprint);
+    for (const m of metas) if (!claimed.has(m.uid)) fingerprints.set(m.uid, m.fingerprint);
   };
   if (!destination.listUids) {
     add(unwrap(await destination.listMessages(path, fromUid)));
     return fingerprints;
   }
   const uids = unwrap(await destination.listUids(path))
-    .filter((uid) => uid >= fromUid)
+    .filter((uid) => uid >= fromUid && !claimed.has(uid))
     .sort((a, b) => a - b);
   for (let at = 0; at < uids.length; at += windowSize) {
     const window = uids.slice(at, at + windowSize);
-    add(unwrap(await destination.listMessages(path, window[0] as number, window[window.length - 1] as number)));
+    add(
+      unwrap(
+        destination.listMessagesByUid
+          ? await destination.listMessagesByUid(path, window)
+          : await destination.listMessages(path, window[0] as number, window[window.length - 1] as number),
+      ),
+    );
   }
   return fingerprints;
 };

@@ -29,7 +29,7 @@ import type { ConnectTimeouts } from './connect-imap.js';
 import { encodeMailboxName } from './imap-utf7.js';
 import type { FolderState, MessageMeta } from '../engine/store.js';
 import { examineOverWire, fetchMetaOverWire } from './wire-source.js';
-import { uidRange } from './uid-set.js';
+import { chunkUids, toUidSet, uidRange } from './uid-set.js';
 import { expandUidSet, searchResults } from './wire-parse.js';
 import { connectionError, openWireSession, quoted, responseError, type Tagged, type WireSession } from './wire-session.js';
 
@@ -59,6 +59,8 @@ export interface AppendChannel {
    * so its counts include everything appended). Throws what classify-error.ts understands.
    */
   listMessages(mailbox: string, fromUid: number, toUid?: number): Promise<MessageMeta[]>;
+  /** Metadata of exactly these messages, over this connection. */
+  listMessagesByUid(mailbox: string, uids: number[]): Promise<MessageMeta[]>;
   /** Every UID the folder holds (ESEARCH's compact form where offered), over this connection. */
   listUids(mailbox: string): Promise<number[]>;
   isClosed(): boolean;
@@ -234,6 +236,8 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         const metas = await fetchMetaOverWire(session, [uidRange(fromUid, toUid)]);
         return metas.filter((m) => m.uid >= fromUid && m.uid <= (toUid ?? Infinity));
       }),
+    listMessagesByUid: (mailbox: string, uids: number[]): Promise<MessageMeta[]> =>
+      whileExamined(mailbox, async (state) => (state.messages === 0 || uids.length === 0 ? [] : fetchMetaOverWire(session, chunkUids(uids).map(toUidSet)))),
     async listUids(mailbox: string): Promise<number[]> {
       const isCompact = session.capabilities.has('ESEARCH');
       const search = isCompact ? 'UID SEARCH RETURN (ALL) ALL' : 'UID SEARCH ALL';

@@ -251,6 +251,19 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         return fail(thrown, 'list destination messages');
       }
     },
+    async listMessagesByUid(path: string, uids: number[]): Promise<Result<MessageMeta[]>> {
+      try {
+        if (options.openAppendChannel) {
+          const open = await appendChannel();
+          if (!open.ok) return open;
+          return ok(await open.value.listMessagesByUid(path, uids));
+        }
+        const state = await selectForWriting(path, true);
+        return ok(state.messages === 0 || uids.length === 0 ? [] : await fetchMeta(client, uids));
+      } catch (thrown) {
+        return fail(thrown, 'list destination messages');
+      }
+    },
     async append(path: string, messages: OutgoingMessage[]): Promise<AppendOutcome> {
       const results: Result<AppendedMessage>[] = [];
       try {

@@ -3,14 +3,15 @@
  * metadata is never held at once. With windows of 7 messages and batches of 3, against two real
  * Dovecots: a pass stopped half-way and the next pass together put every message on the
  * destination exactly once, including those that were there before (matched across windows),
- * skip the one flagged \Deleted, and never ask the source for more than a window's metadata.
+ * skip the one flagged \Deleted, and never ask the source for more than a window's metadata; the
+ * second pass reads no destination headers, because the journal accounts for all it finds there.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FolderCounters } from '../../src/engine/copy-folder.js';
 import { copyFolder } from '../../src/engine/copy-folder.js';
 import { FolderJournal } from '../../src/engine/folder-journal.js';
-import type { SourceStore } from '../../src/engine/store.js';
+import type { DestinationStore, SourceStore } from '../../src/engine/store.js';
 import { openImapDestination, openImapSource } from '../../src/imap/imap-stores.js';
 import { fillAccount, generateFolderOfSize, messageKeyOf, type CorpusMessage } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
@@ -60,13 +61,28 @@ describe('copying a folder in windows of metadata', () => {
         return source.listMessages(path, uids);
       },
     };
+    // Destination messages whose metadata the pass reads (scans and fingerprint verification).
+    let destinationReads = 0;
+    const countedDestination: DestinationStore = {
+      ...destination,
+      listMessages: async (path, fromUid, toUid) => {
+        const listed = await destination.listMessages(path, fromUid, toUid);
+        if (listed.ok) destinationReads += listed.value.length;
+        return listed;
+      },
+      listMessagesByUid: async (path, uids) => {
+        const listed = await (destination.listMessagesByUid as NonNullable<DestinationStore['listMessagesByUid']>)(path, uids);
+        if (listed.ok) destinationReads += listed.value.length;
+        return listed;
+      },
+    };
     const journal = await FolderJournal.open(state, 'Big', 'Big');
     const controller = new AbortController();
     const progress: FolderCounters[] = [];
     let batches = 0;
     try {
       const result = await copyFolder(
-        { source: counted, destination, journal },
+        { source: counted, destination: countedDestination, journal },
         { sourcePath: 'Big', destinationPath: 'Big' },
         {
           signal: controller.signal,
@@ -79,7 +95,7 @@ describe('copying a folder in windows of metadata', () => {
           },
         },
       );
-      return { result, windows, progress };
+      return { result, windows, progress, destinationReads };
     } finally {
       await Promise.allSettled([source.close(), destination.close()]);
     }
@@ -102,6 +118,8 @@ describe('copying a folder in windows of metadata', () => {
       assert.ok(run.windows.length > 0 && run.windows.every((n) => n <= WINDOW), `metadata read in windows of at most ${WINDOW}: ${run.windows.join(',')}`);
     }
     assert.ok(second.windows.length >= Math.ceil((folder.messages.length - 1 - 6) / WINDOW) - 1, 'the second pass walked several windows');
+    assert.equal(first.destinationReads, alreadyThere.length, 'the first pass reads the headers of the messages that were there');
+    assert.equal(second.destinationReads, 0, 'the second pass reads no destination headers: what it finds there, the journal claims by UID');
     const last = second.progress[second.progress.length - 1];
     assert.ok(last && last.messagesDone === last.messagesTotal && last.bytesDone === last.bytesTotal, `progress ends complete: ${JSON.stringify(last)}`);
     assert.equal(last?.messagesTotal, folder.messages.length - 1);
