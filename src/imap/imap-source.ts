@@ -10,6 +10,7 @@ import { isOnlyInAllMail } from '../engine/provider-quirks.js';
 import type { SourceFolder } from '../contract/plan.js';
 import { err, ok, migrationError, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
+import { narrowFailedRead } from './narrow-failed-read.js';
 import { fetchMeta } from './fetch-meta.js';
 import { listFolders, namespaceOf } from './list-folders.js';
 import { chunkUids, toUidSet } from './uid-set.js';
@@ -47,18 +48,7 @@ export const createImapSource = (connection: ImapConnection): SourceStore => {
       }
     } catch (thrown) {
       const error = classifyImapError(thrown, { server, operation: 'read messages' });
-      if (error.retryable || connection.isClosed() || uids.length === 1) {
-        if (uids.length === 1 && !error.retryable) {
-          yield { uid: uids[0] as number, ok: false, error };
-          return;
-        }
-        throw error;
-      }
-      // A server NO for the batch: one unreadable message must not cost the others.
-      for (const uid of [...pending]) {
-        pending.delete(uid);
-        yield* readBodies(path, [uid]);
-      }
+      yield* narrowFailedRead(error, connection.isClosed(), uids, pending, (uid) => readBodies(path, [uid]));
       return;
     }
     for (const uid of pending) {

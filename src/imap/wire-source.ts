@@ -24,6 +24,7 @@ import { FINGERPRINT_HEADERS } from '../engine/fingerprint.js';
 import { classifyImapError } from './classify-error.js';
 import { connectImap, type ConnectTimeouts } from './connect-imap.js';
 import { metaOf } from './fetch-meta.js';
+import { narrowFailedRead } from './narrow-failed-read.js';
 import { createImapSource } from './imap-source.js';
 import { encodeMailboxName } from './imap-utf7.js';
 import { chunkUids, toUidSet } from './uid-set.js';
@@ -214,18 +215,7 @@ const createWireSource = (
     } catch (thrown) {
       session.onUntagged = previous;
       const error = classifyImapError(thrown, { server, operation: 'read messages' });
-      if (error.retryable || session.closedError || uids.length === 1) {
-        if (uids.length === 1 && !error.retryable) {
-          yield { uid: uids[0] as number, ok: false, error };
-          return;
-        }
-        throw error;
-      }
-      // A server NO for the batch: one unreadable message must not cost the others.
-      for (const uid of [...pending]) {
-        pending.delete(uid);
-        yield* readBodies(path, [uid]);
-      }
+      yield* narrowFailedRead(error, session.closedError !== undefined, uids, pending, (uid) => readBodies(path, [uid]));
       return;
     } finally {
       session.onUntagged = previous;
