@@ -1,17 +1,8 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
-import type { ArchiveFormat } from '../../../src/contract/account.js';
 import { useAppStore, useAppStoreApi } from '../store/context.js';
 import { Icon } from './Icons.js';
-
-/** The three formats, each with the one line a person needs to pick. */
-export const ARCHIVE_FORMATS: { format: ArchiveFormat; label: string; line: string }[] = [
-  { format: 'mbox', label: 'mbox', line: 'One file per folder. Thunderbird and mutt open it.' },
-  { format: 'maildir', label: 'Maildir', line: 'One file per message, flags in the name. Dovecot and mutt read it.' },
-  { format: 'eml', label: '.eml files', line: 'One file per message, named by date and subject.' },
-];
-
-export const formatLabel = (format: ArchiveFormat): string => ARCHIVE_FORMATS.find((f) => f.format === format)?.label ?? format;
+import { ArchiveFormatOptions } from './ArchiveFormatOptions.js';
 
 /** "Keep some folders on this computer": the archive folder on disk and its format. */
 export function ArchivePanel() {
@@ -50,17 +41,10 @@ export function ArchivePanel() {
       {archivePath !== null && (
         <fieldset className="format-choice">
           <legend className="visually-hidden">Archive format</legend>
-          {ARCHIVE_FORMATS.map((f) => (
-            <label key={f.format} className={f.format === archiveFormat ? 'format-option chosen' : 'format-option'}>
-              <input type="radio" name="archive-format" value={f.format} checked={f.format === archiveFormat} onChange={() => void setArchiveFormat(f.format)} />
-              <span>
-                <span className="format-name">{f.label}</span>
-                <span className="format-line">{f.line}</span>
-              </span>
-            </label>
-          ))}
+          <ArchiveFormatOptions name="archive-format" chosen={archiveFormat} onChoose={(format) => void setArchiveFormat(format)} />
         </fieldset>
       )}
     </section>
   );
 }
+

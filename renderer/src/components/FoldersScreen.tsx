@@ -8,7 +8,8 @@ import { ErrorBox } from './ErrorBox.js';
 import { FolderTree } from './FolderTree.js';
 import { Icon } from './Icons.js';
 import { ScreenTitle } from './ScreenTitle.js';
-import { ArchivePanel, formatLabel } from './ArchivePanel.js';
+import { ArchivePanel } from './ArchivePanel.js';
+import { formatLabel } from './ArchiveFormatOptions.js';
 import { RouteChooser } from './RouteChooser.js';
 import { sourceArchiveOf } from '../store/folders-slice.js';
 

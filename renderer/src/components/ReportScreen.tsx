@@ -4,7 +4,7 @@ import { useAppStore, useAppStoreApi } from '../store/context.js';
 import type { AppFailedMessage as FailedMessage, AppFolderReport as FolderReport } from '../../../src/contract/ipc.js';
 import { rowKey } from '../store/types.js';
 import { TargetTag } from './MoveScreen.js';
-import { formatLabel } from './ArchivePanel.js';
+import { formatLabel } from './ArchiveFormatOptions.js';
 import { formatBytes, formatCount, formatDateTime } from '../lib/format.js';
 import { errorTitle } from '../lib/errors.js';
 import { Icon } from './Icons.js';

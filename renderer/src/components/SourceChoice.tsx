@@ -2,7 +2,7 @@
 /** @jsxImportSource react */
 import { useId } from 'react';
 import { useAppStore, useAppStoreApi } from '../store/context.js';
-import { ARCHIVE_FORMATS } from './ArchivePanel.js';
+import { ArchiveFormatOptions } from './ArchiveFormatOptions.js';
 import { Icon } from './Icons.js';
 
 /** Where the mail is now: the old account (the usual move) or an archive on this computer (a restore). */
@@ -44,15 +44,7 @@ export function SourceArchiveCard() {
       </div>
       <fieldset className="format-choice stacked">
         <legend className="field-legend">Format</legend>
-        {ARCHIVE_FORMATS.map((f) => (
-          <label key={f.format} className={f.format === format ? 'format-option chosen' : 'format-option'}>
-            <input type="radio" name={`${id}-format`} value={f.format} checked={f.format === format} onChange={() => setSourceArchiveFormat(f.format)} />
-            <span>
-              <span className="format-name">{f.label}</span>
-              <span className="format-line">{f.line}</span>
-            </span>
-          </label>
-        ))}
+        <ArchiveFormatOptions name={`${id}-format`} chosen={format} onChoose={setSourceArchiveFormat} />
       </fieldset>
       {path !== null && (
         <p className="source-archive-path" data-testid="source-archive-path">
