@@ -15,6 +15,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ImapFlow, type StatusObject } from 'imapflow';
 import { startCourier, type CourierServer } from './courier.js';
+import { appendAndRead, ODD_MESSAGES } from './odd-messages.js';
 import { processesInPidNamespace } from './server-namespace.js';
 
 const USERS = [
@@ -96,34 +97,6 @@ const portAccepts = (port: number): Promise<boolean> =>
 /** The message files of a Maildir folder (`cur` and `new`). */
 const messageFiles = (folderDir: string): string[] =>
   ['cur', 'new'].flatMap((sub) => (existsSync(join(folderDir, sub)) ? readdirSync(join(folderDir, sub)).map((f) => join(folderDir, sub, f)) : []));
-
-const ODD_MESSAGES: Record<string, Buffer> = {
-  'bare LF': Buffer.from('Subject: lf\n\nline1\nline2\n'),
-  'bare CR': Buffer.from('Subject: cr\r\n\r\nline1\rline2\r\n'),
-  'NUL in body': Buffer.from('Subject: nul\r\n\r\nab\0cd\r\n'),
-  'no final CRLF': Buffer.from('Subject: nofinal\r\n\r\nlast line'),
-  'no header': Buffer.from('\r\njust body\r\n'),
-  empty: Buffer.alloc(0),
-};
-
-/** APPENDs `raw` to INBOX and reads it back: the stored bytes, or the server's refusal text. */
-const appendAndRead = async (client: ImapFlow, raw: Buffer): Promise<Buffer | { refused: string }> => {
-  let appended;
-  try {
-    appended = await client.append('INBOX', raw, ['\\Seen'], INTERNAL_DATE);
-  } catch (error) {
-    return { refused: (error as { responseText?: string }).responseText ?? String(error) };
-  }
-  assert.ok(appended, 'APPENDUID');
-  const lock = await client.getMailboxLock('INBOX');
-  try {
-    const message = await client.fetchOne(String(appended.uid), { source: true }, { uid: true });
-    assert.ok(message && message.source);
-    return message.source;
-  } finally {
-    lock.release();
-  }
-};
 
 describe('startCourier', () => {
   test('starts fast; each user logs in and sees personal namespace INBOX. with separator .', async (t) => {
@@ -257,7 +230,7 @@ describe('startCourier', () => {
       empty: Buffer.from('\r\n'),
     };
     try {
-      for (const [label, raw] of Object.entries(ODD_MESSAGES)) assert.deepEqual(await appendAndRead(client, raw), expected[label], label);
+      for (const [label, raw] of Object.entries(ODD_MESSAGES)) assert.deepEqual(await appendAndRead(client, raw, INTERNAL_DATE), expected[label], label);
     } finally {
       await client.logout();
     }
