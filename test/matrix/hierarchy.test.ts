@@ -7,11 +7,11 @@
  * folder along with its child.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { generateCorpus } from '../support/corpus.js';
 import { assertSourceUnchanged, diffMail, openTestClient, snapshotAccount } from '../support/mail-snapshot.js';
 import { freshStateDir, PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
-import { fillMatrixAccount, startMatrixServer, type MatrixServer, type ServerKind, type StartOptions } from './matrix-servers.js';
+import { fillMatrixAccount, startMatrixServer, stopServersAfterEachTest, type ServerKind, type StartOptions } from './matrix-servers.js';
 
 const corpus = generateCorpus({
   seed: 'hierarchy',
@@ -22,14 +22,7 @@ const corpus = generateCorpus({
 });
 
 /** Servers of the running test; each test stops its own when it ends. */
-let started: MatrixServer[] = [];
-const stopStarted = async (): Promise<void> => {
-  const servers = started;
-  started = [];
-  await Promise.allSettled(servers.map((s) => s.stop()));
-};
-afterEach(stopStarted);
-after(stopStarted);
+const servers = stopServersAfterEachTest();
 
 const CASES: [ServerKind, ServerKind, StartOptions][] = [
   ['dovecot', 'courier', {}],
@@ -43,7 +36,7 @@ describe('a folder with messages and subfolders, onto a name that is only a \\No
         startMatrixServer(from, 'alice', PASSWORDS.MAILFERRY_FROM_PASSWORD),
         startMatrixServer(to, 'bob', PASSWORDS.MAILFERRY_TO_PASSWORD, destinationOptions),
       ]);
-      started.push(src, dst);
+      servers.track(src, dst);
       await fillMatrixAccount(src, corpus);
       // Another client made the deepest folder first: its parents are mere levels.
       const client = await openTestClient(dst.account());

@@ -10,6 +10,7 @@
  * - Courier: it has none; imapflow (and so the engine) recognises `Sent`, `Sent Items`,
  *   `Deleted Items`... by name, as it does for any server that does not say.
  */
+import { after, afterEach } from 'node:test';
 import type { ImapFlow } from 'imapflow';
 import type { SpecialUse } from '../../src/contract/plan.js';
 import { fillAccount, folderPath, type Corpus, type CorpusFolder } from '../support/corpus.js';
@@ -114,4 +115,20 @@ export const fillMatrixAccount = async (server: MatrixServer, corpus: Corpus | C
   } finally {
     await client.logout().catch(() => client.close());
   }
+};
+
+/**
+ * Servers a test starts are stopped when that test ends (and when the file ends, should a test
+ * fail before): call once at the top of a test file, then `track` what each test starts.
+ */
+export const stopServersAfterEachTest = (): { track: (...servers: MatrixServer[]) => void } => {
+  let started: MatrixServer[] = [];
+  const stopStarted = async (): Promise<void> => {
+    const servers = started;
+    started = [];
+    await Promise.allSettled(servers.map((s) => s.stop()));
+  };
+  afterEach(stopStarted);
+  after(stopStarted);
+  return { track: (...servers) => started.push(...servers) };
 };

@@ -11,7 +11,7 @@
  * the CLI.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { CopyPlan, FolderPlan, SourceFolder } from '../../src/contract/plan.js';
 import { mapFolders } from '../../src/engine/map-folders.js';
 import { detectProvider } from '../../src/engine/provider-quirks.js';
@@ -19,7 +19,7 @@ import type { NamespaceInfo } from '../../src/engine/store.js';
 import { generateCorpus, type CorpusMessage } from '../support/corpus.js';
 import { assertSourceUnchanged, diffMail, openTestClient, snapshotAccount, type MailSet } from '../support/mail-snapshot.js';
 import { freshStateDir, PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
-import { startMatrixServer, type MatrixServer, type ServerKind, type StartOptions } from './matrix-servers.js';
+import { startMatrixServer, stopServersAfterEachTest, type MatrixServer, type ServerKind, type StartOptions } from './matrix-servers.js';
 
 const slash: NamespaceInfo = { delimiter: '/', prefix: '', capabilities: [] };
 const dot: NamespaceInfo = { delimiter: '.', prefix: 'INBOX.', capabilities: [] };
@@ -152,14 +152,7 @@ const CASES: Record<ServerKind, { options?: StartOptions; folders: NameCase[] }>
 };
 
 /** Servers of the running test; each test stops its own when it ends. */
-let started: MatrixServer[] = [];
-const stopStarted = async (): Promise<void> => {
-  const servers = started;
-  started = [];
-  await Promise.allSettled(servers.map((s) => s.stop()));
-};
-afterEach(stopStarted);
-after(stopStarted);
+const servers = stopServersAfterEachTest();
 
 /** One message per folder, each different; INBOX gets one too. */
 const messagesFor = (count: number): CorpusMessage[] =>
@@ -197,7 +190,7 @@ describe('names the destination cannot hold, on the real servers', () => {
         startMatrixServer(from, 'alice', PASSWORDS.MAILFERRY_FROM_PASSWORD, options),
         startMatrixServer(to, 'bob', PASSWORDS.MAILFERRY_TO_PASSWORD, to === 'cyrus' ? { munge8bit: false } : {}),
       ]);
-      started.push(src, dst);
+      servers.track(src, dst);
       await fillPaths(src, folders.map((f) => f.source));
       const source = await snapshotAccount(src.account());
       const args = ['--from', src.url(), '--to', dst.url(), '--allow-plaintext', '--state', freshStateDir(), '--timeout', '30', '--retry-delay', '0.2', '--max-failures', '3'];
