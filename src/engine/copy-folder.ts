@@ -151,7 +151,8 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   for (const entry of state.doneSinceLastPass) if (entry.dst !== undefined) claimed.add(entry.dst);
   const scan = undone.length > 0 ? await scanDestination(destination, destinationPath, scanFrom, windowSize, claimed) : new Map<number, string>();
   claimed.clear();
-  const pool = new FingerprintPool([...scan].map(([uid, fingerprint]) => ({ uid, fingerprint })));
+  const pool = new FingerprintPool();
+  for (const [uid, fingerprint] of scan) pool.add(fingerprint, uid);
   // Entries with a destination UID were left out of the scan; the others claim one match each.
   for (const entry of state.doneSinceLastPass) if (entry.dst === undefined) pool.take(entry.fp);
   let scannedUpTo = dstState.uidNext;

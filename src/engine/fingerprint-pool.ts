@@ -20,12 +20,14 @@ export class FingerprintPool {
   /** Takes any one message with this fingerprint; returns its UID, or undefined if none is left. */
   take(fingerprint: string): number | undefined {
     const uids = this.byFingerprint.get(fingerprint);
-    return uids && uids.length > 0 ? uids.shift() : undefined;
+    const uid = uids?.shift();
+    if (uids && uids.length === 0) this.byFingerprint.delete(fingerprint);
+    return uid;
   }
 
+  /** No fingerprint holds a message any more (taking the last one removes its entry). */
   get isEmpty(): boolean {
-    for (const uids of this.byFingerprint.values()) if (uids.length > 0) return false;
-    return true;
+    return this.byFingerprint.size === 0;
   }
 
   has(fingerprint: string): boolean {

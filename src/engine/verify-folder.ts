@@ -78,7 +78,8 @@ export const verifyFolder = async (
     else if (existingUids.has(entry.dst) && !claimedUids.has(entry.dst)) claimedUids.add(entry.dst);
     else lost.push(entry.src);
   }
-  const unclaimed = new FingerprintPool([...fingerprints].filter(([uid]) => !claimedUids.has(uid)).map(([uid, fingerprint]) => ({ uid, fingerprint })));
+  const unclaimed = new FingerprintPool();
+  for (const [uid, fingerprint] of fingerprints) if (!claimedUids.has(uid)) unclaimed.add(fingerprint, uid);
   for (const entry of withoutUid) if (unclaimed.take(entry.fp) === undefined) lost.push(entry.src);
   for (const src of lost) journal.record({ t: 'lost', src, at: Date.now() });
 
