@@ -26,6 +26,8 @@ export interface CliRunOptions {
   killWhen?: (event: { type: string; [k: string]: unknown }, count: number, killIn: (ms: number) => void) => boolean;
   /** SIGKILL after this many ms. */
   killAfterMs?: number;
+  /** SIGKILL once this resolves (e.g. when the fault proxy has seen a whole APPEND). */
+  killOn?: Promise<unknown>;
   env?: Record<string, string>;
 }
 
@@ -67,7 +69,7 @@ export const runCli = (args: string[], options: CliRunOptions = {}): Promise<Cli
     let killed = false;
     const events: CliResult['events'] = [];
     const kill = (): void => {
-      if (killed) return;
+      if (killed || child.exitCode !== null || child.signalCode !== null) return;
       killed = true;
       child.kill('SIGKILL');
     };
@@ -76,6 +78,7 @@ export const runCli = (args: string[], options: CliRunOptions = {}): Promise<Cli
       reject(new Error(`CLI did not finish within ${CHILD_LIMIT_MS} ms:\n${stderr.slice(-2000)}`));
     }, CHILD_LIMIT_MS);
     let killTimer = options.killAfterMs !== undefined ? setTimeout(kill, options.killAfterMs) : undefined;
+    void options.killOn?.then(kill, () => undefined);
     const killIn = (ms: number): void => {
       if (killTimer) clearTimeout(killTimer);
       killTimer = setTimeout(kill, ms);

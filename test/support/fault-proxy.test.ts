@@ -306,6 +306,58 @@ describe('fault proxy against a fake server', () => {
     assert.equal(client.data, `${GREETING}f1 OK NOOP done\r\n`);
   });
 
+  withProxy('slow-link: reads ahead of the server, delivers at its rate, and still delivers after the client\'s FIN', async () => {
+    const [link] = proxy.setFaults([{ kind: 'slow-link', bytesPerSecond: 200_000 }]);
+    const client = await connect();
+    await client.waitFor(/fake ready\r\n/);
+    const literal = 'y'.repeat(300_000);
+    const before = server.received.length;
+    const started = Date.now();
+    client.send(`s1 APPEND INBOX {${literal.length}+}\r\n${literal}\r\n`);
+    const sent = await proxy.whenCommandSent(/^\S+ APPEND /);
+    assert.equal(sent.tag, 's1');
+    // The proxy has read the whole command at once; the server gets it at 200 KB/s.
+    const deliveredSoFar = Buffer.concat(server.received.slice(before)).length;
+    assert.ok(deliveredSoFar < literal.length, `the server had ${deliveredSoFar} bytes when the proxy had read the whole command`);
+    client.socket.end();
+    await proxy.whenIdle(WAIT_MS);
+    const took = Date.now() - started;
+    assert.equal(Buffer.concat(server.received.slice(before)).toString('latin1'), `s1 APPEND INBOX {${literal.length}+}\r\n${literal}\r\n`);
+    assert.ok(took >= 1_300, `delivered at the link's rate (${took} ms for 300 KB at 200 KB/s)`);
+    assert.ok((link?.firedCount ?? 0) > 0);
+  });
+
+  withProxy('slow-link: after the client\'s RST, what was read is delivered with deliversAfterReset, and dropped without', async () => {
+    for (const deliversAfterReset of [true, false]) {
+      proxy.setFaults([{ kind: 'slow-link', bytesPerSecond: 300_000, deliversAfterReset }]);
+      const client = await connect();
+      await client.waitFor(/fake ready\r\n/);
+      const literal = 'z'.repeat(200_000);
+      const before = server.received.length;
+      const command = `r1 APPEND INBOX {${literal.length}+}\r\n${literal}\r\n`;
+      client.send(command);
+      await proxy.whenCommandSent(/^\S+ APPEND /);
+      client.socket.resetAndDestroy();
+      await proxy.whenIdle(WAIT_MS);
+      const got = Buffer.concat(server.received.slice(before)).length;
+      if (deliversAfterReset) assert.equal(got, command.length, 'a middlebox delivers what it read');
+      else assert.ok(got < literal.length, `the reset dropped what was queued (${got} bytes arrived)`);
+    }
+  });
+
+  withProxy('stall beforeCommandEnd: the server gets all of the command but its final CRLF until the stall ends', async () => {
+    const [hold] = proxy.setFaults([{ kind: 'stall', onCommand: /^\S+ APPEND /i, beforeCommandEnd: true, durationMs: 300 }]);
+    const client = await connect();
+    await client.waitFor(/fake ready\r\n/);
+    const before = server.received.length;
+    client.send('h1 APPEND INBOX {5+}\r\nhello\r\n');
+    await hold?.whenFired(1, WAIT_MS);
+    await eventually(() => Buffer.concat(server.received.slice(before)).toString('latin1').endsWith('hello'));
+    assert.equal(client.data.includes('h1 OK'), false, 'no answer while the end is held');
+    await client.waitFor(/h1 OK APPEND done\r\n/);
+    assert.equal(Buffer.concat(server.received.slice(before)).toString('latin1'), 'h1 APPEND INBOX {5+}\r\nhello\r\n');
+  });
+
   withProxy('latency: delays each way and keeps order when changed mid-stream', async () => {
     const [latency] = proxy.setFaults([{ kind: 'latency', ms: 150 }]);
     const client = await connect();

@@ -15,7 +15,8 @@
  * await proxy.stop();
  * ```
  *
- * Fault kinds (see {@link Fault}): `drop`, `stall`, `latency`, `bandwidth`, `refuse`, `inject`.
+ * Fault kinds (see {@link Fault}): `drop`, `stall`, `latency`, `bandwidth`, `slow-link`, `refuse`,
+ * `inject`.
  * `setFaults` replaces the plan at any time, also while connections are open; `clearFaults`
  * removes it and lifts any stall. Byte counts are counted in one direction, from the moment the
  * fault applies to a connection (the later of: connection accepted, plan installed, matching
@@ -67,6 +68,12 @@ export interface DropFault extends TriggeredFault {
 /** Stop forwarding both ways, sockets left open, for `durationMs` or until cleared. */
 export interface StallFault extends TriggeredFault {
   kind: 'stall';
+  /**
+   * With `onCommand`: stall just before the last bytes of the matching command (its final CRLF)
+   * are passed on, instead of counting bytes. The server then holds all of the command but
+   * cannot act on it: an APPEND it will commit the moment the stall ends.
+   */
+  beforeCommandEnd?: boolean;
   /** Where `afterBytes` is counted (default `server-to-client`). */
   direction?: Direction;
   /** Omitted: stall until `clearFaults()` / `setFaults()`. */
@@ -85,6 +92,21 @@ export interface BandwidthFault {
   kind: 'bandwidth';
   bytesPerSecond: number;
   direction?: Direction | 'both';
+}
+
+/**
+ * A slow link that buffers like a real one (a slow uplink's socket buffers, a corporate proxy, an
+ * antivirus filter): the proxy reads whatever the client writes at once, up to `bufferBytes`
+ * per connection, and delivers it to the server at `bytesPerSecond`. It keeps delivering after
+ * the client's FIN, and with `deliversAfterReset` even after the client's RST, as a middlebox
+ * that read the bytes already does; only then does it end the server side. Client to server.
+ */
+export interface SlowLinkFault {
+  kind: 'slow-link';
+  bytesPerSecond: number;
+  /** Default 256 MiB. */
+  bufferBytes?: number;
+  deliversAfterReset?: boolean;
 }
 
 /**
@@ -120,7 +142,7 @@ export interface InjectFault {
   connection?: number;
 }
 
-export type Fault = DropFault | StallFault | LatencyFault | BandwidthFault | RefuseFault | InjectFault;
+export type Fault = DropFault | StallFault | LatencyFault | BandwidthFault | SlowLinkFault | RefuseFault | InjectFault;
 
 /** One firing of a fault. */
 export interface FaultEvent {
@@ -168,6 +190,16 @@ export interface FaultProxy {
   openConnections(): number;
   /** Every fault event since the start, in order. */
   events(): FaultEvent[];
+  /**
+   * Resolves with the command once a client has sent the whole of a command whose first line
+   * matches `pattern` (the proxy has read it; the server may not have it yet).
+   */
+  whenCommandSent(pattern: RegExp): Promise<WireCommand>;
+  /**
+   * Resolves once no connection is open any more: everything the proxy read has been delivered
+   * (or dropped by a fault) and both sides are closed. Rejects after `timeoutMs`.
+   */
+  whenIdle(timeoutMs: number): Promise<void>;
   /** The recorder of everything clients sent (and server status lines). */
   wire(): WireLog;
   /** Closes every open connection now (FIN), without a fault. */
@@ -181,6 +213,8 @@ const QUEUE_HIGH_WATER_BYTES = 1024 * 1024;
 const QUEUE_LOW_WATER_BYTES = 256 * 1024;
 /** A bandwidth bucket holds at most this much time's worth of bytes. */
 const BANDWIDTH_BURST_MS = 50;
+/** What a buffering slow link reads ahead of the server by default. */
+const DEFAULT_SLOW_LINK_BUFFER_BYTES = 256 * 1024 * 1024;
 /** Queue entries handled per pump turn before yielding to the event loop. */
 const MAX_ENTRIES_PER_PUMP = 1000;
 /** Longest single timer (setTimeout overflows above 2^31-1 ms). */
@@ -319,11 +353,16 @@ class Pipe {
     }
     this.queue.push({ type: 'data', bytes, readyAt: this.readyAt(true) });
     this.queuedBytes += bytes.length;
-    if (this.queuedBytes > QUEUE_HIGH_WATER_BYTES && !this.sourcePaused) {
+    if (this.queuedBytes > this.highWaterBytes() && !this.sourcePaused) {
       this.sourcePaused = true;
       this.source.pause();
     }
     this.pump();
+  }
+
+  /** A buffering slow link reads ahead up to its buffer; otherwise little is held. */
+  private highWaterBytes(): number {
+    return this.conn.proxy.slowLinkFor(this.direction)?.bufferBytes ?? QUEUE_HIGH_WATER_BYTES;
   }
 
   pushAction(run: () => void): void {
@@ -412,7 +451,7 @@ class Pipe {
         this.queue.shift();
       }
       this.queuedBytes -= size;
-      if (this.sourcePaused && this.queuedBytes < QUEUE_LOW_WATER_BYTES) {
+      if (this.sourcePaused && this.queuedBytes < Math.min(QUEUE_LOW_WATER_BYTES, this.highWaterBytes() / 2)) {
         this.sourcePaused = false;
         this.source.resume();
       }
@@ -449,6 +488,7 @@ class Connection {
   private pendingInjections: Injection[] = [];
   private clientClosed = false;
   private upstreamClosed = false;
+  private clientFlushed = false;
 
   constructor(
     readonly proxy: ProxyState,
@@ -466,13 +506,18 @@ class Connection {
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     upstream.on('data', (chunk: Buffer) => this.fromServer(chunk));
     client.on('end', () => {
-      for (const segment of this.recorder.endClient()) {
-        this.forward(this.toServer, segment.bytes);
-      }
+      this.flushClientRemainder();
       this.toServer.pushAction(() => upstream.end());
     });
     upstream.on('end', () => this.toClient.pushAction(() => client.end()));
-    client.on('error', () => this.destroy(false));
+    client.on('error', () => {
+      // A middlebox that read the client's bytes delivers them even after the client's RST.
+      if (this.proxy.slowLinkFor('client-to-server')?.deliversAfterReset && !this.upstreamClosed) {
+        this.flushClientRemainder();
+        return; // 'close' follows: afterSocketClose ends the server side after the queue
+      }
+      this.destroy(false);
+    });
     upstream.on('error', () => this.destroy(false));
     client.on('close', () => {
       this.clientClosed = true;
@@ -482,6 +527,15 @@ class Connection {
       this.upstreamClosed = true;
       this.afterSocketClose();
     });
+  }
+
+  /** Passes on what the recorder still holds of the client stream (a line without its CRLF). */
+  private flushClientRemainder(): void {
+    if (this.clientFlushed) return;
+    this.clientFlushed = true;
+    for (const segment of this.recorder.endClient()) {
+      this.forward(this.toServer, segment.bytes);
+    }
   }
 
   /** Arms a byte-count fault that applies from the connection's start (or from now). */
@@ -557,14 +611,35 @@ class Connection {
         return;
       }
     }
+    if (segment.endsCommand && segment.command) {
+      this.stallBeforeCommandEnd(segment.command);
+    }
     this.forward(this.toServer, segment.bytes);
+    if (segment.endsCommand && segment.command) {
+      this.proxy.commandSent(segment.command);
+    }
     if (isCommandLine) {
       for (const fault of this.proxy.faults) {
         const spec = fault.fault;
-        if ((spec.kind === 'drop' || spec.kind === 'stall') && spec.onCommand && fault.appliesTo(this.id) && matches(spec.onCommand, firstLine)) {
+        const isByteCount = spec.kind === 'drop' || (spec.kind === 'stall' && !spec.beforeCommandEnd);
+        if (isByteCount && spec.onCommand && fault.appliesTo(this.id) && matches(spec.onCommand, firstLine)) {
           this.arm(fault, `after ${firstLine.split(' ').slice(0, 3).join(' ')}`);
         }
       }
+    }
+  }
+
+  /** Fires a `beforeCommandEnd` stall whose command this is, ahead of the command's last bytes. */
+  private stallBeforeCommandEnd(command: WireCommand): void {
+    for (const fault of this.proxy.faults) {
+      const spec = fault.fault;
+      if (spec.kind !== 'stall' || !spec.beforeCommandEnd || !spec.onCommand || fault.timesLeft <= 0 || !fault.appliesTo(this.id)) continue;
+      if (!matches(spec.onCommand, command.line)) continue;
+      fault.fire(this.id, `stalled ${spec.durationMs === undefined ? 'until cleared' : `${spec.durationMs} ms`} before the end of ${command.tag} ${command.name}`);
+      this.toServer.pushAction(() => {
+        this.stalledUntil = spec.durationMs === undefined ? Infinity : Date.now() + spec.durationMs;
+      });
+      return;
     }
   }
 
@@ -573,6 +648,9 @@ class Connection {
       return;
     }
     this.recorder.server(chunk);
+    if (this.clientClosed) {
+      return; // late answers to a client that is gone (a slow link still delivering)
+    }
     this.forward(this.toClient, chunk);
     this.flushInjections();
   }
@@ -681,6 +759,7 @@ class Connection {
       }
     }
     this.proxy.open.delete(this);
+    this.proxy.checkIdle();
   }
 }
 
@@ -730,11 +809,48 @@ class ProxyState {
     let best: { bytesPerSecond: number; fault: ActiveFault } | undefined;
     for (const fault of this.faults) {
       const spec = fault.fault;
-      if (spec.kind === 'bandwidth' && matchesDirection(spec.direction, direction) && spec.bytesPerSecond > 0) {
+      const applies = (spec.kind === 'bandwidth' && matchesDirection(spec.direction, direction)) || (spec.kind === 'slow-link' && direction === 'client-to-server');
+      if (applies && (spec.kind === 'bandwidth' || spec.kind === 'slow-link') && spec.bytesPerSecond > 0) {
         best = best && best.bytesPerSecond <= spec.bytesPerSecond ? best : { bytesPerSecond: spec.bytesPerSecond, fault };
       }
     }
     return best;
+  }
+
+  /** The buffering slow link of this direction, if the plan has one. */
+  slowLinkFor(direction: Direction): { bufferBytes: number; deliversAfterReset: boolean } | undefined {
+    if (direction !== 'client-to-server') return undefined;
+    const spec = this.faults.map((f) => f.fault).find((f): f is SlowLinkFault => f.kind === 'slow-link');
+    return spec ? { bufferBytes: spec.bufferBytes ?? DEFAULT_SLOW_LINK_BUFFER_BYTES, deliversAfterReset: spec.deliversAfterReset === true } : undefined;
+  }
+
+  private commandWaiters: { pattern: RegExp; resolve: (command: WireCommand) => void }[] = [];
+  private idleWaiters: (() => void)[] = [];
+
+  whenCommandSent(pattern: RegExp): Promise<WireCommand> {
+    return new Promise((resolve) => this.commandWaiters.push({ pattern, resolve }));
+  }
+
+  commandSent(command: WireCommand): void {
+    const first = command.line;
+    for (const waiter of [...this.commandWaiters]) {
+      if (matches(waiter.pattern, first)) {
+        this.commandWaiters = this.commandWaiters.filter((w) => w !== waiter);
+        waiter.resolve(command);
+      }
+    }
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  checkIdle(): void {
+    if (this.open.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** The refuse fault that turns this new connection away, if any. */
@@ -774,7 +890,7 @@ function validate(fault: Fault): void {
     }
   } else if (fault.kind === 'latency' && !(fault.ms >= 0)) {
     fail('ms must be >= 0');
-  } else if (fault.kind === 'bandwidth' && !(fault.bytesPerSecond > 0)) {
+  } else if ((fault.kind === 'bandwidth' || fault.kind === 'slow-link') && !(fault.bytesPerSecond > 0)) {
     fail('bytesPerSecond must be > 0');
   }
 }
@@ -842,6 +958,16 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     connections: () => state.accepted,
     openConnections: () => state.open.size,
     events: () => [...state.allEvents],
+    whenCommandSent: (pattern) => state.whenCommandSent(pattern),
+    whenIdle(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([
+        state.whenIdle(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`fault proxy: ${state.open.size} connection(s) still open after ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+    },
     wire: () => state.wireLog,
     dropAll() {
       for (const conn of [...state.open]) {
