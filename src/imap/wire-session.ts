@@ -157,6 +157,7 @@ export class WireSession {
   private continuation?: { tag: string; resolve: (isGo: boolean) => void; reject: (e: Error) => void };
   private tagCounter = 0;
   private closedWith?: Error;
+  private wasGivenUp = false;
   private bye?: { code?: string; text: string };
   private detach: () => void = () => undefined;
   capabilities = new Set<string>();
@@ -177,6 +178,11 @@ export class WireSession {
     return this.closedWith;
   }
 
+  /** True once we ended the session ourselves (see fail). */
+  get isGivenUp(): boolean {
+    return this.wasGivenUp;
+  }
+
   /** Listens on a (new) socket with a fresh reader: after STARTTLS the plain socket's leftovers are gone. */
   attach(socket: net.Socket | tls.TLSSocket): void {
     this.detach();
@@ -186,7 +192,7 @@ export class WireSession {
       try {
         this.reader.push(chunk);
       } catch (e) {
-        this.fail(e as Error);
+        this.fail(e as Error, true);
       }
     };
     const onError = (e: Error): void => this.fail(e);
@@ -239,6 +245,7 @@ export class WireSession {
     const waiter = this.waiting.get(tag);
     if (!waiter) return;
     this.waiting.delete(tag);
+    this.syncIdleTimer();
     const m = /^(OK|NO|BAD)\s?(.*)$/is.exec(line.slice(space + 1));
     const status = (m?.[1]?.toUpperCase() ?? 'BAD') as Tagged['status'];
     const parsed = parseResponseText(m?.[2] ?? '');
@@ -259,9 +266,15 @@ export class WireSession {
     if (parsed.code === 'CAPABILITY') this.capabilities = new Set(parsed.codeArgs.map((c) => c.toUpperCase()));
   }
 
-  fail(error: Error): void {
+  /**
+   * Ends the session: every waiting command gets `error`. `isOurs`: we gave up on the connection
+   * (a timeout, a limit, a deliberate close) rather than the server or the network ending it,
+   * so bytes we wrote may still be on their way to the server (see append-channel.ts).
+   */
+  fail(error: Error, isOurs = false): void {
     if (this.closedWith) return;
     this.closedWith = error;
+    this.wasGivenUp = isOurs;
     for (const w of this.waiting.values()) w.reject(error);
     this.waiting.clear();
     this.continuation?.reject(error);
@@ -275,6 +288,42 @@ export class WireSession {
     this.tcp.destroy();
   }
 
+  /** The idle limit set after login: silence this long while a command waits ends the session. */
+  private idleTimeoutMs = 0;
+  private idleExtraMs = 0;
+
+  /**
+   * Starts the idle limit (after login; connect, greeting and login have their own). It runs
+   * only while a command waits for its answer: a session we simply have nothing to ask (the
+   * source while a slow destination catches up) is not a server that stopped answering.
+   */
+  armIdleTimeout(ms: number): void {
+    this.idleTimeoutMs = ms;
+    this.socket.on('timeout', () => this.fail(connectionError('ETIMEOUT', 'The server stopped answering.'), true));
+    this.syncIdleTimer();
+  }
+
+  /**
+   * Allows `extraMs` more silence than the idle limit until `restoreIdleTimeout`: a server that
+   * is still receiving a large APPEND over a slow link says nothing until it has all of it.
+   */
+  extendIdleTimeout(extraMs: number): void {
+    this.idleExtraMs = Math.max(0, Math.ceil(extraMs));
+    this.syncIdleTimer();
+  }
+
+  restoreIdleTimeout(): void {
+    this.idleExtraMs = 0;
+    this.syncIdleTimer();
+  }
+
+  /** (Re)starts the idle timer while something waits for the server; stops it otherwise. */
+  private syncIdleTimer(): void {
+    if (this.idleTimeoutMs <= 0 || this.closedWith) return;
+    const isWaiting = this.waiting.size > 0 || this.continuation !== undefined;
+    this.socket.setTimeout(isWaiting ? this.idleTimeoutMs + this.idleExtraMs : 0);
+  }
+
   nextTag(): string {
     this.tagCounter++;
     return `W${this.tagCounter}`;
@@ -283,7 +332,9 @@ export class WireSession {
   /** Registers interest in a tag's answer before the command goes out. */
   expect(tag: string, onAnswered?: () => void): Promise<Tagged> {
     if (this.closedWith) return handled(Promise.reject(this.closedWith));
-    return handled(new Promise<Tagged>((resolve, reject) => this.waiting.set(tag, { resolve, reject, onAnswered })));
+    const answer = handled(new Promise<Tagged>((resolve, reject) => this.waiting.set(tag, { resolve, reject, onAnswered })));
+    this.syncIdleTimer();
+    return answer;
   }
 
   /** Resolves true on `+`, false when the command was answered instead. */
@@ -362,6 +413,12 @@ export class WireSession {
   /** LOGOUT politely, bounded; never throws. */
   async logout(): Promise<void> {
     if (this.closedWith) return;
+    if (this.waiting.size > 0 || this.continuation) {
+      // A command is under way, maybe half written (a literal): a LOGOUT now would land inside
+      // it. Reset instead; whatever it carried is in doubt, as after a timeout.
+      this.fail(connectionError('EConnectionClosed', 'Closed while a command was under way.'), true);
+      return;
+    }
     const socket = this.socket;
     const timer = setTimeout(() => socket.destroy(), LOGOUT_GRACE_MS);
     timer.unref();
@@ -371,7 +428,7 @@ export class WireSession {
       // going away either way
     }
     clearTimeout(timer);
-    this.fail(connectionError('EConnectionClosed', 'Closed.'));
+    this.fail(connectionError('EConnectionClosed', 'Closed.'), true);
   }
 }
 
@@ -491,7 +548,7 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
         socket.once('close', () => reject(s.closedError ?? connectionError('EConnectionClosed', 'The server closed the connection.')));
       }),
       timeouts.greetingTimeoutMs ?? GREETING_TIMEOUT_MS,
-      () => s.fail(connectionError('GREETING_TIMEOUT', 'The server did not greet us in time.')),
+      () => s.fail(connectionError('GREETING_TIMEOUT', 'The server did not greet us in time.'), true),
     );
     if (/^\* BYE/i.test(greeting)) {
       const bye = parseResponseText(greeting.slice(6));
@@ -519,10 +576,10 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
       if (caps.status !== 'OK') throw responseError(caps);
     }
     if (!isPreauth) await logIn(session, account.user, account.password);
-    socket.setTimeout(socketTimeoutMs, () => s.fail(connectionError('ETIMEOUT', 'The server stopped answering.')));
+    session.armIdleTimeout(socketTimeoutMs);
     return ok(session);
   } catch (thrown) {
-    session?.fail(thrown as Error);
+    session?.fail(thrown as Error, true);
     tcpSocket?.destroy();
     const error = classifyImapError(thrown, { server, operation: 'log in' });
     if (error.kind === 'tls' && account.security !== 'plain') {
