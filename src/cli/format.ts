@@ -75,7 +75,7 @@ export const formatReport = (report: JobReport): string => {
   for (const f of report.folders) {
     const state = f.isComplete ? 'complete' : f.status;
     lines.push(
-      `${f.sourcePath} → ${f.destinationPath}: ${state}; expected ${f.expected}, copied ${f.copied}, already there ${f.alreadyThere}, skipped ${f.skipped}, failed ${f.failed.length}${f.error ? ` (${f.error.message})` : ''}`,
+      `${f.sourcePath} → ${f.destinationPath}: ${state}; expected ${f.expected}, copied ${f.copied}, already there ${f.alreadyThere}, skipped ${f.skipped}, failed ${f.failed.length}${f.surplus ? `, extra copies ${f.surplus}` : ''}${f.error ? ` (${f.error.message})` : ''}`,
     );
     for (const m of f.failed) {
       lines.push(`    UID ${m.uid}${m.subject ? ` "${m.subject}"` : ''}${m.date ? ` (${m.date})` : ''}: ${m.error.message}${m.error.serverText ? ` [server: ${m.error.serverText}]` : ''}`);

@@ -233,9 +233,14 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     if (event.type === 'progress' && Date.now() - lastHumanLine >= HUMAN_PROGRESS_INTERVAL_MS) {
       lastHumanLine = Date.now();
       io.stderr(formatProgressLine(event.progress) + '\n');
-    } else if (event.type === 'folder-status' && ['verified', 'incomplete', 'needs-attention', 'retrying'].includes(event.folder.status)) {
+    } else if (event.type === 'folder-status' && ['verified', 'incomplete', 'needs-attention', 'retrying', 'settling'].includes(event.folder.status)) {
       const f = event.folder;
-      const detail = f.status === 'retrying' && f.lastError ? `: ${f.lastError.message}` : f.status === 'needs-attention' && f.lastError ? `: ${f.lastError.message}` : '';
+      const detail =
+        f.status === 'settling' && f.settleUntil !== undefined
+          ? `: an earlier upload may still be arriving at the new server; nothing is sent again for ${Math.max(1, Math.ceil((f.settleUntil - Date.now()) / 1000))} s`
+          : (f.status === 'retrying' || f.status === 'needs-attention' || f.status === 'incomplete') && f.lastError
+            ? `: ${f.lastError.message}`
+            : '';
       io.stderr(`${f.sourcePath}: ${f.status}${detail}\n`);
     } else if (event.type === 'log' && event.level !== 'info') {
       io.stderr(`${event.message}\n`);

@@ -9,6 +9,8 @@ export type FolderStatus =
   | 'scanning'
   | 'copying'
   | 'retrying'
+  /** Waiting until an earlier upload that may still be arriving at the server cannot land any more. */
+  | 'settling'
   | 'verifying'
   | 'verified'
   | 'incomplete'
@@ -30,6 +32,8 @@ export interface FolderProgress extends Counters {
   status: FolderStatus;
   /** When status is `retrying`: epoch ms of the next attempt. */
   retryAt?: number;
+  /** When status is `settling`: epoch ms until which an earlier upload may still land. */
+  settleUntil?: number;
   attempt?: number;
   lastError?: MigrationError;
 }
@@ -70,8 +74,14 @@ export interface FolderReport {
   /** Deliberately left out (e.g. flagged \Deleted on the source). */
   skipped: number;
   failed: FailedMessage[];
-  /** True when verification found every expected message on the destination. */
+  /** True when verification found every expected message on the destination, each once. */
   isComplete: boolean;
+  /**
+   * Copies of this folder's messages on the destination beyond what the source holds, among
+   * the messages that arrived after the job first saw the folder (mail that was there before
+   * is never counted). Mailferry never deletes them; the report says how to.
+   */
+  surplus?: number;
   error?: MigrationError;
 }
 

@@ -15,6 +15,8 @@ export type MigrationErrorKind =
   | 'rejected'
   | 'not-found'
   | 'uidvalidity-changed'
+  /** The destination holds more copies of a message than the source (see FolderReport.surplus). */
+  | 'surplus'
   | 'bad-input'
   | 'cancelled'
   | 'internal';

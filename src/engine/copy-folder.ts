@@ -2,6 +2,10 @@
  * Copies one folder so that the destination ends with exactly the source's messages.
  *
  * How a pass works, and why it is safe to interrupt at any point:
+ * 0. If an earlier APPEND batch is still in doubt (its connection was lost, or the process
+ *    killed, after the bytes that commit it left: see folder-journal.ts), wait until it cannot
+ *    land any more. Nothing of the folder is sent again before that, so a late commit on the
+ *    server is found by this pass's scan instead of doubling the mail.
  * 1. EXAMINE the source, read the journal. If either side's UIDVALIDITY changed, the journal's
  *    UIDs mean nothing any more: it is reset and messages are re-identified by fingerprint.
  * 2. If the journal says this folder was verified complete and neither side changed since
@@ -14,11 +18,14 @@
  *    match is journaled as `present` (already there, from an earlier crashed run or from
  *    elsewhere). Only then is the pass line written.
  * 5. Walk the rest in windows again and APPEND them in batches (BODY.PEEK on the source, flags
- *    and INTERNALDATE kept), each journaled as `copied` only after the server's OK, flushed
- *    before progress is reported. A message the destination refuses is journaled as `failed`
+ *    and INTERNALDATE kept), sized by the destination to a few seconds of its link. Before the
+ *    bytes that can commit a batch leave, a `send` line is flushed; each message is journaled
+ *    as `copied` only after the server's OK, flushed before progress is reported, and the send
+ *    `settled` once its answers are in. A message the destination refuses is journaled as `failed`
  *    with the server's words and the folder goes on; a lost connection, throttling or a full
  *    quota stops the pass with an error value, and the next pass starts again at step 1.
- * 6. Verify: every expected source message must have its own match on the destination.
+ * 6. Verify: every expected source message must have its own match on the destination, and the
+ *    destination may hold no more copies of them than the source (see verify-folder.ts).
  *
  * Memory: only one window's metadata and two batches' bodies are held at a time; what grows
  * with the folder is a UID, a size and a journal entry per message (and a fingerprint per
@@ -26,10 +33,11 @@
  */
 import type { FailedMessage, FolderReport } from '../contract/job.js';
 import { err, migrationError, ok, unwrap, type MigrationError, type Result } from '../contract/result.js';
+import { sleep } from './backoff.js';
 import type { FolderJournal } from './folder-journal.js';
 import { reportFromJournal, scanDestination, verifyFolder } from './verify-folder.js';
 import { FingerprintPool } from './fingerprint-pool.js';
-import type { BodyResult, DestinationStore, FolderState, MessageFilter, MessageMeta, SourceStore } from './store.js';
+import type { AppendOutcome, BodyResult, CommitPoint, DestinationStore, FolderState, MessageFilter, MessageMeta, SourceStore } from './store.js';
 
 /** A batch is cut at this many bytes or messages, whichever comes first. */
 export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
@@ -70,6 +78,8 @@ export interface FolderCounters {
 export interface CopyFolderOptions {
   signal?: AbortSignal;
   onPhase?: (phase: 'scanning' | 'copying' | 'verifying') => void;
+  /** The pass waits until `until` (epoch ms) for an earlier batch that may still land. */
+  onSettling?: (until: number) => void;
   onProgress?: (counters: FolderCounters) => void;
   onFailure?: (failure: FailedMessage) => void;
   onLog?: (level: 'info' | 'warn', message: string) => void;
@@ -120,6 +130,7 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   options.onPhase?.('scanning');
   const srcState = unwrap(await source.openFolder(sourcePath));
   unwrap(await destination.ensureFolder(destinationPath));
+  const settledIds = await waitForOpenSends(journal, options);
   let dstState = unwrap(await destination.folderState(destinationPath));
 
   const before = journal.current;
@@ -184,6 +195,8 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   // previous pass line in force, so the next pass scans (and matches) that range again.
   if (!pool.isEmpty && pass.pending.length > 0) await matchWithDestination(deps, input, pass, pool, options);
   journal.record({ t: 'pass', srcUidValidity: srcState.uidValidity, dstUidValidity: dstState.uidValidity, dstScanFrom: scannedUpTo, at: Date.now() });
+  // What the waited-for sends landed is matched now; the rest of their messages may go again.
+  if (settledIds.length > 0) journal.record({ t: 'settled', ids: settledIds, at: Date.now() });
   await journal.flush();
 
   pass.pending = pass.pending.filter((uid) => !journal.current.done.has(uid) && !vanished.has(uid) && !deleted.has(uid));
@@ -196,6 +209,25 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   dstState = unwrap(await destination.folderState(destinationPath));
   const stillExpected = expectedUids.filter((uid) => !vanished.has(uid) && !deleted.has(uid));
   return verifyFolder(deps, input, srcState, dstState, stillExpected, deleted.size, windowSize);
+};
+
+/**
+ * Waits out every send of the journal that may still land, so that the scan after it sees what
+ * did. Returns their ids, to be settled once that scan's matches are journaled. A wall clock
+ * that jumped back cannot stretch a wait beyond the send's own settle window.
+ */
+const waitForOpenSends = async (journal: FolderJournal, options: CopyFolderOptions): Promise<number[]> => {
+  const open = [...journal.current.openSends.values()];
+  if (open.length === 0) return [];
+  const now = Date.now();
+  const until = Math.max(...open.map((send) => Math.min(send.at + send.settleMs, now + send.settleMs)));
+  if (until > now) {
+    options.onSettling?.(until);
+    options.onLog?.('info', `An earlier upload may still be arriving at the server; waiting ${Math.ceil((until - now) / 1000)} s before sending anything of this folder again.`);
+    await sleep(until - now, options.signal);
+    if (options.signal?.aborted) throw cancelled();
+  }
+  return open.map((send) => send.id);
 };
 
 /** What one pass shares between reading metadata, copying and counting. */
@@ -283,7 +315,8 @@ async function* batchesOf(
   options: CopyFolderOptions,
 ): AsyncGenerator<MessageMeta[]> {
   const { journal } = deps;
-  const maxBytes = options.batchMaxBytes ?? BATCH_MAX_BYTES;
+  // The destination sizes batches to its link as measured so far (asked anew at every cut).
+  const maxBytes = (): number => Math.min(options.batchMaxBytes ?? BATCH_MAX_BYTES, deps.destination.preferredBatchBytes?.() ?? Infinity);
   const maxMessages = options.batchMaxMessages ?? BATCH_MAX_MESSAGES;
   const lostRead = (m: MessageMeta) => {
     const failed = journal.current.failed.get(m.uid);
@@ -300,7 +333,7 @@ async function* batchesOf(
         (lost.isReadAlone ? lostAlone : lostInBatch).push(meta);
         continue;
       }
-      if (batch.length > 0 && (batchBytes + meta.sizeBytes > maxBytes || batch.length >= maxMessages)) {
+      if (batch.length > 0 && (batchBytes + meta.sizeBytes > maxBytes() || batch.length >= maxMessages)) {
         yield batch;
         batch = [];
         batchBytes = 0;
@@ -399,12 +432,20 @@ const copyMessages = async (
 
     const batchBytes = sendable.reduce((sum, s) => sum + s.body.length, 0);
     await deps.throttle?.(batchBytes, options.signal);
-    const outcome =
+    const sendIds: number[] = [];
+    const beforeCommit = async ({ settleMs }: CommitPoint): Promise<void> => {
+      const id = journal.current.lastSendId + 1;
+      journal.record({ t: 'send', id, src: sendable.map((s) => s.meta.uid), at: Date.now(), settleMs });
+      sendIds.push(id);
+      await journal.flush();
+    };
+    const outcome: AppendOutcome =
       sendable.length === 0
         ? { results: [] }
         : await destination.append(
             input.destinationPath,
             sendable.map((s) => ({ body: s.body, flags: s.meta.flags, internalDate: s.meta.internalDate })),
+            { beforeCommit },
           );
     outcome.results.forEach((result, at) => {
       const { meta } = sendable[at] as { meta: MessageMeta };
@@ -431,6 +472,15 @@ const copyMessages = async (
       for (const m of fullBatch) {
         if (bodies.has(m.uid)) continue;
         journal.record({ t: 'failed', src: m.uid, error, subject: m.subject, date: m.date, messageId: m.messageId, size: m.sizeBytes, isReadAlone });
+      }
+    }
+    // In doubt, the send stays open: the next pass waits for it before sending any of it again,
+    // for as long as the store now says (it knows who ended the connection).
+    if (sendIds.length > 0 && !outcome.isInDoubt) journal.record({ t: 'settled', ids: sendIds, at: Date.now() });
+    else if (outcome.isInDoubt && outcome.settleMs !== undefined) {
+      for (const id of sendIds) {
+        const send = journal.current.openSends.get(id);
+        if (send) journal.record({ ...send, at: Date.now(), settleMs: outcome.settleMs });
       }
     }
     await journal.flush();

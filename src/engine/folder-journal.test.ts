@@ -46,3 +46,45 @@ test('doneSinceLastPass holds only entries after the newest pass line', () => {
   assert.deepEqual(state.doneSinceLastPass.map((e) => e.src), [2]);
   assert.equal(state.lastPass?.dstScanFrom, 5);
 });
+
+test('a send stays open until settled; a later send line with its id replaces its window; ids survive a reset', () => {
+  const state = foldJournal([
+    { t: 'pass', srcUidValidity: '1', dstUidValidity: '1', dstScanFrom: 7, at: 1 },
+    { t: 'send', id: 1, src: [1, 2], at: 10, settleMs: 5_000 },
+    { t: 'copied', src: 1, dst: 7, fp: 'a', size: 1 },
+    { t: 'copied', src: 2, dst: 8, fp: 'b', size: 1 },
+    { t: 'settled', ids: [1], at: 11 },
+    { t: 'send', id: 2, src: [3], at: 20, settleMs: 9_000 },
+    { t: 'send', id: 2, src: [3], at: 25, settleMs: 5_000 },
+  ]);
+  assert.deepEqual([...state.openSends.keys()], [2]);
+  assert.equal(state.openSends.get(2)?.at, 25);
+  assert.equal(state.openSends.get(2)?.settleMs, 5_000);
+  assert.equal(state.lastSendId, 2);
+  assert.equal(state.lastVerified, undefined, 'an open send means not verified');
+  const after = foldJournal([{ t: 'reset', reason: 'UIDVALIDITY', at: 30 }], state);
+  assert.equal(after.openSends.size, 0);
+  assert.equal(after.lastSendId, 2, 'a new send after a reset gets a new id');
+});
+
+test('the first pass line after a reset says where the job first saw the destination folder', () => {
+  const state = foldJournal([
+    { t: 'pass', srcUidValidity: '1', dstUidValidity: '1', dstScanFrom: 40, at: 1 },
+    { t: 'pass', srcUidValidity: '1', dstUidValidity: '1', dstScanFrom: 90, at: 2 },
+  ]);
+  assert.equal(state.firstSeenDstUid, 40);
+  foldJournal([{ t: 'reset', reason: 'UIDVALIDITY', at: 3 }, { t: 'pass', srcUidValidity: '1', dstUidValidity: '2', dstScanFrom: 5, at: 4 }], state);
+  assert.equal(state.firstSeenDstUid, 5);
+});
+
+test('send and settled lines written to disk come back on reopening; a malformed one is dropped', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'journal-'));
+  const journal = await FolderJournal.open(dir, 'Bulk', 'Bulk');
+  journal.record({ t: 'send', id: 1, src: [4, 5], at: 100, settleMs: 6_000 });
+  await journal.flush();
+  const [file] = readdirSync(dir);
+  appendFileSync(path.join(dir, file as string), '{"t":"send","id":2,"src":"everything","at":1,"settleMs":1}\n');
+  const reopened = await FolderJournal.open(dir, 'Bulk', 'Bulk');
+  assert.deepEqual([...reopened.current.openSends.keys()], [1]);
+  assert.deepEqual(reopened.current.openSends.get(1)?.src, [4, 5]);
+});

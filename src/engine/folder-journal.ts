@@ -14,6 +14,14 @@
  *   pass re-identifies messages by fingerprint, so nothing is copied twice.
  * - A `lost` line (verification did not find a journaled message on the destination) voids that
  *   one message, so the next pass copies it again.
+ * - A `send` line is written and flushed before the first byte that could complete an APPEND
+ *   leaves (see append-channel.ts): from then on, until a `settled` line names it, its messages
+ *   are in doubt. An APPEND commits when the server has all of it, which can be long after we
+ *   gave up waiting (a slow link's buffers, a killed process whose socket still drains), so an
+ *   open send forbids sending its messages again until `at + settleMs` has passed and a scan
+ *   after that time has matched what landed. `settled` is written once the answers are
+ *   journaled, or after that scan. A later `send` line with the same id replaces the window
+ *   (the store learned more when the connection ended).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -37,10 +45,23 @@ export type JournalLine =
     }
   | { t: 'verified'; src: FolderState; dst: FolderState; at: number }
   | { t: 'reset'; reason: string; at: number }
-  | { t: 'lost'; src: number; at: number };
+  | { t: 'lost'; src: number; at: number }
+  | {
+      t: 'send';
+      /** Numbers the sends of one journal, from 1. */
+      id: number;
+      /** Source UIDs of the messages in this APPEND batch. */
+      src: number[];
+      /** Epoch ms when the first committing byte was about to leave. */
+      at: number;
+      /** Until `at + settleMs` an APPEND of this batch may still commit on the server. */
+      settleMs: number;
+    }
+  | { t: 'settled'; ids: number[]; at: number };
 
 export type DoneEntry = Extract<JournalLine, { t: 'copied' | 'present' }>;
 export type FailedEntry = Extract<JournalLine, { t: 'failed' }>;
+export type SendEntry = Extract<JournalLine, { t: 'send' }>;
 
 /** What a journal file says, folded. */
 export interface FolderJournalState {
@@ -52,9 +73,20 @@ export interface FolderJournalState {
   /** Done entries written after the last pass line (their destination UIDs are >= dstScanFrom). */
   doneSinceLastPass: DoneEntry[];
   lastVerified?: Extract<JournalLine, { t: 'verified' }>;
+  /**
+   * The destination's UIDNEXT when the job first saw the folder (the first pass line's scan
+   * point since the last reset): every message we ever put there has a UID at or above it, and
+   * mail below it was the person's own before the job began.
+   */
+  firstSeenDstUid?: number;
+  /** Sends whose fate is not known yet: their messages may still land (see the header). */
+  openSends: Map<number, SendEntry>;
+  /** The highest send id used so far. */
+  lastSendId: number;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isUidList = (v: unknown): v is number[] => Array.isArray(v) && v.every((n) => typeof n === 'number');
 
 /** Validates one parsed line; a line from a future or corrupt file is dropped, not trusted. */
 const asJournalLine = (v: unknown): JournalLine | undefined => {
@@ -73,25 +105,34 @@ const asJournalLine = (v: unknown): JournalLine | undefined => {
       return v as JournalLine;
     case 'lost':
       return typeof v.src === 'number' ? (v as JournalLine) : undefined;
+    case 'send':
+      return typeof v.id === 'number' && isUidList(v.src) && typeof v.at === 'number' && typeof v.settleMs === 'number' ? (v as JournalLine) : undefined;
+    case 'settled':
+      return isUidList(v.ids) ? (v as JournalLine) : undefined;
     default:
       return undefined;
   }
 };
 
-export const emptyJournalState = (): FolderJournalState => ({ done: new Map(), failed: new Map(), doneSinceLastPass: [] });
+export const emptyJournalState = (): FolderJournalState => ({ done: new Map(), failed: new Map(), doneSinceLastPass: [], openSends: new Map(), lastSendId: 0 });
 
 /** Folds lines into state. Exported for units. */
 export const foldJournal = (lines: Iterable<JournalLine>, state = emptyJournalState()): FolderJournalState => {
   for (const line of lines) {
     switch (line.t) {
-      case 'reset':
-        Object.assign(state, emptyJournalState());
+      case 'reset': {
+        // Send ids stay unique across a reset; a reset is written only after open sends settled.
+        const { lastSendId } = state;
+        Object.assign(state, emptyJournalState(), { lastSendId });
         state.lastPass = undefined;
         state.lastVerified = undefined;
+        state.firstSeenDstUid = undefined;
         break;
+      }
       case 'pass':
         state.lastPass = line;
         state.doneSinceLastPass = [];
+        state.firstSeenDstUid ??= line.dstScanFrom;
         break;
       case 'copied':
       case 'present':
@@ -110,6 +151,14 @@ export const foldJournal = (lines: Iterable<JournalLine>, state = emptyJournalSt
       case 'lost':
         state.done.delete(line.src);
         state.lastVerified = undefined;
+        break;
+      case 'send':
+        state.openSends.set(line.id, line);
+        state.lastSendId = Math.max(state.lastSendId, line.id);
+        state.lastVerified = undefined;
+        break;
+      case 'settled':
+        for (const id of line.ids) state.openSends.delete(id);
         break;
     }
   }

@@ -43,6 +43,7 @@ export class ProgressTracker {
     if (!folder) return undefined;
     folder.status = status;
     delete folder.retryAt;
+    delete folder.settleUntil;
     Object.assign(folder, extra);
     return folder;
   }

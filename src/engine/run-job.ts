@@ -159,6 +159,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
       {
         signal: job.signal,
         onPhase: (phase) => setFolderStatus(folder.sourcePath, phase),
+        onSettling: (until) => setFolderStatus(folder.sourcePath, 'settling', { settleUntil: until, attempt }),
         onProgress: (c) => {
           tracker.setCounters(folder.sourcePath, c, c.bytesSent, passId);
           emitProgress();

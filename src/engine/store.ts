@@ -50,6 +50,34 @@ export interface AppendedMessage {
 export interface AppendOutcome {
   results: Result<AppendedMessage>[];
   stopped?: MigrationError;
+  /**
+   * True when messages without an answer may still land: the bytes that complete their APPEND
+   * were (or may have been) sent, and an APPEND commits when the server has all of it, whenever
+   * that is. False or absent: every message without an answer is certainly not there.
+   */
+  isInDoubt?: boolean;
+  /**
+   * When in doubt and the store learned more when the connection ended: how long from now an
+   * unanswered message could still land (replaces the estimate given at the commit point).
+   */
+  settleMs?: number;
+}
+
+/** Said by a store just before the first byte that could complete an APPEND leaves. */
+export interface CommitPoint {
+  /**
+   * How long after now an APPEND of this batch could still commit if the connection were lost
+   * from here on: the bytes still to travel at the slowest rate seen, with a margin.
+   */
+  settleMs: number;
+}
+
+export interface AppendOptions {
+  /**
+   * Awaited before the first byte that could complete an APPEND is sent; if it throws, nothing
+   * more is sent. The copier makes the batch's intent durable here.
+   */
+  beforeCommit?(point: CommitPoint): Promise<void>;
 }
 
 export interface NamespaceInfo {
@@ -120,11 +148,15 @@ export interface DestinationStore {
   /**
    * Adds messages to a folder, in order. `results` holds one entry per message that got an
    * answer: a refused message (too large, malformed) fails alone and the rest go on. When the
-   * connection fails, the quota runs out or the server throttles, the call stops with `stopped`:
-   * the message being sent then may or may not have landed, and the copier re-identifies it by
-   * fingerprint on the next pass.
+   * connection fails, the quota runs out or the server throttles, the call stops with `stopped`;
+   * `isInDoubt` then says whether the unanswered messages may still land.
    */
-  append(path: string, messages: OutgoingMessage[]): Promise<AppendOutcome>;
+  append(path: string, messages: OutgoingMessage[], options?: AppendOptions): Promise<AppendOutcome>;
+  /**
+   * How many bytes one APPEND batch should carry now: a few seconds of the link as measured, so
+   * a batch's answer comes soon and little is ever in doubt. Absent: any size will do.
+   */
+  preferredBatchBytes?(): number;
   /** Storage quota, when the store knows it. */
   quota?(): Promise<{ usedBytes: number; limitBytes: number } | undefined>;
   close(): Promise<void>;

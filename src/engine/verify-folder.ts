@@ -53,6 +53,12 @@ export const scanDestination = async (
  * masks 8-bit header bytes, Exchange adds headers), so content is not compared there. Without a
  * UID, each message needs its own fingerprint match. A message found missing is journaled as
  * `lost`, so the next pass copies exactly that one again.
+ *
+ * And no more than once: among the destination's messages from the UID the job first saw on
+ * (what was there before is the person's own and never counted), one that no journal entry
+ * claims but that has the fingerprint of a message we did copy is a surplus copy (an APPEND
+ * that landed after we stopped waiting for it). A folder with surplus is not verified; its
+ * report says how many, and Mailferry deletes nothing.
  */
 export const verifyFolder = async (
   deps: { destination: DestinationStore; journal: FolderJournal },
@@ -88,11 +94,75 @@ export const verifyFolder = async (
     report.isComplete = false;
     report.status = 'incomplete';
     report.error = migrationError('internal', `${lost.length} message(s) recorded as copied are not on the destination any more; they will be copied again.`, { retryable: true });
+  } else if (journal.current.openSends.size > 0) {
+    // Cannot happen after a pass that waited for its open sends; kept as the rule it is.
+    report.isComplete = false;
+    report.status = 'incomplete';
+    report.error = migrationError('internal', 'An earlier upload to this folder may still be arriving; the folder is checked again once it cannot.', { retryable: true });
   } else if (report.isComplete) {
-    journal.record({ t: 'verified', src: srcState, dst: dstState, at: Date.now() });
+    const surplus = await countSurplus(destination, input.destinationPath, journal, done, isUidOnly ? existingUids : fingerprints, fingerprints, windowSize);
+    if (surplus > 0) {
+      report.isComplete = false;
+      report.status = 'needs-attention';
+      report.surplus = surplus;
+      report.error = migrationError(
+        'surplus',
+        `${surplus} message(s) of this folder are on the new account more than once: an upload whose answer never came was stored after all. ` +
+          'Mailferry deletes nothing; remove the extra copies in your mail program (sorted by date, the copies stand side by side), or keep them.',
+      );
+    } else journal.record({ t: 'verified', src: srcState, dst: dstState, at: Date.now() });
   }
   await journal.flush();
   return report;
+};
+
+/**
+ * Surplus copies (see verifyFolder): destination messages at or above the first UID the job saw
+ * that no journal entry claims, with the fingerprint of a message we copied, beyond the copies
+ * journaled without a destination UID (which need such a match to count as there).
+ * `existing` holds every destination UID; `known` the fingerprints already read (UID → fp).
+ */
+const countSurplus = async (
+  destination: DestinationStore,
+  path: string,
+  journal: FolderJournal,
+  done: DoneEntry[],
+  existing: ReadonlySet<number> | ReadonlyMap<number, string>,
+  known: ReadonlyMap<number, string>,
+  windowSize: number,
+): Promise<number> => {
+  const firstSeen = journal.current.firstSeenDstUid;
+  if (firstSeen === undefined) return 0;
+  const claimed = new Set<number>();
+  const withoutUid = new Map<string, number>();
+  const copiedFingerprints = new Set<string>();
+  for (const entry of done) {
+    copiedFingerprints.add(entry.fp);
+    if (entry.dst === undefined) withoutUid.set(entry.fp, (withoutUid.get(entry.fp) ?? 0) + 1);
+    else claimed.add(entry.dst);
+  }
+  const unclaimed: number[] = [];
+  for (const uid of existing.keys()) if (uid >= firstSeen && !claimed.has(uid)) unclaimed.push(uid);
+  if (unclaimed.length === 0) return 0;
+  const unread = unclaimed.filter((uid) => !known.has(uid));
+  const read = new Map<number, string>();
+  for (let at = 0; at < unread.length; at += windowSize) {
+    const window = unread.slice(at, at + windowSize);
+    const metas = unwrap(
+      destination.listMessagesByUid
+        ? await destination.listMessagesByUid(path, window)
+        : await destination.listMessages(path, window[0] as number, window[window.length - 1] as number),
+    );
+    for (const meta of metas) read.set(meta.uid, meta.fingerprint);
+  }
+  const extra = new Map<string, number>();
+  for (const uid of unclaimed) {
+    const fingerprint = known.get(uid) ?? read.get(uid);
+    if (fingerprint !== undefined && copiedFingerprints.has(fingerprint)) extra.set(fingerprint, (extra.get(fingerprint) ?? 0) + 1);
+  }
+  let surplus = 0;
+  for (const [fingerprint, count] of extra) surplus += Math.max(0, count - (withoutUid.get(fingerprint) ?? 0));
+  return surplus;
 };
 
 /** Builds a folder report from the journal (expectedUids undefined: everything journaled). */

@@ -14,8 +14,19 @@
  *   login, with the same TLS verification and pinning as connect-imap.ts). Nothing that
  *   changes or removes existing mail exists here.
  * - A message counts as appended only on its tagged OK. When the connection fails, every
- *   message without an answer is reported unanswered: it may or may not have landed, and the
- *   copier re-identifies it by fingerprint on its next pass.
+ *   message without an answer is reported unanswered, and the batch says whether any of them
+ *   may still land (`isInDoubt`): an APPEND commits when the server has all of it, which can be
+ *   long after we stopped waiting (bytes still in a slow link's buffers, or in the socket of a
+ *   process that was killed), so resetting our socket does not undo it.
+ * - Before the first byte that could complete an APPEND leaves, `beforeCommit` is awaited (the
+ *   copier makes the batch's intent durable there). A MULTIAPPEND sends its last message as a
+ *   synchronizing literal: the server's `+` says it has read everything before it, so the
+ *   batch cannot commit before we send that last literal, and only it is ever in flight when we
+ *   commit to the batch. Losing the connection before then leaves nothing in doubt.
+ * - Waiting for an answer is allowed the idle timeout plus the time the bytes still on their
+ *   way need at the slowest rate this connection has measured (times a safety factor), so a
+ *   large batch on a slow link is not given up while it is still arriving. Batches are sized
+ *   to a few seconds of that rate (`preferredBatchBytes`).
  * - Without LITERAL+ it falls back to synchronizing literals (waiting for `+`), still one
  *   round trip per message instead of two, because the next command is sent before the
  *   previous one's answer.
@@ -25,9 +36,10 @@
 import type { AccountCredentials } from '../contract/account.js';
 import { migrationError, ok, type MigrationError, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
+import { LinkRate, SETTLE_MARGIN_MS } from './link-rate.js';
 import type { ConnectTimeouts } from './connect-imap.js';
 import { encodeMailboxName } from './imap-utf7.js';
-import type { FolderState, MessageMeta } from '../engine/store.js';
+import type { CommitPoint, FolderState, MessageMeta } from '../engine/store.js';
 import { examineOverWire, fetchMetaOverWire } from './wire-source.js';
 import { chunkUids, toUidSet, uidRange } from './uid-set.js';
 import { expandUidSet, searchResults } from './wire-parse.js';
@@ -50,10 +62,24 @@ export type ChannelAnswer =
   | { ok: true; uid?: number; uidValidity?: string }
   | { ok: false; error: MigrationError; isAnswered: boolean };
 
+/** A batch's answers, and whether those without one may still land. */
+export interface ChannelBatch {
+  answers: ChannelAnswer[];
+  /** Some message without an answer had all its bytes (or may have had) sent: see the header. */
+  isInDoubt: boolean;
+  /** When in doubt: how long from now one of them could still land, as far as this connection can tell. */
+  settleMs?: number;
+}
+
 export interface AppendChannel {
   readonly capabilities: ReadonlySet<string>;
-  /** Appends messages in order, pipelined; one answer per message, in the same order. */
-  append(mailbox: string, messages: ChannelMessage[]): Promise<ChannelAnswer[]>;
+  /**
+   * Appends messages in order, pipelined; one answer per message, in the same order.
+   * `beforeCommit` is awaited before the first byte that could complete an APPEND is sent.
+   */
+  append(mailbox: string, messages: ChannelMessage[], beforeCommit?: (point: CommitPoint) => Promise<void>): Promise<ChannelBatch>;
+  /** Bytes the next batch should carry: about BATCH_TARGET_MS of the link as measured. */
+  preferredBatchBytes(): number;
   /**
    * Metadata of the folder's messages with UID >= fromUid, read over this connection (EXAMINE,
    * so its counts include everything appended). Throws what classify-error.ts understands.
@@ -79,6 +105,21 @@ export const formatInternalDate = (date: Date): string | undefined => {
   return `${day}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${date.toISOString().slice(11, 19)} +0000`;
 };
 
+/** The copier's `beforeCommit` failed (its journal could not be written): nothing more may be sent. */
+class CommitRefused extends Error {
+  constructor(readonly reason: unknown) {
+    super('beforeCommit failed');
+  }
+}
+
+const commitOrThrow = async (beforeCommit: ((point: CommitPoint) => Promise<void>) | undefined, settleMs: number): Promise<void> => {
+  try {
+    await beforeCommit?.({ settleMs });
+  } catch (thrown) {
+    throw new CommitRefused(thrown);
+  }
+};
+
 /** Connects and logs in (wire-session.ts), ready to append. */
 export const openAppendChannel = async (account: AccountCredentials, timeouts: ConnectTimeouts = {}): Promise<Result<AppendChannel>> => {
   const session = await openWireSession(account, timeouts);
@@ -87,11 +128,25 @@ export const openAppendChannel = async (account: AccountCredentials, timeouts: C
 
 const channelOf = (session: WireSession, server: string): AppendChannel => {
   const classify = (e: unknown): MigrationError => classifyImapError(e, { server, operation: 'append' });
+  const rate = new LinkRate();
+  /** Waits for `answer`, allowing the idle timeout plus the time `bytesOnTheWay` need on the link. */
+  const awaitAllowing = async <T>(answer: Promise<T>, bytesOnTheWay: number): Promise<T> => {
+    session.extendIdleTimeout(rate.allowanceMs(bytesOnTheWay));
+    try {
+      return await answer;
+    } finally {
+      session.restoreIdleTimeout();
+    }
+  };
+
   /** Pipelined single APPENDs: one tagged answer per message. */
-  const appendEach = async (mailbox: string, messages: ChannelMessage[]): Promise<ChannelAnswer[]> => {
+  const appendEach = async (mailbox: string, messages: ChannelMessage[], beforeCommit?: (point: CommitPoint) => Promise<void>): Promise<ChannelBatch> => {
     const answers: (ChannelAnswer | undefined)[] = new Array(messages.length).fill(undefined);
     const name = quoted(encodeMailboxName(mailbox));
-    if (!name) return messages.map(() => ({ ok: false, error: migrationError('bad-input', `The folder name ${JSON.stringify(mailbox)} cannot be sent to an IMAP server.`), isAnswered: true }));
+    if (!name) {
+      const error = migrationError('bad-input', `The folder name ${JSON.stringify(mailbox)} cannot be sent to an IMAP server.`);
+      return { answers: messages.map(() => ({ ok: false, error, isAnswered: true })), isInDoubt: false };
+    }
     const caps = session.capabilities;
     const hasLiteralPlus = caps.has('LITERAL+');
     const hasLiteralMinus = caps.has('LITERAL-');
@@ -100,6 +155,11 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
     const waits: Promise<void>[] = [];
     // Once the server says the folder is full, busy or gone, the rest of the batch is not sent.
     let refusedAll: MigrationError | undefined;
+    /** Messages whose body went out (in part or whole): without an answer, they may land. */
+    let bodiesSent = 0;
+    let isCommitted = false;
+    let bytesSent = 0;
+    const startedAt = Date.now();
     try {
       for (let i = 0; i < messages.length; i++) {
         if (refusedAll) break;
@@ -112,6 +172,12 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         if (appendLimit !== undefined && message.body.length > Number(appendLimit)) {
           answers[i] = { ok: false, error: classify(Object.assign(new Error('Message too big for APPENDLIMIT'), { serverResponseCode: 'APPENDLIMIT' })), isAnswered: true };
           continue;
+        }
+        if (!isCommitted) {
+          // From the first body on, a lost connection leaves this batch in doubt: say so first.
+          const bytesLeft = messages.slice(i).reduce((sum, m) => sum + m.body.length, 0);
+          await commitOrThrow(beforeCommit, rate.settleMs(bytesLeft));
+          isCommitted = true;
         }
         const date = message.internalDate ? formatInternalDate(message.internalDate) : undefined;
         const isSync = !hasLiteralPlus && !(hasLiteralMinus && message.body.length <= LITERAL_MINUS_MAX_BYTES);
@@ -138,23 +204,42 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         if (isSync) {
           const go = session.expectContinuation(tag);
           await session.write(head);
-          if (!(await go)) continue;
-          await session.write(message.body);
+          // The `+` comes once the server has read every earlier message of the pipeline.
+          if (!(await awaitAllowing(go, bytesSent))) continue;
         } else {
           await session.write(head);
-          await session.write(message.body);
         }
+        bodiesSent = i + 1;
+        await session.write(message.body);
         await session.write('\r\n');
+        bytesSent += message.body.length;
       }
-    } catch {
-      // The connection failed while sending; the answers that did arrive still count.
+      await awaitAllowing(Promise.all(waits), bytesSent);
+    } catch (thrown) {
+      // The connection failed while sending or waiting; the answers that did arrive still count.
+      if (thrown instanceof CommitRefused) throw thrown.reason;
     }
     await Promise.all(waits);
+    if (answers.every((a) => a !== undefined)) rate.record(bytesSent, Date.now() - startedAt);
     const lost = session.closedError;
-    return answers.map(
-      (a) => a ?? { ok: false, error: refusedAll ?? classify(lost ?? connectionError('EConnectionClosed', 'The connection was lost.')), isAnswered: false },
-    );
+    const unansweredBytes = messages.slice(0, bodiesSent).reduce((sum, m, i) => sum + (answers[i] === undefined ? m.body.length : 0), 0);
+    const isInDoubt = answers.slice(0, bodiesSent).some((a) => a === undefined);
+    return {
+      answers: answers.map(
+        (a) => a ?? { ok: false, error: refusedAll ?? classify(lost ?? connectionError('EConnectionClosed', 'The connection was lost.')), isAnswered: false },
+      ),
+      isInDoubt,
+      settleMs: isInDoubt ? settleAfterLoss(unansweredBytes) : undefined,
+    };
   };
+
+  /**
+   * How long after a lost connection a command whose bytes went out may still commit. When the
+   * server or the network ended the connection, nothing more of ours reaches the server: only
+   * a commit already under way can land (the margin). When we gave up (a deadline, a close),
+   * the bytes may still be on their way, at the slowest rate seen.
+   */
+  const settleAfterLoss = (bytesOnTheWay: number): number => (session.isGivenUp ? rate.settleMs(bytesOnTheWay) : SETTLE_MARGIN_MS);
 
   /**
    * One MULTIAPPEND (RFC 3502) for the whole batch: one transaction on the server, which for a
@@ -162,39 +247,68 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
    * of 20,000 messages one by one cost Dovecot 25-40 ms a message, growing with the folder).
    * It is all or nothing: after a refusal other than throttling or a missing folder the batch
    * goes again one message at a time (undefined is returned), so a refused message fails alone
-   * and a nearly full mailbox still takes what fits. A lost connection leaves the whole batch
-   * unanswered (and, the command being atomic, nothing of it on the server).
+   * and a nearly full mailbox still takes what fits.
+   *
+   * The last message goes as a synchronizing literal: the server's `+` for it proves it has
+   * read everything before, and until we send that literal the command cannot commit. So a
+   * connection lost before then leaves nothing in doubt, and after it only the last message's
+   * bytes can still be on their way.
    */
-  const appendTogether = async (mailbox: string, messages: ChannelMessage[]): Promise<ChannelAnswer[] | undefined> => {
+  const appendTogether = async (mailbox: string, messages: ChannelMessage[], beforeCommit?: (point: CommitPoint) => Promise<void>): Promise<ChannelBatch | undefined> => {
     const name = quoted(encodeMailboxName(mailbox));
     if (!name) return undefined;
+    const last = messages[messages.length - 1] as ChannelMessage;
+    const argumentsOf = (message: ChannelMessage, isSync: boolean): string => {
+      const date = message.internalDate ? formatInternalDate(message.internalDate) : undefined;
+      return ` (${message.flags.join(' ')})${date ? ` "${date}"` : ''} {${message.body.length}${isSync ? '' : '+'}}\r\n`;
+    };
     const tag = session.nextTag();
+    const startedAt = Date.now();
+    let isLastSent = false;
+    let bytesBefore = 0;
     let tagged: Tagged;
     try {
       const done = session.expect(tag);
       await session.write(`${tag} APPEND ${name}`);
-      for (const message of messages) {
-        const date = message.internalDate ? formatInternalDate(message.internalDate) : undefined;
-        await session.write(` (${message.flags.join(' ')})${date ? ` "${date}"` : ''} {${message.body.length}+}\r\n`);
+      for (const message of messages.slice(0, -1)) {
+        await session.write(argumentsOf(message, false));
         await session.write(message.body);
+        bytesBefore += message.body.length;
       }
-      await session.write('\r\n');
-      tagged = await done;
+      const go = session.expectContinuation(tag);
+      await session.write(argumentsOf(last, true));
+      if (await awaitAllowing(go, bytesBefore)) {
+        await commitOrThrow(beforeCommit, rate.settleMs(last.body.length));
+        isLastSent = true;
+        await session.write(last.body);
+        await session.write('\r\n');
+      }
+      tagged = await awaitAllowing(done, last.body.length);
     } catch (thrown) {
       // All or nothing, and no answer: none of them is known to be there.
+      if (thrown instanceof CommitRefused) {
+        // Half a command is on the wire and its last literal will never come: drop the session.
+        session.fail(connectionError('EConnectionClosed', 'The append was abandoned.'), true);
+        throw thrown.reason;
+      }
       const error = classify(session.closedError ?? thrown);
-      return messages.map(() => ({ ok: false, error, isAnswered: false }));
+      return {
+        answers: messages.map(() => ({ ok: false, error, isAnswered: false })),
+        isInDoubt: isLastSent,
+        settleMs: isLastSent ? settleAfterLoss(last.body.length) : undefined,
+      };
     }
     if (tagged.status === 'OK') {
+      rate.record(bytesBefore + last.body.length, Date.now() - startedAt);
       const uids = tagged.code === 'APPENDUID' ? expandUidSet(tagged.codeArgs[1] ?? '') : [];
       const isMapped = uids.length === messages.length;
       const uidValidity = isMapped ? tagged.codeArgs[0] : undefined;
-      return messages.map((_, i) => ({ ok: true, uid: isMapped ? uids[i] : undefined, uidValidity }));
+      return { answers: messages.map((_, i) => ({ ok: true, uid: isMapped ? uids[i] : undefined, uidValidity })), isInDoubt: false };
     }
     const error = classify(responseError(tagged));
     // [LIMIT] may mean "one of these is too big": only message by message can tell.
     const isRefusedForAll = error.kind === 'not-found' || (error.kind === 'throttled' && error.serverCode !== 'LIMIT');
-    if (isRefusedForAll) return messages.map(() => ({ ok: false, error, isAnswered: true }));
+    if (isRefusedForAll) return { answers: messages.map(() => ({ ok: false, error, isAnswered: true })), isInDoubt: false };
     return undefined;
   };
 
@@ -218,16 +332,17 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
       return session.capabilities;
     },
     isClosed: () => session.closedError !== undefined,
-    async append(mailbox: string, messages: ChannelMessage[]): Promise<ChannelAnswer[]> {
+    async append(mailbox: string, messages: ChannelMessage[], beforeCommit?: (point: CommitPoint) => Promise<void>): Promise<ChannelBatch> {
       const caps = session.capabilities;
       const appendLimit = Number([...caps].map((c) => /^APPENDLIMIT=(\d+)$/.exec(c)?.[1]).find((v) => v !== undefined) ?? Infinity);
       const isPlain = (m: ChannelMessage): boolean => m.flags.every(isSendableFlag) && m.body.length <= appendLimit && !m.body.includes(0);
       if (messages.length > 1 && caps.has('MULTIAPPEND') && caps.has('LITERAL+') && messages.every(isPlain)) {
-        const together = await appendTogether(mailbox, messages);
+        const together = await appendTogether(mailbox, messages, beforeCommit);
         if (together) return together;
       }
-      return appendEach(mailbox, messages);
+      return appendEach(mailbox, messages, beforeCommit);
     },
+    preferredBatchBytes: () => rate.preferredBatchBytes(),
     listMessages: (mailbox: string, fromUid: number, toUid?: number): Promise<MessageMeta[]> =>
       whileExamined(mailbox, async (state) => {
         // Courier sends no UIDNEXT on EXAMINE (uidNext 0 here): then only FETCH can tell.

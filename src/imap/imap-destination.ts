@@ -3,37 +3,36 @@
  * APPEND messages with their flags and INTERNALDATE; nothing else. The ImapFlow client stays
  * private here, so the copier has no way to delete, expunge, rename, move or re-flag mail.
  *
- * With `openAppendChannel`, APPENDs go over a second connection that pipelines them
- * (append-channel.ts), one round trip per batch instead of two per message; answers are
- * still taken one message at a time, in order, exactly as on the imapflow path. The imapflow
- * connection's view of the selected folder is then stale after appends, so it is selected
- * again before its contents are listed.
+ * Every APPEND, and every listing of a destination folder's messages, goes over a second
+ * connection that pipelines them (append-channel.ts): one round trip per batch instead of two
+ * per message, answers still taken one message at a time. imapflow (this connection) plans:
+ * folders, CREATE, SUBSCRIBE, STATUS, quota. Its view of the selected folder is stale after
+ * appends, so it is selected again before its counts are read.
  */
 import type { AppendChannel } from './append-channel.js';
+import { FIRST_BATCH_BYTES } from './link-rate.js';
 import type { ImapConnection } from './connect-imap.js';
 import { disconnectImap } from './connect-imap.js';
-import type { AppendOutcome, AppendedMessage, DestinationStore, FolderState, MessageMeta, NamespaceInfo, OutgoingMessage } from '../engine/store.js';
+import type { AppendOptions, AppendOutcome, AppendedMessage, DestinationStore, FolderState, MessageMeta, NamespaceInfo, OutgoingMessage } from '../engine/store.js';
 import type { SourceFolder } from '../contract/plan.js';
 import { err, ok, type MigrationError, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
-import { fetchMeta } from './fetch-meta.js';
 import { listFolders, namespaceOf } from './list-folders.js';
-import { uidRange } from './uid-set.js';
 
 /** Failures that stop a batch: the next message would fail the same way. */
 const STOPS_BATCH = new Set(['network', 'timeout', 'throttled', 'quota', 'not-found', 'auth', 'tls', 'cancelled']);
 
 export interface ImapDestinationOptions {
-  /** Opens a pipelined append connection; without it, APPEND goes through imapflow one message at a time. */
-  openAppendChannel?: () => Promise<Result<AppendChannel>>;
+  /** Opens the pipelined append connection every APPEND and destination listing goes over. */
+  openAppendChannel: () => Promise<Result<AppendChannel>>;
   /**
-   * With an append channel the imapflow connection can sit idle for a whole folder: a NOOP
+   * The imapflow connection can sit idle for a whole folder while the channel works: a NOOP
    * this often keeps its socket timeout from closing it. Default: none.
    */
   keepAliveMs?: number;
 }
 
-export const createImapDestination = (connection: ImapConnection, options: ImapDestinationOptions = {}): DestinationStore => {
+export const createImapDestination = (connection: ImapConnection, options: ImapDestinationOptions): DestinationStore => {
   const { client, server } = connection;
   /** Folders that can hold messages. */
   let knownPaths: Set<string> | undefined;
@@ -49,7 +48,7 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
   /** Set when the append channel added messages: the imapflow view of the selected folder is old. */
   let isSelectionStale = false;
   const keepAlive =
-    options.openAppendChannel && options.keepAliveMs
+    options.keepAliveMs
       ? setInterval(() => {
           if (!connection.isClosed()) client.noop().catch(() => undefined);
         }, options.keepAliveMs)
@@ -78,23 +77,25 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
   /** The append connection, opened (again) when needed. */
   const appendChannel = async (): Promise<Result<AppendChannel>> => {
     if (!channel || channel.isClosed()) {
-      const opened = await (options.openAppendChannel as () => Promise<Result<AppendChannel>>)();
+      const opened = await options.openAppendChannel();
       if (!opened.ok) return opened;
       channel = opened.value;
     }
     return ok(channel);
   };
 
-  const appendOverChannel = async (path: string, messages: OutgoingMessage[]): Promise<AppendOutcome> => {
+  const appendOverChannel = async (path: string, messages: OutgoingMessage[], appendOptions: AppendOptions): Promise<AppendOutcome> => {
     const results: Result<AppendedMessage>[] = [];
     const opened = await appendChannel();
     if (!opened.ok) return { results, stopped: opened.error };
     const open = opened.value;
     isSelectionStale = true;
-    const answers = await open.append(
+    const { answers, isInDoubt, settleMs } = await open.append(
       path,
       messages.map((m) => ({ body: m.body, flags: allowedFlags(m.flags), internalDate: m.internalDate })),
+      appendOptions.beforeCommit,
     );
+    // Answers after a stop are left out: those that landed are found by the next pass's scan.
     for (let i = 0; i < answers.length; i++) {
       const answer = answers[i] as (typeof answers)[number];
       const message = messages[i] as OutgoingMessage;
@@ -103,13 +104,13 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         largestAcceptedBytes = Math.max(largestAcceptedBytes, message.body.length);
         continue;
       }
-      // No answer: the connection went; this one and the rest may or may not have landed.
-      if (!answer.isAnswered) return { results, stopped: answer.error };
+      // No answer: the connection went; this one and the rest may or may not land.
+      if (!answer.isAnswered) return { results, stopped: answer.error, isInDoubt, settleMs };
       const error = refusalOf(answer.error, message, open.isClosed());
-      if (STOPS_BATCH.has(error.kind) || open.isClosed()) return { results, stopped: error };
+      if (STOPS_BATCH.has(error.kind) || open.isClosed()) return { results, stopped: error, isInDoubt, settleMs };
       results.push(err(error));
     }
-    return { results };
+    return { results, isInDoubt };
   };
 
   /**
@@ -218,74 +219,43 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     },
     async listUids(path: string): Promise<Result<number[]>> {
       try {
-        if (options.openAppendChannel) {
-          // Over the append connection: imapflow keeps a parsed token per UID of a long SEARCH answer.
-          const open = await appendChannel();
-          if (!open.ok) return open;
-          return ok(await open.value.listUids(path));
-        }
-        const state = await selectForWriting(path, true);
-        if (state.messages === 0) return ok([]);
-        const uids = await client.search({ all: true }, { uid: true });
-        if (!uids) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
-        return ok(uids);
+        // Over the append connection: imapflow keeps a parsed token per UID of a long SEARCH answer.
+        const open = await appendChannel();
+        if (!open.ok) return open;
+        return ok(await open.value.listUids(path));
       } catch (thrown) {
         return fail(thrown, 'list destination messages');
       }
     },
     async listMessages(path: string, fromUid: number, toUid?: number): Promise<Result<MessageMeta[]>> {
       try {
-        if (options.openAppendChannel) {
-          // Over the append connection: imapflow's per-response cost made verifying a big folder slow.
-          const open = await appendChannel();
-          if (!open.ok) return open;
-          return ok(await open.value.listMessages(path, fromUid, toUid));
-        }
-        const state = await selectForWriting(path, true);
-        // A server that sent no UIDNEXT (Courier) leaves uidNext 0: then only FETCH can tell.
-        if (state.messages === 0 || (state.uidNext > 0 && fromUid >= state.uidNext)) return ok([]);
-        // "N:*" returns the highest message even when its UID is below N: filter.
-        const metas = await fetchMeta(client, uidRange(fromUid, toUid));
-        return ok(metas.filter((m) => m.uid >= fromUid && m.uid <= (toUid ?? Infinity)));
+        // Over the append connection: imapflow's per-response cost made verifying a big folder slow.
+        const open = await appendChannel();
+        if (!open.ok) return open;
+        return ok(await open.value.listMessages(path, fromUid, toUid));
       } catch (thrown) {
         return fail(thrown, 'list destination messages');
       }
     },
     async listMessagesByUid(path: string, uids: number[]): Promise<Result<MessageMeta[]>> {
       try {
-        if (options.openAppendChannel) {
-          const open = await appendChannel();
-          if (!open.ok) return open;
-          return ok(await open.value.listMessagesByUid(path, uids));
-        }
-        const state = await selectForWriting(path, true);
-        return ok(state.messages === 0 || uids.length === 0 ? [] : await fetchMeta(client, uids));
+        const open = await appendChannel();
+        if (!open.ok) return open;
+        return ok(await open.value.listMessagesByUid(path, uids));
       } catch (thrown) {
         return fail(thrown, 'list destination messages');
       }
     },
-    async append(path: string, messages: OutgoingMessage[]): Promise<AppendOutcome> {
-      const results: Result<AppendedMessage>[] = [];
+    async append(path: string, messages: OutgoingMessage[], appendOptions: AppendOptions = {}): Promise<AppendOutcome> {
       try {
         await selectForWriting(path);
       } catch (thrown) {
-        return { results, stopped: classifyImapError(thrown, { server, operation: 'open folder' }) };
+        return { results: [], stopped: classifyImapError(thrown, { server, operation: 'open folder' }) };
       }
-      if (options.openAppendChannel) return appendOverChannel(path, messages);
-      for (const message of messages) {
-        try {
-          const appended = await client.append(path, message.body, message.flags, message.internalDate);
-          if (!appended) throw Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
-          results.push(ok({ uid: appended.uid, uidValidity: appended.uidValidity?.toString() }));
-          largestAcceptedBytes = Math.max(largestAcceptedBytes, message.body.length);
-        } catch (thrown) {
-          const error = refusalOf(classifyImapError(thrown, { server, operation: 'append' }), message, connection.isClosed());
-          if (STOPS_BATCH.has(error.kind) || connection.isClosed()) return { results, stopped: error };
-          results.push(err(error));
-        }
-      }
-      return { results };
+      return appendOverChannel(path, messages, appendOptions);
     },
+    // Before the channel exists nothing was measured: its first batch is the small first size.
+    preferredBatchBytes: () => (channel && !channel.isClosed() ? channel.preferredBatchBytes() : FIRST_BATCH_BYTES),
     async quota() {
       try {
         if (!client.capabilities.has('QUOTA')) return undefined;

@@ -77,9 +77,11 @@ describe('connection dropped', { concurrency: false }, () => {
   test('after the destination stored a message but before its OK: not copied twice', async () => {
     const world = await startWorld({ corpus: generateCorpus({ seed: 21, messagesPerFolder: 3 }) });
     try {
-      // The server's answer to an APPEND is cut after its first byte: the server has stored the
-      // message (it answers only then), the client never hears the OK. Four times.
-      const [drop] = world.destinationProxy.setFaults([{ kind: 'drop', direction: 'server-to-client', onCommand: APPEND, afterBytes: 1, times: 4 }]);
+      // The server's answer to an APPEND is cut after its first bytes: the server has stored the
+      // messages (it answers only then), the client never hears the OK. Four times. A batch's
+      // MULTIAPPEND first gets `+ OK` (6 bytes) for its last literal, so the cut is at byte 7:
+      // inside the tagged answer of a MULTIAPPEND as of a single APPEND.
+      const [drop] = world.destinationProxy.setFaults([{ kind: 'drop', direction: 'server-to-client', onCommand: APPEND, afterBytes: 7, times: 4 }]);
       const run = await runCopy(world, { seed: 21 });
       assert.equal(drop?.firedCount, 4);
       assertDone(run.report);

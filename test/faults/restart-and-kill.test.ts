@@ -139,6 +139,9 @@ describe('CLI killed with SIGKILL at random points', { concurrency: false }, () 
       assert.equal(summary.type, 'summary');
       assert.equal(summary.report?.status, 'done');
       assert.equal(summary.report?.totals.failed, 0);
+      // Whatever the killed runs left on the link must have reached the server before comparing:
+      // a commit that lands late is what this test exists to catch.
+      await world.destinationProxy.whenIdle(90_000);
       await assertWorldIntact(world);
 
       // Progress was actually made before kills (the journal carried it), not all redone at the end.

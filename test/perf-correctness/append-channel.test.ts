@@ -35,8 +35,13 @@ describe('append channel', () => {
     assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
     const channel = opened.value;
     assert.ok(channel.capabilities.has('LITERAL+'), 'Dovecot offers LITERAL+');
-    const answers = await channel.append('INBOX', folder.messages.map(toOutgoing));
+    let commitPoints = 0;
+    const { answers, isInDoubt } = await channel.append('INBOX', folder.messages.map(toOutgoing), async () => {
+      commitPoints++;
+    });
     await channel.close();
+    assert.equal(commitPoints, 1, 'the commit point is announced once per batch');
+    assert.equal(isInDoubt, false);
     assert.equal(answers.length, 60);
     assert.ok(answers.every((a) => a.ok));
     const uids = answers.map((a) => (a.ok ? a.uid : undefined));
@@ -51,7 +56,7 @@ describe('append channel', () => {
     const messages = [folder.messages[0], folder.messages[1], big, folder.messages[2], folder.messages[3], folder.messages[4]] as CorpusMessage[];
     const opened = await openAppendChannel(server.credentials('limited', 'plain'));
     assert.ok(opened.ok);
-    const answers = await opened.value.append('INBOX', messages.map(toOutgoing));
+    const { answers } = await opened.value.append('INBOX', messages.map(toOutgoing));
     await opened.value.close();
     assert.deepEqual(
       answers.map((a) => a.ok),
@@ -71,7 +76,7 @@ describe('append channel', () => {
       const opened = await openAppendChannel(plainServer.credentials('nolitplus', 'plain'));
       assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
       assert.ok(!opened.value.capabilities.has('LITERAL+'));
-      const answers = await opened.value.append('INBOX', folder.messages.map(toOutgoing));
+      const { answers } = await opened.value.append('INBOX', folder.messages.map(toOutgoing));
       await opened.value.close();
       assert.ok(answers.every((a) => a.ok));
       const snapshot = await snapshotAccount(plainServer.account('nolitplus'));
@@ -89,7 +94,7 @@ describe('append channel', () => {
     for (const security of ['starttls', 'tls'] as const) {
       const opened = await openAppendChannel(server.credentials('tlsuser', security));
       assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
-      const answers = await opened.value.append('INBOX', folder.messages.slice(0, 2).map(toOutgoing));
+      const { answers } = await opened.value.append('INBOX', folder.messages.slice(0, 2).map(toOutgoing));
       await opened.value.close();
       assert.ok(answers.every((a) => a.ok));
     }
@@ -114,10 +119,11 @@ describe('append channel', () => {
       assert.ok(!opened.value.capabilities.has('MULTIAPPEND'));
       // Drop once about ten tagged answers (~70 bytes each) have come back.
       proxy.setFaults([{ kind: 'drop', direction: 'server-to-client', onCommand: /^\S+ APPEND /, afterBytes: 700 }]);
-      const answers = await opened.value.append('INBOX', folder.messages.map(toOutgoing));
+      const { answers, isInDoubt } = await opened.value.append('INBOX', folder.messages.map(toOutgoing));
       await opened.value.close();
       const appended = answers.filter((a) => a.ok).length;
       assert.ok(appended > 0 && appended < 40, `some but not all answered (${appended})`);
+      assert.equal(isInDoubt, true, 'unanswered pipelined APPENDs whose bytes went out may still land');
       for (const a of answers) if (!a.ok) assert.ok(!a.isAnswered && a.error.retryable && a.error.kind === 'network');
       // Every message reported appended is there; nothing is there twice.
       const client = await openTestClient(singles.account('dropuser'));
@@ -131,7 +137,7 @@ describe('append channel', () => {
     }
   });
 
-  test('MULTIAPPEND: a batch dropped half-way is all unanswered and none of it lands', async () => {
+  test('MULTIAPPEND: a batch dropped before its last literal is all unanswered, not in doubt, and none of it lands', async () => {
     const proxy = await startFaultProxy({ targetHost: server.host, targetPort: server.port });
     try {
       const folder = generateFolderOfSize({ seed: 'channel-7', messages: 40, sizeRange: [20_000, 40_000] });
@@ -139,9 +145,14 @@ describe('append channel', () => {
       assert.ok(opened.ok);
       assert.ok(opened.value.capabilities.has('MULTIAPPEND'));
       proxy.setFaults([{ kind: 'drop', direction: 'client-to-server', onCommand: /^\S+ APPEND /, afterBytes: 500_000 }]);
-      const answers = await opened.value.append('INBOX', folder.messages.map(toOutgoing));
+      let commitPoints = 0;
+      const { answers, isInDoubt } = await opened.value.append('INBOX', folder.messages.map(toOutgoing), async () => {
+        commitPoints++;
+      });
       await opened.value.close();
       assert.ok(answers.every((a) => !a.ok && !a.isAnswered && a.error.kind === 'network'));
+      assert.equal(commitPoints, 0, 'the last literal was never asked for');
+      assert.equal(isInDoubt, false);
       const client = await openTestClient(server.account('dropuser'));
       const status = await client.status('INBOX', { messages: true });
       await client.logout();
@@ -162,8 +173,8 @@ describe('append channel', () => {
     const folder = generateFolderOfSize({ seed: 'channel-6', messages: 2, sizeRange: [500, 900] });
     const opened = await openAppendChannel(server.credentials('utf7user', 'plain'));
     assert.ok(opened.ok);
-    const answers = await opened.value.append('Été & Co/日本語', folder.messages.map(toOutgoing));
-    const missing = await opened.value.append('Does not exist', folder.messages.slice(0, 1).map(toOutgoing));
+    const { answers } = await opened.value.append('Été & Co/日本語', folder.messages.map(toOutgoing));
+    const { answers: missing } = await opened.value.append('Does not exist', folder.messages.slice(0, 1).map(toOutgoing));
     await opened.value.close();
     assert.ok(answers.every((a) => a.ok));
     const notThere = missing[0];

@@ -41,6 +41,7 @@ export function folderStateText(folder: FolderProgress, now: number): string {
     scanning: 'Comparing',
     copying: 'Copying',
     retrying: 'Retrying',
+    settling: 'Waiting for the server',
     verifying: 'Verifying',
     verified: 'Done · verified',
     incomplete: 'Incomplete',
@@ -52,6 +53,10 @@ export function folderStateText(folder: FolderProgress, now: number): string {
     const seconds = Math.max(0, Math.ceil((folder.retryAt - now) / 1000));
     return seconds > 0 ? `Retrying in ${seconds} s` : 'Retrying now';
   }
+  if (folder.status === 'settling' && folder.settleUntil !== undefined) {
+    const seconds = Math.max(0, Math.ceil((folder.settleUntil - now) / 1000));
+    return seconds > 0 ? `Waiting ${seconds} s for the new server to finish an earlier upload` : 'Waiting for the server';
+  }
   return labels[folder.status];
 }
 
@@ -60,6 +65,7 @@ const TONE: Partial<Record<FolderStatus, 'ok' | 'warn' | 'idle'>> = {
   'needs-attention': 'warn',
   incomplete: 'warn',
   retrying: 'warn',
+  settling: 'idle',
   waiting: 'idle',
   paused: 'idle',
   cancelled: 'idle',
@@ -80,7 +86,7 @@ export function MoveScreen() {
   const isPaused = jobStatus === 'paused';
   // Pause and Resume share one place and keep the keyboard focus: they are never `disabled`
   // (a disabled button drops focus), only marked busy while the engine answers.
-  const now = useNow(folderOrder.some((p) => folders[p]?.status === 'retrying'));
+  const now = useNow(folderOrder.some((p) => folders[p]?.status === 'retrying' || folders[p]?.status === 'settling'));
 
   const bytesDone = progress?.bytesDone ?? 0;
   const bytesTotal = progress?.bytesTotal ?? 0;
@@ -223,7 +229,7 @@ const isSameRow = (a: RowProps, b: RowProps): boolean => {
     f.retryAt === g.retryAt &&
     f.attempt === g.attempt &&
     f.lastError?.message === g.lastError?.message &&
-    (f.status !== 'retrying' || a.now === b.now)
+    ((f.status !== 'retrying' && f.status !== 'settling') || a.now === b.now)
   );
 };
 

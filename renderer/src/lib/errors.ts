@@ -11,6 +11,7 @@ const TITLES: Record<MigrationErrorKind, string> = {
   rejected: 'The server refused a message',
   'not-found': 'Not found',
   'uidvalidity-changed': 'The server renumbered the folder',
+  surplus: 'Some messages are on the new account twice',
   'bad-input': 'Something in the form needs a look',
   cancelled: 'Stopped',
   internal: 'Something went wrong inside Mailferry',
