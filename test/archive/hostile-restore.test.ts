@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ArchiveFormat } from '../../src/contract/account.js';
+import type { FolderReport } from '../../src/contract/job.js';
 import type { CopyPlan } from '../../src/contract/plan.js';
 import { quoteMboxrd, fromLine } from '../../src/archive/mboxrd.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
@@ -139,7 +140,7 @@ describe('restoring an archive with links out of it', () => {
       const report = copied.report;
       assert.ok(report, copied.stdout.slice(-2000));
       for (const [folderPath, e] of Object.entries(c.expect)) {
-        const f = report.folders.find((r) => r.sourcePath === folderPath);
+        const f: FolderReport | undefined = report.folders.find((r) => r.sourcePath === folderPath);
         assert.ok(f, `${folderPath} is in the report`);
         assert.equal(f.copied, e.copied, `${folderPath}: copied`);
         assert.equal(f.failed.length, e.refusedMessages, `${folderPath}: refused messages`);
