@@ -39,7 +39,7 @@ const isFolderEntry = (entry: Dirent): boolean => !entry.name.startsWith('.') &&
  * Every name in an entry is a file directly in the folder: the message's (`file`, or `key` for
  * old entries) and our temp file's. The repair after a crash publishes one as the other.
  */
-const EML_INDEX_RULES: IndexRules = {
+export const EML_INDEX_RULES: IndexRules = {
   format: 'eml',
   entryProblem: (e) => {
     const isTemp = e.tmp === undefined || (isPlainName(e.tmp) && e.tmp.startsWith(TEMP_PREFIX) && e.tmp.endsWith(TEMP_SUFFIX));

@@ -44,7 +44,7 @@ export const MAILDIR_INDEX_FILE = 'mailferry-index.jsonl';
  * repair after a crash renames one to the other, so anything else (a path out of the folder,
  * another message's name) is refused before it is used.
  */
-const MAILDIR_INDEX_RULES: IndexRules = {
+export const MAILDIR_INDEX_RULES: IndexRules = {
   format: 'maildir',
   entryProblem: (e) => {
     if (e.tmp === undefined && e.file === undefined) return undefined;

@@ -44,7 +44,7 @@ export const mboxIndexFile = (mboxFile: string): string => path.join(path.dirnam
 const nameOptions = { reservedSuffixes: THUNDERBIRD_RESERVED_SUFFIXES };
 
 /** An mbox index locates messages by byte offsets only; an entry naming files is not ours. */
-const MBOX_INDEX_RULES: IndexRules = {
+export const MBOX_INDEX_RULES: IndexRules = {
   format: 'mbox',
   entryProblem: (e) => (e.tmp === undefined && e.file === undefined ? undefined : 'a message that names files, which an mbox index never does'),
 };
