@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { CopyPlan } from '../contract/plan.js';
-import type { JobReport } from '../contract/job.js';
 import { formatPlan, formatReport, jsonLine, shown, terminalSafe } from './format.js';
+import { reportWithFailures } from '../../test/support/report-fixtures.js';
 
 /** What a terminal acts on or hides text with. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
@@ -77,27 +77,7 @@ describe('terminal escaping', () => {
       selectedBytes: 0,
       hasCollisions: false,
     };
-    const report: JobReport = {
-      jobId: 'j',
-      startedAt: 0,
-      finishedAt: 0,
-      status: 'needs-attention',
-      totals: { expected: 1, copied: 0, alreadyThere: 0, skipped: 0, failed: 1, bytesCopied: 0 },
-      folders: [
-        {
-          sourcePath: evil,
-          destinationPath: evil,
-          status: 'incomplete',
-          expected: 1,
-          copied: 0,
-          alreadyThere: 0,
-          skipped: 0,
-          isComplete: false,
-          error: { kind: 'rejected', message: evil, retryable: false },
-          failed: [{ sourcePath: evil, uid: 1, uidValidity: '1', subject: evil, date: evil, error: { kind: 'rejected', message: evil, retryable: false, serverText: evil } }],
-        },
-      ],
-    };
+    const report = reportWithFailures([{ folder: evil, subject: evil, server: evil, reason: evil }]);
     for (const text of [formatPlan(plan), formatReport(report)]) {
       assert.doesNotMatch(text, UNSAFE_EXCEPT_NEWLINE);
       assert.match(text, /\\x1b\]0;pwned\\x07\\x1b\[2J\\u202eWork\\x0anext/);

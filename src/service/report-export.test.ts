@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { AppJobReport } from '../contract/ipc.js';
 import { jobDirectory, writeFileAtomic } from '../engine/job-state.js';
 import { createAppService } from './app-service.js';
 import { csvCell, reportToCsv, reportToHtml } from './report-export.js';
+import { reportWithFailures } from '../../test/support/report-fixtures.js';
 
 const FORMULA_STARTS = ['=', '+', '-', '@', '\t', '\r', '\n', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20'];
 
@@ -63,26 +63,6 @@ const parseCsv = (text: string): string[][] => {
 
 const isFormula = (cell: string): boolean => FORMULA_STARTS.some((s) => cell.startsWith(s));
 
-const reportWith = (texts: { folder: string; subject: string; server: string; reason: string }[]): AppJobReport => ({
-  jobId: 'job1',
-  startedAt: 0,
-  finishedAt: 1000,
-  status: 'done',
-  totals: { expected: texts.length, copied: 0, alreadyThere: 0, skipped: 0, failed: texts.length, bytesCopied: 0 },
-  folders: texts.map((t) => ({
-    sourcePath: t.folder,
-    destinationPath: t.folder,
-    status: 'incomplete',
-    expected: 1,
-    copied: 0,
-    alreadyThere: 0,
-    skipped: 0,
-    isComplete: false,
-    error: { kind: 'rejected', message: t.reason, retryable: false, serverText: t.server },
-    failed: [{ sourcePath: t.folder, uid: 7, uidValidity: '1', subject: t.subject, date: t.subject, error: { kind: 'rejected', message: t.reason, retryable: false, serverText: t.server } }],
-  })),
-});
-
 describe('CSV cells a spreadsheet would evaluate are neutralised', () => {
   test("every formula start, ASCII or full-width, gets a leading '; ordinary text is left alone", () => {
     for (const start of FORMULA_STARTS) {
@@ -113,7 +93,7 @@ describe('CSV cells a spreadsheet would evaluate are neutralised', () => {
     const hostile = fc.string({ unit: fc.constantFrom(...FORMULA_STARTS, '"', ',', '\r\n', 'x', '<', '>') });
     fc.assert(
       fc.property(fc.array(fc.record({ folder: hostile, subject: hostile, server: hostile, reason: hostile }), { maxLength: 5 }), (texts) => {
-        const rows = parseCsv(reportToCsv(reportWith(texts)));
+        const rows = parseCsv(reportToCsv(reportWithFailures(texts)));
         assert.equal(rows.length, 1 + 2 * texts.length);
         for (const row of rows) {
           assert.equal(row.length, 16);
@@ -127,7 +107,7 @@ describe('CSV cells a spreadsheet would evaluate are neutralised', () => {
 
 describe('the HTML report escapes what it shows', () => {
   test('markup in folder names, subjects and server words is shown as text', () => {
-    const html = reportToHtml(reportWith([{ folder: '<img src=x onerror=alert(1)>', subject: '"><script>alert(2)</script>', server: "' onmouseover='x", reason: '&lt;' }]));
+    const html = reportToHtml(reportWithFailures([{ folder: '<img src=x onerror=alert(1)>', subject: '"><script>alert(2)</script>', server: "' onmouseover='x", reason: '&lt;' }]));
     assert.doesNotMatch(html, /<img|<script|' onmouseover/);
     assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
     assert.match(html, /&quot;&gt;&lt;script&gt;/);
@@ -140,7 +120,7 @@ describe('exporting a report through the app', () => {
   test('the CSV written for reports:export is neutralised and readable by the user only', async () => {
     const stateDir = mkdtempSync(path.join(tmpdir(), 'mailferry-export-'));
     try {
-      const report = reportWith([{ folder: '=cmd|"/c calc"!A1', subject: '\uFF1DSUM(A1)', server: '\t+1', reason: '@x' }]);
+      const report = reportWithFailures([{ folder: '=cmd|"/c calc"!A1', subject: '\uFF1DSUM(A1)', server: '\t+1', reason: '@x' }]);
       await writeFileAtomic(path.join(jobDirectory(stateDir, report.jobId), 'report.json'), JSON.stringify(report));
       const target = path.join(stateDir, 'exported.csv');
       const service = createAppService({

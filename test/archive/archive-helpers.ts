@@ -79,3 +79,7 @@ export const treeState = (dir: string): Map<string, string> => {
   walk(dir);
   return state;
 };
+
+/** A small CRLF message with this subject (and a Message-ID made from it), as a test archive holds. */
+export const testMessage = (subject: string): Buffer =>
+  Buffer.from(`From: sender@example.org\r\nTo: me@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n${subject}, the body.\r\n`);

@@ -13,10 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { fromLine } from '../../src/archive/mboxrd.js';
 import { writeFileAtomic } from '../../src/engine/job-state.js';
 import { runCliCaptured } from '../engine/cli-harness.js';
-import { treeState } from './archive-helpers.js';
+import { testMessage as message, treeState } from './archive-helpers.js';
 
-const message = (subject: string): Buffer =>
-  Buffer.from(`From: sender@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\n\r\n${subject}.\r\n`);
 
 /** Paths under `dir` whose mode is not 0600 (files) or 0700 (directories); links are not expected at all. */
 const notPrivate = (dir: string): string[] =>

@@ -19,10 +19,8 @@ import { after, describe, test } from 'node:test';
 import type { ArchiveFormat } from '../../src/contract/account.js';
 import type { FolderReport } from '../../src/contract/job.js';
 import { freshStateDir, runCliCaptured, type CliRun } from '../engine/cli-harness.js';
-import { archiveMail, treeState } from './archive-helpers.js';
+import { archiveMail, testMessage as message, treeState } from './archive-helpers.js';
 
-const message = (subject: string): Buffer =>
-  Buffer.from(`From: sender@example.org\r\nTo: me@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n${subject}, the body.\r\n`);
 
 /** What the attacker put outside the archive: files to overwrite or move, folders to write into. */
 const ATTACKER_BYTES = 'attacker content\n';

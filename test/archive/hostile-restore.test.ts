@@ -21,12 +21,10 @@ import { quoteMboxrd, fromLine } from '../../src/archive/mboxrd.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { snapshotAccount } from '../support/mail-snapshot.js';
 import { freshStateDir, PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
-import { treeState } from './archive-helpers.js';
+import { testMessage as message, treeState } from './archive-helpers.js';
 
 const SECRET = 'SECRET outside the archive';
 
-const message = (subject: string): Buffer =>
-  Buffer.from(`From: sender@example.org\r\nTo: me@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n${subject}, the body.\r\n`);
 
 const mboxOf = (...subjects: string[]): Buffer =>
   Buffer.concat(subjects.map((s) => Buffer.concat([Buffer.from(fromLine('sender@example.org', new Date(Date.UTC(2026, 2, 2)))), quoteMboxrd(message(s)), Buffer.from('\n')])));
@@ -45,6 +43,13 @@ const maildir = (dir: string, files: Record<string, Buffer>): void => {
   for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(dir, 'cur', name), bytes);
 };
 
+/** A linked message in INBOX, a linked folder Work, and a folder Other without links. */
+const LINKED_MESSAGE_AND_FOLDER: Case['expect'] = {
+  INBOX: { planned: 2, copied: 1, refusedMessages: 1 },
+  Work: { planned: 0, copied: 0, refusedMessages: 0, isFolderRefused: true },
+  Other: { planned: 1, copied: 1, refusedMessages: 0 },
+};
+
 const CASES: Case[] = [
   {
     name: 'Maildir: a message file linked outside, and a folder whose cur/ is linked outside',
@@ -57,11 +62,7 @@ const CASES: Case[] = [
       symlinkSync(path.join(outside, 'maildir', 'cur'), path.join(archive, '.Work', 'cur'));
       maildir(path.join(archive, '.Other'), { '1002.M1P1.host:2,': message('kept in Other') });
     },
-    expect: {
-      INBOX: { planned: 2, copied: 1, refusedMessages: 1 },
-      Work: { planned: 0, copied: 0, refusedMessages: 0, isFolderRefused: true },
-      Other: { planned: 1, copied: 1, refusedMessages: 0 },
-    },
+    expect: LINKED_MESSAGE_AND_FOLDER,
   },
   {
     name: 'eml: a message file linked outside, and a folder linked outside',
@@ -74,11 +75,7 @@ const CASES: Case[] = [
       mkdirSync(path.join(archive, 'Other'));
       writeFileSync(path.join(archive, 'Other', 'kept.eml'), message('kept in Other'));
     },
-    expect: {
-      INBOX: { planned: 2, copied: 1, refusedMessages: 1 },
-      Work: { planned: 0, copied: 0, refusedMessages: 0, isFolderRefused: true },
-      Other: { planned: 1, copied: 1, refusedMessages: 0 },
-    },
+    expect: LINKED_MESSAGE_AND_FOLDER,
   },
   {
     name: 'mbox: a folder file linked to an outside mbox, and an index linked outside',
