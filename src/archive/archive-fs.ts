@@ -1,6 +1,7 @@
 /**
- * File-system steps the archive formats share: durable writes (temp name, fsync, rename, fsync
- * of the directory) and the one place file-system failures become MigrationErrors.
+ * File-system steps the archive formats share (fsync of a directory, folder-name clashes) and the
+ * one place file-system failures become MigrationErrors. Reads and writes go through
+ * archive-jail.ts, which keeps them inside the archive.
  */
 import { promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -18,45 +19,6 @@ export const fsyncDirectory = async (dir: string): Promise<void> => {
   } finally {
     await handle?.close().catch(() => undefined);
   }
-};
-
-/** Writes `data` to `file` (creating it; failing if it exists), fsyncs it, sets its mtime. */
-export const writeNewFileDurable = async (file: string, data: Buffer | string, mtime?: Date): Promise<void> => {
-  const handle = await fs.open(file, 'wx');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  if (mtime) await fs.utimes(file, mtime, mtime);
-};
-
-/** Replaces `file` atomically with `data` (small metadata files only). */
-export const replaceFileAtomic = async (file: string, data: Buffer | string): Promise<void> => {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  await writeNewFileDurable(temp, data);
-  await fs.rename(temp, file);
-  await fsyncDirectory(path.dirname(file));
-};
-
-/**
- * Moves a finished temp file to its final name without ever replacing an existing file: a hard
- * link fails with EEXIST where rename would silently overwrite. File systems without hard links
- * (FAT, exFAT) fall back to rename after checking the name is free.
- */
-export const publishFile = async (temp: string, final: string, options: { syncDirectory?: boolean } = {}): Promise<void> => {
-  try {
-    await fs.link(temp, final);
-    await fs.unlink(temp);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
-    if (await exists(final)) throw Object.assign(new Error(`${final} exists`), { code: 'EEXIST' });
-    await fs.rename(temp, final);
-  }
-  // A batch publishing many files syncs the directory once, after the last.
-  if (options.syncDirectory ?? true) await fsyncDirectory(path.dirname(final));
 };
 
 /**
@@ -105,7 +67,8 @@ export const checkFolderNameIsFree = async (target: string, folderPath: string, 
   }
 };
 
-const isMigrationError = (e: unknown): e is MigrationError => typeof e === 'object' && e !== null && 'kind' in e && 'retryable' in e && 'message' in e;
+/** Is this a MigrationError thrown by archive code (rather than a file-system error)? */
+export const isMigrationError = (e: unknown): e is MigrationError => typeof e === 'object' && e !== null && 'kind' in e && 'retryable' in e && 'message' in e;
 
 /** Classifies a file-system failure: a full disk is a quota (pauses the job), a missing file is not-found. */
 export const archiveError = (thrown: unknown, operation: string): MigrationError => {

@@ -13,6 +13,7 @@ import { promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { migrationError } from '../contract/result.js';
+import { ArchiveJail } from './archive-jail.js';
 
 export const LOCK_FILE = '.mailferry-lock';
 const TAKEOVER_ATTEMPTS = 3;
@@ -37,7 +38,8 @@ const isAlive = (pid: number): boolean => {
 
 const readLock = async (file: string): Promise<LockInfo | undefined> => {
   try {
-    const value = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<LockInfo>;
+    // A lock file planted as a link is not read through (and so counts as unreadable).
+    const value = JSON.parse((await new ArchiveJail(path.dirname(file)).readFile(file)).toString('utf8')) as Partial<LockInfo>;
     return typeof value.pid === 'number' && typeof value.host === 'string' ? { pid: value.pid, host: value.host, since: Number(value.since) || 0 } : undefined;
   } catch {
     return undefined;
@@ -79,7 +81,7 @@ const acquire = async (file: string): Promise<void> => {
   const info: LockInfo = { pid: process.pid, host: os.hostname(), since: Date.now() };
   for (let attempt = 1; attempt <= TAKEOVER_ATTEMPTS; attempt++) {
     try {
-      const handle = await fs.open(file, 'wx');
+      const handle = await new ArchiveJail(path.dirname(file)).open(file, 'wx');
       try {
         await handle.writeFile(JSON.stringify(info) + '\n');
         await handle.sync();

@@ -11,6 +11,10 @@
  *   interrupted append left, and finishing our own interrupted renames, are the only repairs,
  *   and they touch only bytes we wrote and never reported as stored.)
  * - Folder paths use `/` between levels, no namespace prefix; INBOX is `INBOX`.
+ * - Nothing outside the archive is read or written and no link inside it is followed
+ *   (archive-jail.ts); an index that names anything but its folder's own files is not used.
+ *   A source lists what it refuses (a linked message, a linked folder) and says why when it is
+ *   read, so the rest of a restore goes on and its plan and copy count the same messages.
  */
 import type { ArchiveFormat } from '../contract/account.js';
 import type { SourceFolder, SpecialUse } from '../contract/plan.js';

@@ -21,8 +21,8 @@
  * folder are read too (see archive-index.ts); in a Maildir of Dovecot's own, with no index of
  * ours, UIDs and UIDVALIDITY come from its `dovecot-uidlist`.
  */
-import { metaOfStoredMessage } from './message-meta.js';
-import { promises as fs } from 'node:fs';
+import { metaOfStoredMessage, refusedMessageMeta } from './message-meta.js';
+import { promises as fs, type Dirent } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,13 +31,27 @@ import { migrationError, ok } from '../contract/result.js';
 import { fingerprintFromFields, fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
 import type { Result } from '../contract/result.js';
-import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, replaceFileAtomic, writeNewFileDurable } from './archive-fs.js';
-import { derivedUidValidity, FolderIndex, loadFolderIndex, type IndexEntry } from './archive-index.js';
+import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, isMigrationError } from './archive-fs.js';
+import { derivedUidValidity, FolderIndex, indexForListing, isPlainName, loadFolderIndex, type IndexEntry, type IndexRules } from './archive-index.js';
+import { ArchiveJail } from './archive-jail.js';
 import { fileNameToSegment, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 import { decodeModifiedUtf7, encodeModifiedUtf7 } from './modified-utf7.js';
 
 export const MAILDIR_INDEX_FILE = 'mailferry-index.jsonl';
+/**
+ * Our entries name their temp file `tmp/<key>` and their final file `cur/<key><flags>`; the
+ * repair after a crash renames one to the other, so anything else (a path out of the folder,
+ * another message's name) is refused before it is used.
+ */
+export const MAILDIR_INDEX_RULES: IndexRules = {
+  format: 'maildir',
+  entryProblem: (e) => {
+    if (e.tmp === undefined && e.file === undefined) return undefined;
+    const isOurs = isPlainName(e.key) && e.tmp === `tmp/${e.key}` && e.file?.startsWith(`cur/${e.key}`) === true && isPlainName(e.file.slice('cur/'.length));
+    return isOurs ? undefined : `a message whose files ${JSON.stringify(e.tmp)} and ${JSON.stringify(e.file)} are not its own names in tmp/ and cur/`;
+  },
+};
 const KEYWORDS_FILE = 'dovecot-keywords';
 const MAX_KEYWORD_LETTERS = 26;
 /**
@@ -79,22 +93,30 @@ interface MaildirFile {
   rel: string;
   unique: string;
   info: string;
+  /** False for a link, a directory or a pipe where a message should be: listed, never read (reading it says why). */
+  isRegular: boolean;
 }
 
-const parseName = (sub: string, name: string): MaildirFile => {
+const parseName = (sub: string, name: string, isRegular: boolean): MaildirFile => {
   const at = name.indexOf(':2,');
   // Windows-friendly writers use `!` or `;` instead of `:`.
   const alt = at >= 0 ? at : Math.max(name.indexOf('!2,'), name.indexOf(';2,'));
-  return { rel: `${sub}/${name}`, unique: alt >= 0 ? name.slice(0, alt) : name, info: alt >= 0 ? name.slice(alt + 3) : '' };
+  return { rel: `${sub}/${name}`, unique: alt >= 0 ? name.slice(0, alt) : name, info: alt >= 0 ? name.slice(alt + 3) : '', isRegular };
 };
 
-const readKeywords = async (dir: string): Promise<string[]> => {
-  let text: string;
+/** A metadata file of the folder as text; undefined when there is none or it cannot be read. A link is refused (thrown). */
+const readFolderFile = async (jail: ArchiveJail, file: string): Promise<string | undefined> => {
   try {
-    text = await fs.readFile(path.join(dir, KEYWORDS_FILE), 'utf8');
-  } catch {
-    return [];
+    return (await jail.readFile(file)).toString('utf8');
+  } catch (e) {
+    if (isMigrationError(e)) throw e;
+    return undefined;
   }
+};
+
+const readKeywords = async (jail: ArchiveJail, dir: string): Promise<string[]> => {
+  const text = await readFolderFile(jail, path.join(dir, KEYWORDS_FILE));
+  if (text === undefined) return [];
   const keywords: string[] = [];
   for (const line of text.split('\n')) {
     const m = /^(\d+) (\S+)$/.exec(line.trim());
@@ -104,29 +126,35 @@ const readKeywords = async (dir: string): Promise<string[]> => {
 };
 
 /** What Dovecot's `dovecot-uidlist` (version 3) says: UIDVALIDITY, next UID, and UID (+ CRLF size) per base name. */
-export const readDovecotUidlist = async (dir: string): Promise<{ uidValidity: string; uidNext: number; uids: Map<string, { uid: number; virtualSize?: number }> } | undefined> => {
-  let text: string;
-  try {
-    text = await fs.readFile(path.join(dir, 'dovecot-uidlist'), 'utf8');
-  } catch {
-    return undefined;
-  }
+export const readDovecotUidlist = async (
+  jail: ArchiveJail,
+  dir: string,
+): Promise<{ uidValidity: string; uidNext: number; uids: Map<string, { uid: number; virtualSize?: number }> } | undefined> => {
+  const text = await readFolderFile(jail, path.join(dir, 'dovecot-uidlist'));
+  if (text === undefined) return undefined;
   const [first, ...lines] = text.split('\n');
   const header = /^3 (.*)$/.exec(first ?? '');
   if (!header) return undefined;
   const fields = new Map((header[1] as string).split(' ').map((f) => [f[0] ?? '', f.slice(1)]));
   const uidValidity = fields.get('V');
-  if (!uidValidity || !/^\d+$/.test(uidValidity)) return undefined;
+  if (!uidValidity || !isUid(Number(uidValidity))) return undefined;
   const uids = new Map<string, { uid: number; virtualSize?: number }>();
+  let uidNext = Number(fields.get('N') ?? 1);
+  if (!isUid(uidNext)) uidNext = 1;
   for (const line of lines) {
     const m = /^(\d+)((?: [A-Z]\S*)*) :(.+)$/.exec(line);
-    if (!m) continue;
+    if (!m || !isUid(Number(m[1]))) continue;
     const w = / W(\d+)/.exec(m[2] ?? '');
     const name = (m[3] as string).split(':2,')[0] as string;
-    uids.set(name, { uid: Number(m[1]), ...(w ? { virtualSize: Number(w[1]) } : {}) });
+    const uid = Number(m[1]);
+    uids.set(name, { uid, ...(w && Number.isSafeInteger(Number(w[1])) ? { virtualSize: Number(w[1]) } : {}) });
+    uidNext = Math.max(uidNext, uid + 1);
   }
-  return { uidValidity, uidNext: Number(fields.get('N') ?? 1) || 1, uids };
+  return { uidValidity, uidNext, uids };
 };
+
+/** UIDs and UIDVALIDITY, like IMAP's, are non-zero 32-bit numbers; a file saying otherwise is not believed. */
+const isUid = (n: number): boolean => Number.isSafeInteger(n) && n >= 1 && n <= 2 ** 32 - 1;
 
 const flagsFromInfo = (info: string, keywords: string[]): string[] => {
   const flags = new Set<string>();
@@ -151,11 +179,14 @@ export class MaildirArchive implements ArchiveBackend {
   /** Writer only: folders viewed (repaired, foreign files indexed) since our last failed append. */
   private readonly isViewed = new Set<string>();
   private readonly foreignMetas = new Map<string, MessageMeta>();
+  private readonly jail: ArchiveJail;
 
   constructor(
     readonly root: string,
     private readonly isWritable: boolean,
-  ) {}
+  ) {
+    this.jail = new ArchiveJail(root);
+  }
 
   folderDir(folderPath: string): string {
     if (folderPath.toUpperCase() === 'INBOX') return this.root;
@@ -166,40 +197,51 @@ export class MaildirArchive implements ArchiveBackend {
     const folders: SourceFolder[] = [];
     const candidates: { dir: string; path: string }[] = [];
     if ((await exists(path.join(this.root, 'cur'))) || (await exists(path.join(this.root, MAILDIR_INDEX_FILE)))) candidates.push({ dir: this.root, path: 'INBOX' });
-    for (const entry of await fs.readdir(this.root, { withFileTypes: true })) {
-      if (!entry.isDirectory() || !entry.name.startsWith('.') || entry.name === '.' || entry.name === '..') continue;
+    for (const entry of await this.jail.readdir(this.root)) {
+      if (!entry.name.startsWith('.') || entry.name === '.' || entry.name === '..') continue;
       const dir = path.join(this.root, entry.name);
-      if (!(await exists(path.join(dir, 'cur')))) continue;
+      // A linked folder is listed, so that opening it says why it is refused; it is never followed.
+      if (!entry.isSymbolicLink() && !(entry.isDirectory() && (await exists(path.join(dir, 'cur'))))) continue;
       candidates.push({ dir, path: entry.name.slice(1).split('.').map(maildirSegmentName).join(ARCHIVE_DELIMITER) });
     }
     for (const c of candidates) {
-      const index = await FolderIndex.load(path.join(c.dir, MAILDIR_INDEX_FILE));
+      const index = await indexForListing(this.jail, path.join(c.dir, MAILDIR_INDEX_FILE), MAILDIR_INDEX_RULES);
       const folderPath = index?.header.path ?? c.path;
-      const present = await this.scanFiles(c.dir);
+      let present: Map<string, MaildirFile>;
+      try {
+        present = await this.scanFiles(c.dir);
+      } catch (e) {
+        // Refused (a linked folder or cur/): listed empty; opening it gives the reason.
+        if (!isMigrationError(e)) throw e;
+        folders.push(archiveFolder(folderPath, { messages: 0, sizeBytes: 0 }));
+        continue;
+      }
       let sizeBytes = 0;
       const indexed = new Map(index?.entries.map((e) => [e.key, e]) ?? []);
       for (const file of present.values()) {
         const size = indexed.get(file.unique)?.size ?? Number(/,S=(\d+)/.exec(file.unique)?.[1] ?? NaN);
-        sizeBytes += Number.isFinite(size) ? size : (await fs.stat(path.join(c.dir, file.rel))).size;
+        if (Number.isSafeInteger(size)) sizeBytes += size;
+        else if (file.isRegular) sizeBytes += (await fs.lstat(path.join(c.dir, file.rel))).size;
       }
       folders.push(archiveFolder(folderPath, { messages: present.size, sizeBytes }));
     }
     return folders;
   }
 
+  /** The message files in new/ and cur/; throws (refusing the folder) if the folder or either directory is a link. */
   private async scanFiles(dir: string): Promise<Map<string, MaildirFile>> {
     const files = new Map<string, MaildirFile>();
     for (const sub of ['new', 'cur']) {
-      let names: string[];
+      let entries: Dirent[];
       try {
-        names = await fs.readdir(path.join(dir, sub));
+        entries = await this.jail.readdir(path.join(dir, sub));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw e;
       }
-      for (const name of names) {
-        if (name.startsWith('.')) continue;
-        const file = parseName(sub, name);
+      for (const entry of entries) {
+        if (entry.name.startsWith('.')) continue;
+        const file = parseName(sub, entry.name, entry.isFile());
         files.set(file.unique, file);
       }
     }
@@ -207,7 +249,7 @@ export class MaildirArchive implements ArchiveBackend {
   }
 
   private loadIndex(folderPath: string, dir: string): Promise<FolderIndex | undefined> {
-    return loadFolderIndex(this.indexes, this.isWritable, folderPath, path.join(dir, MAILDIR_INDEX_FILE));
+    return loadFolderIndex(this.indexes, this.isWritable, this.jail, MAILDIR_INDEX_RULES, folderPath, path.join(dir, MAILDIR_INDEX_FILE));
   }
 
   /** Finishes renames our crashed append left in tmp/, and removes our unpublished temp files. */
@@ -219,29 +261,32 @@ export class MaildirArchive implements ArchiveBackend {
       if (!entry.tmp || !entry.file) continue;
       referenced.add(entry.tmp);
       if (present.has(entry.key)) continue;
+      // The index's names were checked when it was read (MAILDIR_INDEX_RULES): both stay in this folder.
       if (await exists(path.join(dir, entry.tmp))) {
-        await fs.rename(path.join(dir, entry.tmp), path.join(dir, entry.file));
+        await this.jail.rename(path.join(dir, entry.tmp), path.join(dir, entry.file));
         await fsyncDirectory(path.join(dir, 'cur'));
       }
     }
     let leftovers: string[] = [];
     try {
-      leftovers = await fs.readdir(path.join(dir, 'tmp'));
-    } catch {
+      leftovers = (await this.jail.readdir(path.join(dir, 'tmp'))).filter((e) => !e.isDirectory()).map((e) => e.name);
+    } catch (e) {
+      if (isMigrationError(e)) throw e;
       leftovers = [];
     }
     for (const name of leftovers) {
-      if (OWN_UNIQUE.test(name) && !referenced.has(`tmp/${name}`)) await fs.rm(path.join(dir, 'tmp', name), { force: true });
+      if (OWN_UNIQUE.test(name) && !referenced.has(`tmp/${name}`)) await this.jail.remove(path.join(dir, 'tmp', name));
     }
     this.repaired.add(folderPath);
   }
 
   async view(folderPath: string): Promise<ArchiveFolderView> {
     const dir = this.folderDir(folderPath);
+    await this.jail.refuseLinks(path.join(dir, 'cur'));
     if (!(await exists(path.join(dir, 'cur')))) throw migrationError('not-found', `The archive has no folder "${folderPath}".`);
     let index = await this.loadIndex(folderPath, dir);
     if (this.isWritable && index) await this.repair(folderPath, dir, index);
-    const keywords = await readKeywords(dir);
+    const keywords = await readKeywords(this.jail, dir);
     const present = await this.scanFiles(dir);
     const messages: MessageMeta[] = [];
     const located = new Map<number, { rel: string; crlf: boolean }>();
@@ -256,13 +301,14 @@ export class MaildirArchive implements ArchiveBackend {
       located.set(entry.uid, { rel: file.rel, crlf: entry.crlf === true });
     }
     // A Maildir of Dovecot's own (no index of ours): its dovecot-uidlist gives stable UIDs and UIDVALIDITY.
-    const uidlist = index ? undefined : await readDovecotUidlist(dir);
+    const uidlist = index ? undefined : await readDovecotUidlist(this.jail, dir);
     const listed = (f: MaildirFile): number => uidlist?.uids.get(f.unique)?.uid ?? Number.MAX_SAFE_INTEGER;
+    // A writer leaves what it may not read (a link, say) alone; a reader lists it, and reading it says why it is refused.
     const extras = [...present.values()]
-      .filter((f) => !indexedKeys.has(f.unique))
+      .filter((f) => !indexedKeys.has(f.unique) && (f.isRegular || !this.isWritable))
       .sort((a, b) => listed(a) - listed(b) || (a.unique < b.unique ? -1 : a.unique > b.unique ? 1 : 0));
     let uidValidity = index?.uidValidity ?? uidlist?.uidValidity;
-    let uidNext = index?.uidNext ?? Math.max(1, uidlist?.uidNext ?? 1, ...[...(uidlist?.uids.values() ?? [])].map((u) => u.uid + 1));
+    let uidNext = index?.uidNext ?? uidlist?.uidNext ?? 1;
     const unlisted: string[] = [];
     if (extras.length > 0) {
       const adopted: IndexEntry[] = [];
@@ -270,9 +316,14 @@ export class MaildirArchive implements ArchiveBackend {
         const fromList = uidlist?.uids.get(file.unique);
         if (!fromList) unlisted.push(file.unique);
         const uid = fromList?.uid ?? uidNext++;
-        const meta = await this.foreignMeta(path.join(dir, file.rel), file, uid, flagsFromInfo(file.info, keywords), fromList?.virtualSize);
+        const flags = flagsFromInfo(file.info, keywords);
+        located.set(uid, { rel: file.rel, crlf: true });
+        if (!file.isRegular) {
+          messages.push(refusedMessageMeta(uid, file.rel, flags));
+          continue;
+        }
+        const meta = await this.foreignMeta(path.join(dir, file.rel), file, uid, flags, fromList?.virtualSize);
         messages.push(meta);
-        located.set(meta.uid, { rel: file.rel, crlf: true });
         adopted.push({ t: 'msg', uid: meta.uid, key: file.unique, fp: meta.fingerprint, size: meta.sizeBytes, flags: meta.flags, date: meta.internalDate.getTime(), subject: meta.subject, crlf: true });
       }
       messages.sort((a, b) => a.uid - b.uid);
@@ -296,16 +347,16 @@ export class MaildirArchive implements ArchiveBackend {
    * whole file. Remembered per file for the life of this backend (one job's connection).
    */
   private async foreignMeta(full: string, file: MaildirFile, uid: number, flags: string[], listedVirtualSize?: number): Promise<MessageMeta> {
-    const stat = await fs.stat(full);
-    const cacheKey = `${full}|${stat.size}|${stat.mtimeMs}`;
-    const internalDate = new Date(Math.floor(stat.mtimeMs / 1000) * 1000);
-    const cached = this.foreignMetas.get(cacheKey);
-    if (cached) return { ...cached, uid, flags: [...flags].sort(), internalDate };
-    const virtualSize = listedVirtualSize ?? (/,W=(\d+)/.test(file.unique) ? Number(/,W=(\d+)/.exec(file.unique)?.[1]) : undefined);
-    let meta: MessageMeta | undefined;
-    if (virtualSize !== undefined) {
-      const handle = await fs.open(full, 'r');
-      try {
+    const handle = await this.jail.open(full, 'r');
+    try {
+      const stat = await handle.stat();
+      const cacheKey = `${full}|${stat.size}|${stat.mtimeMs}`;
+      const internalDate = new Date(Math.floor(stat.mtimeMs / 1000) * 1000);
+      const cached = this.foreignMetas.get(cacheKey);
+      if (cached) return { ...cached, uid, flags: [...flags].sort(), internalDate };
+      const virtualSize = listedVirtualSize ?? (/,W=(\d+)/.test(file.unique) ? Number(/,W=(\d+)/.exec(file.unique)?.[1]) : undefined);
+      let meta: MessageMeta | undefined;
+      if (virtualSize !== undefined) {
         const head = Buffer.alloc(Math.min(HEADER_PROBE_BYTES, stat.size));
         await handle.read(head, 0, head.length, 0);
         const end = headerBlockEnd(head);
@@ -323,17 +374,17 @@ export class MaildirArchive implements ArchiveBackend {
             date: headerValue(fields, 'date'),
           };
         }
-      } finally {
-        await handle.close();
       }
+      meta ??= metaOfStoredMessage(uid, toCrlf(await handle.readFile()), flags, internalDate);
+      this.foreignMetas.set(cacheKey, meta);
+      return meta;
+    } finally {
+      await handle.close();
     }
-    meta ??= metaOfStoredMessage(uid, toCrlf(await fs.readFile(full)), flags, internalDate);
-    this.foreignMetas.set(cacheKey, meta);
-    return meta;
   }
 
   private async createIndex(folderPath: string, dir: string): Promise<FolderIndex> {
-    const index = await FolderIndex.create(path.join(dir, MAILDIR_INDEX_FILE), 'maildir', folderPath);
+    const index = await FolderIndex.create(this.jail, path.join(dir, MAILDIR_INDEX_FILE), 'maildir', folderPath);
     this.indexes.set(folderPath, index);
     return index;
   }
@@ -347,24 +398,25 @@ export class MaildirArchive implements ArchiveBackend {
     if (!file) throw migrationError('not-found', 'The message is no longer in the archive.');
     let body: Buffer;
     try {
-      body = await fs.readFile(path.join(this.folderDir(folderPath), file.rel));
+      body = await this.jail.readFile(path.join(this.folderDir(folderPath), file.rel));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       // Renamed by a flag change in another program: look again.
       await this.view(folderPath);
       file = this.files.get(folderPath)?.get(uid);
       if (!file) throw migrationError('not-found', 'The message is no longer in the archive.');
-      body = await fs.readFile(path.join(this.folderDir(folderPath), file.rel));
+      body = await this.jail.readFile(path.join(this.folderDir(folderPath), file.rel));
     }
     return file.crlf ? toCrlf(body) : body;
   }
 
   async ensureFolder(folderPath: string): Promise<{ created: boolean }> {
     const dir = this.folderDir(folderPath);
+    await this.jail.refuseLinks(dir);
     if (dir !== this.root) await checkFolderNameIsFree(dir, folderPath, (await this.loadIndex(folderPath, dir).catch(() => undefined))?.header.path);
     const created = !(await exists(path.join(dir, 'cur')));
-    for (const sub of ['cur', 'new', 'tmp']) await fs.mkdir(path.join(dir, sub), { recursive: true });
-    if (dir !== this.root && !(await exists(path.join(dir, 'maildirfolder')))) await writeNewFileDurable(path.join(dir, 'maildirfolder'), '').catch(() => undefined);
+    for (const sub of ['cur', 'new', 'tmp']) await this.jail.mkdir(path.join(dir, sub));
+    if (dir !== this.root && !(await exists(path.join(dir, 'maildirfolder')))) await this.jail.writeNew(path.join(dir, 'maildirfolder'), '').catch(() => undefined);
     if (created) await fsyncDirectory(path.dirname(dir));
     if (!(await this.loadIndex(folderPath, dir))) await this.createIndex(folderPath, dir);
     return { created };
@@ -383,7 +435,7 @@ export class MaildirArchive implements ArchiveBackend {
       }
       if (at >= 0) letters.push(String.fromCharCode(97 + at));
     }
-    if (changed) await replaceFileAtomic(path.join(dir, KEYWORDS_FILE), keywords.map((k, i) => `${i} ${k}\n`).join(''));
+    if (changed) await this.jail.replace(path.join(dir, KEYWORDS_FILE), keywords.map((k, i) => `${i} ${k}\n`).join(''));
     return letters.sort().join('');
   }
 
@@ -393,7 +445,7 @@ export class MaildirArchive implements ArchiveBackend {
     // since we hold the archive's lock (new foreign files are picked up by the next view).
     if (!this.isViewed.has(folderPath)) await this.view(folderPath);
     const index = (await this.loadIndex(folderPath, dir)) ?? (await this.createIndex(folderPath, dir));
-    const keywords = await readKeywords(dir);
+    const keywords = await readKeywords(this.jail, dir);
     const entries: IndexEntry[] = [];
     const results: Result<AppendedMessage>[] = [];
     let uid = index.uidNext;
@@ -404,7 +456,7 @@ export class MaildirArchive implements ArchiveBackend {
         const kwLetters = await this.keywordLetters(dir, keywords, message.flags.filter((f) => !f.startsWith('\\')));
         const tmp = `tmp/${unique}`;
         const file = `cur/${unique}${INFO_SEPARATOR}2,${system}${kwLetters}`;
-        await writeNewFileDurable(path.join(dir, tmp), message.body, message.internalDate);
+        await this.jail.writeNew(path.join(dir, tmp), message.body, message.internalDate);
         const fields = parseHeaderFields(message.body.subarray(0, headerBlockEnd(message.body)));
         entries.push({
           t: 'msg',
@@ -421,7 +473,7 @@ export class MaildirArchive implements ArchiveBackend {
       }
       // The index first, then the renames: a crash in between is finished by repair().
       await index.append(entries);
-      for (const entry of entries) await fs.rename(path.join(dir, entry.tmp as string), path.join(dir, entry.file as string));
+      for (const entry of entries) await this.jail.rename(path.join(dir, entry.tmp as string), path.join(dir, entry.file as string));
       await fsyncDirectory(path.join(dir, 'cur'));
       for (const entry of entries) results.push(ok({ uid: entry.uid, uidValidity: index.uidValidity }));
       return { results };

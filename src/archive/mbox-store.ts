@@ -26,8 +26,9 @@ import type { SourceFolder } from '../contract/plan.js';
 import { migrationError, ok, type Result } from '../contract/result.js';
 import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
-import { checkFolderNameIsFree, exists, fsyncDirectory, inboxNameIn } from './archive-fs.js';
-import { derivedUidValidity, FolderIndex, loadFolderIndex, type IndexEntry, type MboxPlace } from './archive-index.js';
+import { checkFolderNameIsFree, exists, fsyncDirectory, inboxNameIn, isMigrationError } from './archive-fs.js';
+import { derivedUidValidity, FolderIndex, indexForListing, loadFolderIndex, type IndexEntry, type IndexRules, type MboxPlace } from './archive-index.js';
+import { ArchiveJail } from './archive-jail.js';
 import { fileNameToSegment, segmentToFileName, THUNDERBIRD_RESERVED_SUFFIXES } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 import { envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitEnvelope, splitMbox, unquoteMboxrd, type ScannedMboxMessage } from './mboxrd.js';
@@ -41,6 +42,12 @@ export const SCAN_CHUNK_BYTES = 16 * 1024 * 1024;
 export const mboxIndexFile = (mboxFile: string): string => path.join(path.dirname(mboxFile), `.${path.basename(mboxFile)}${INDEX_SUFFIX}`);
 
 const nameOptions = { reservedSuffixes: THUNDERBIRD_RESERVED_SUFFIXES };
+
+/** An mbox index locates messages by byte offsets only; an entry naming files is not ours. */
+export const MBOX_INDEX_RULES: IndexRules = {
+  format: 'mbox',
+  entryProblem: (e) => (e.tmp === undefined && e.file === undefined ? undefined : 'a message that names files, which an mbox index never does'),
+};
 
 /** Is this file in a Thunderbird tree a folder (not a summary, a filter file, our index)? */
 const isFolderFile = (name: string): boolean =>
@@ -69,6 +76,9 @@ export class MboxArchive implements ArchiveBackend {
   /** Writer only: per folder, the file size its index was last checked against (we hold the lock). */
   private readonly checkedSize = new Map<string, number>();
 
+  /** Reads and writes stay in the tree (for a single file: in its directory, where its index is). */
+  private readonly jail: ArchiveJail;
+
   /** `root` is a directory (a folder tree) or, for reading only, a single mbox file. */
   constructor(
     readonly root: string,
@@ -77,6 +87,7 @@ export class MboxArchive implements ArchiveBackend {
     private readonly scanChunkBytes = SCAN_CHUNK_BYTES,
   ) {
     this.inboxFile = isSingleFile ? INBOX_FILE : inboxNameIn(root, INBOX_FILE, 'file');
+    this.jail = new ArchiveJail(isSingleFile ? path.dirname(root) : root);
   }
 
   /** INBOX's file name here: `Inbox` as Thunderbird writes it, or what a tree of another tool has. */
@@ -103,10 +114,11 @@ export class MboxArchive implements ArchiveBackend {
     else {
       const walk = async (dir: string, segments: string[], depth: number): Promise<void> => {
         if (depth > 64) return;
-        for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-          if (entry.isFile() && isFolderFile(entry.name)) {
+        for (const entry of await this.jail.readdir(dir)) {
+          // A linked folder file is listed, so that opening it says why it is refused; it is never followed.
+          if ((entry.isFile() || entry.isSymbolicLink()) && isFolderFile(entry.name)) {
             const name = segments.length === 0 && entry.name.toLowerCase() === 'inbox' ? 'INBOX' : fileNameToSegment(entry.name);
-            const index = await FolderIndex.load(mboxIndexFile(path.join(dir, entry.name)));
+            const index = await indexForListing(this.jail, mboxIndexFile(path.join(dir, entry.name)), MBOX_INDEX_RULES);
             found.push(index?.header.path ?? [...segments, name].join(ARCHIVE_DELIMITER));
           } else if (entry.isDirectory() && entry.name.endsWith(SUBFOLDER_SUFFIX)) {
             const base = entry.name.slice(0, -SUBFOLDER_SUFFIX.length);
@@ -119,14 +131,20 @@ export class MboxArchive implements ArchiveBackend {
     }
     const folders: SourceFolder[] = [];
     for (const folderPath of found) {
-      const { view } = await this.compute(folderPath, false);
-      folders.push(archiveFolder(folderPath, view.messages, view.state));
+      try {
+        const { view } = await this.compute(folderPath, false);
+        folders.push(archiveFolder(folderPath, view.messages, view.state));
+      } catch (e) {
+        // Refused (a link, an index not ours): listed empty; opening it gives the reason.
+        if (!isMigrationError(e) || e.kind !== 'bad-input') throw e;
+        folders.push(archiveFolder(folderPath, { messages: 0, sizeBytes: 0 }));
+      }
     }
     return folders;
   }
 
   private loadIndex(folderPath: string, file: string): Promise<FolderIndex | undefined> {
-    return loadFolderIndex(this.indexes, this.isWritable, folderPath, mboxIndexFile(file));
+    return loadFolderIndex(this.indexes, this.isWritable, this.jail, MBOX_INDEX_RULES, folderPath, mboxIndexFile(file));
   }
 
   /** Do the indexed records still start with `From ` where the index says? */
@@ -146,7 +164,7 @@ export class MboxArchive implements ArchiveBackend {
     const file = this.mboxFile(folderPath);
     let handle: fs.FileHandle;
     try {
-      handle = await fs.open(file, 'r');
+      handle = await this.jail.open(file, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw migrationError('not-found', `The archive has no folder "${folderPath}".`);
       throw e;
@@ -172,11 +190,7 @@ export class MboxArchive implements ArchiveBackend {
       if (index && intent && intent.off === committedEnd && size <= intent.off + intent.len) {
         // Our own append was interrupted: those bytes were never reported stored. Roll back.
         if (repair) {
-          if (size > intent.off) {
-            await fs.truncate(file, intent.off);
-            const writer = await fs.open(file, 'r+');
-            await writer.sync().finally(() => writer.close());
-          }
+          if (size > intent.off) await this.jail.truncate(file, intent.off);
           await index.append([{ t: 'rollback', off: intent.off, removed: size - intent.off, at: Date.now() }]);
         }
         size = Math.min(size, intent.off);
@@ -253,7 +267,7 @@ export class MboxArchive implements ArchiveBackend {
   }
 
   private async createIndex(folderPath: string, file: string): Promise<FolderIndex> {
-    const index = await FolderIndex.create(mboxIndexFile(file), 'mbox', folderPath);
+    const index = await FolderIndex.create(this.jail, mboxIndexFile(file), 'mbox', folderPath);
     this.indexes.set(folderPath, index);
     return index;
   }
@@ -271,7 +285,7 @@ export class MboxArchive implements ArchiveBackend {
       place = this.places.get(folderPath)?.get(uid);
     }
     if (!place) throw migrationError('not-found', 'The message is no longer in the archive.');
-    const handle = await fs.open(this.mboxFile(folderPath), 'r');
+    const handle = await this.jail.open(this.mboxFile(folderPath), 'r');
     try {
       const stored = Buffer.alloc(place.len);
       const { bytesRead } = await handle.read(stored, 0, place.len, place.body);
@@ -286,17 +300,18 @@ export class MboxArchive implements ArchiveBackend {
   async ensureFolder(folderPath: string): Promise<{ created: boolean }> {
     const file = this.mboxFile(folderPath);
     // Thunderbird expects an mbox file for every level that has a `.sbd` directory.
+    await this.jail.refuseLinks(file);
     const segments = folderPath.split(ARCHIVE_DELIMITER);
     for (let depth = 1; depth < segments.length; depth++) {
       const parent = this.mboxFile(segments.slice(0, depth).join(ARCHIVE_DELIMITER));
-      await fs.mkdir(parent + SUBFOLDER_SUFFIX, { recursive: true });
-      if (!(await exists(parent))) await (await fs.open(parent, 'a')).close();
+      await this.jail.mkdir(parent + SUBFOLDER_SUFFIX);
+      if (!(await exists(parent))) await (await this.jail.open(parent, 'a')).close();
     }
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    await this.jail.mkdir(path.dirname(file));
     if (!this.isSingleFile) await checkFolderNameIsFree(file, folderPath, (await this.loadIndex(folderPath, file))?.header.path);
     const created = !(await exists(file));
     if (created) {
-      await (await fs.open(file, 'a')).close();
+      await (await this.jail.open(file, 'a')).close();
       await fsyncDirectory(path.dirname(file));
     }
     if (!(await this.loadIndex(folderPath, file))) await this.createIndex(folderPath, file);
@@ -307,17 +322,19 @@ export class MboxArchive implements ArchiveBackend {
     const file = this.mboxFile(folderPath);
     await this.view(folderPath); // rolls back a torn append, indexes foreign messages
     const index = (await this.loadIndex(folderPath, file)) ?? (await this.createIndex(folderPath, file));
-    const start = (await fs.stat(file)).size;
-
     // A new `From ` line must follow an empty line; files from other tools may not end with one.
-    let padding = '';
-    if (start > 0) {
-      const last = Buffer.alloc(Math.min(4, start));
-      const reader = await fs.open(file, 'r');
-      await reader.read(last, 0, last.length, start - last.length).finally(() => reader.close());
-      const text = last.toString('latin1');
-      padding = text.endsWith('\n\n') || text.endsWith('\r\n\r\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+    const reader = await this.jail.open(file, 'r');
+    const last = Buffer.alloc(4);
+    let start: number;
+    let lastBytes: number;
+    try {
+      start = (await reader.stat()).size;
+      ({ bytesRead: lastBytes } = await reader.read(last, 0, Math.min(4, start), Math.max(0, start - 4)));
+    } finally {
+      await reader.close();
     }
+    const text = last.subarray(0, lastBytes).toString('latin1');
+    const padding = start === 0 || text.endsWith('\n\n') || text.endsWith('\r\n\r\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
     const chunks: Buffer[] = [Buffer.from(padding, 'latin1')];
     let at = start + padding.length;
     let uid = index.uidNext;
@@ -344,7 +361,7 @@ export class MboxArchive implements ArchiveBackend {
     const batch = Buffer.concat(chunks);
 
     await index.append([{ t: 'intent', off: start, len: batch.length, at: Date.now() }]);
-    const writer = await fs.open(file, 'a');
+    const writer = await this.jail.open(file, 'a');
     try {
       await writer.writeFile(batch);
       await writer.sync();
@@ -352,7 +369,7 @@ export class MboxArchive implements ArchiveBackend {
       this.checkedSize.delete(folderPath);
       await writer.close().catch(() => undefined);
       // Undo at once what this failed write left (a full disk, usually); the next open would too.
-      const isUndone = await fs.truncate(file, start).then(
+      const isUndone = await this.jail.truncate(file, start).then(
         () => true,
         () => false,
       );

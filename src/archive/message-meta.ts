@@ -15,3 +15,15 @@ export const metaOfStoredMessage = (uid: number, body: Buffer, flags: string[], 
     date: headerValue(fields, 'date'),
   };
 };
+
+/**
+ * What a reader lists for a message file it may not read (a link, a pipe): no fingerprint of
+ * its own, so it matches nothing, and reading it fails with the reason; the other messages go on.
+ */
+export const refusedMessageMeta = (uid: number, name: string, flags: string[]): MessageMeta => ({
+  uid,
+  sizeBytes: 0,
+  flags: [...flags].sort(),
+  internalDate: new Date(0),
+  fingerprint: `refused:${name}`,
+});

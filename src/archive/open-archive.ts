@@ -9,6 +9,7 @@ import type { ArchiveLocation } from '../contract/account.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { archiveError } from './archive-fs.js';
+import { ARCHIVE_DIRECTORY_MODE } from './archive-jail.js';
 import { lockArchive } from './archive-lock.js';
 import { createArchiveDestination, createArchiveSource, type ArchiveBackend } from './archive-store.js';
 import { EmlArchive } from './eml-store.js';
@@ -26,6 +27,12 @@ const backendFor = (location: ArchiveLocation, root: string, isWritable: boolean
   }
 };
 
+/**
+ * The archive's root as it really is: a link in the path the user chose is theirs to make, so it
+ * is resolved here, once; below the root no link is followed (archive-jail.ts).
+ */
+const realRoot = (location: ArchiveLocation): Promise<string> => fs.realpath(path.resolve(location.path));
+
 export const openArchiveSource = async (location: ArchiveLocation): Promise<Result<SourceStore>> => {
   const root = path.resolve(location.path);
   try {
@@ -33,7 +40,8 @@ export const openArchiveSource = async (location: ArchiveLocation): Promise<Resu
     if (stat.isFile() && location.format !== 'mbox') {
       return err(migrationError('bad-input', `${root} is a file; a ${location.format} archive is a folder.`));
     }
-    return ok(createArchiveSource(backendFor(location, root, false, stat.isFile())));
+    if (!stat.isFile() && !stat.isDirectory()) return err(migrationError('bad-input', `${root} is neither a file nor a folder, so it cannot be an archive.`));
+    return ok(createArchiveSource(backendFor(location, await realRoot(location), false, stat.isFile())));
   } catch (thrown) {
     if ((thrown as NodeJS.ErrnoException).code === 'ENOENT') return err(migrationError('bad-input', `There is no archive at ${root}.`));
     return err(archiveError(thrown, 'open the archive'));
@@ -41,11 +49,11 @@ export const openArchiveSource = async (location: ArchiveLocation): Promise<Resu
 };
 
 export const openArchiveDestination = async (location: ArchiveLocation): Promise<Result<DestinationStore>> => {
-  const root = path.resolve(location.path);
   try {
-    const stat = await fs.stat(root).catch(() => undefined);
-    if (!stat) await fs.mkdir(root, { recursive: true });
-    else if (!stat.isDirectory()) return err(migrationError('bad-input', `${root} is a file; an archive to write into must be a folder.`));
+    const stat = await fs.stat(path.resolve(location.path)).catch(() => undefined);
+    if (!stat) await fs.mkdir(path.resolve(location.path), { recursive: true, mode: ARCHIVE_DIRECTORY_MODE });
+    else if (!stat.isDirectory()) return err(migrationError('bad-input', `${path.resolve(location.path)} is a file; an archive to write into must be a folder.`));
+    const root = await realRoot(location);
     const release = await lockArchive(root);
     const store = createArchiveDestination(backendFor(location, root, true, false));
     return ok({

@@ -1,6 +1,38 @@
-/** Human-readable text for the CLI: sizes, durations, the plan table and the report. */
+/**
+ * Human-readable text for the CLI: sizes, durations, the plan table and the report, and the
+ * escaping that keeps text from servers and archives (folder names, subjects, server messages)
+ * from acting on the terminal.
+ */
 import type { CopyPlan, MappingReason } from '../contract/plan.js';
 import type { JobProgress, JobReport } from '../contract/job.js';
+
+/**
+ * Characters that act on a terminal or hide text instead of showing: C0 controls (ESC starts
+ * the sequences that move the cursor, recolour, retitle the window or write to the clipboard),
+ * DEL, C1 controls (U+009B is a one-character CSI on some terminals), and the Unicode marks
+ * that reorder or hide what follows (bidi overrides and isolates, zero-width characters, the
+ * line and paragraph separators).
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const UNSAFE_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+const escapeChar = (c: string): string => {
+  const code = c.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+};
+
+/** One piece of text from a server or an archive, safe to print: every unsafe character (a newline too) shown as `\x1b`, `\u202e`. */
+export const shown = (text: string): string => text.replace(UNSAFE, escapeChar);
+
+/** Whole lines of human output, safe to print: as `shown`, but newlines are kept (the net under the per-field escaping). */
+export const terminalSafe = (text: string): string => text.replace(UNSAFE_EXCEPT_NEWLINE, escapeChar);
+
+/**
+ * One line of `--json` output. JSON.stringify escapes C0 controls but writes DEL, C1 controls
+ * and U+2028/U+2029 as they are; those are escaped too (`\u009b`), which is the same JSON value.
+ */
+export const jsonLine = (value: unknown): string =>
+  JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
 
 export const formatBytes = (bytes: number): string => {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -31,7 +63,7 @@ export const describeReason = (reason: MappingReason): string => {
     case 'renamed-by-user':
       return 'renamed by you';
     case 'sanitized':
-      return reason.detail;
+      return shown(reason.detail);
   }
 };
 
@@ -43,11 +75,11 @@ export const formatPlan = (plan: CopyPlan): string => {
     const mark = !f.source.isSelectable ? ' ' : f.isSelected ? (f.collidesWith.length ? '!' : '+') : '-';
     const why = [
       ...f.reasons.map(describeReason),
-      ...(f.collidesWith.length ? [`COLLIDES with ${f.collidesWith.join(', ')}`] : []),
-      ...(!f.isSelected && f.defaultUnselectedReason ? [`not selected: ${f.defaultUnselectedReason}`] : []),
+      ...(f.collidesWith.length ? [`COLLIDES with ${f.collidesWith.map(shown).join(', ')}`] : []),
+      ...(!f.isSelected && f.defaultUnselectedReason ? [`not selected: ${shown(f.defaultUnselectedReason)}`] : []),
       ...(!f.source.isSelectable ? ['container only'] : []),
     ].join('; ');
-    return [mark, f.source.path, String(f.source.messages), formatBytes(f.source.sizeBytes), f.destinationPath + (f.destinationExists ? ' (exists)' : ''), why];
+    return [mark, shown(f.source.path), String(f.source.messages), formatBytes(f.source.sizeBytes), shown(f.destinationPath) + (f.destinationExists ? ' (exists)' : ''), why];
   });
   const widths = [1, 8, 8, 8, 8].map((min, i) => Math.min(48, Math.max(min, ...rows.map((r) => (r[i] as string).length))));
   const header = ['', 'Source folder', 'Messages', 'Size', 'Destination', 'Why'];
@@ -75,10 +107,12 @@ export const formatReport = (report: JobReport): string => {
   for (const f of report.folders) {
     const state = f.isComplete ? 'complete' : f.status;
     lines.push(
-      `${f.sourcePath} → ${f.destinationPath}: ${state}; expected ${f.expected}, copied ${f.copied}, already there ${f.alreadyThere}, skipped ${f.skipped}, failed ${f.failed.length}${f.surplus ? `, extra copies ${f.surplus}` : ''}${f.error ? ` (${f.error.message})` : ''}`,
+      `${shown(f.sourcePath)} → ${shown(f.destinationPath)}: ${state}; expected ${f.expected}, copied ${f.copied}, already there ${f.alreadyThere}, skipped ${f.skipped}, failed ${f.failed.length}${f.surplus ? `, extra copies ${f.surplus}` : ''}${f.error ? ` (${shown(f.error.message)})` : ''}`,
     );
     for (const m of f.failed) {
-      lines.push(`    UID ${m.uid}${m.subject ? ` "${m.subject}"` : ''}${m.date ? ` (${m.date})` : ''}: ${m.error.message}${m.error.serverText ? ` [server: ${m.error.serverText}]` : ''}`);
+      lines.push(
+        `    UID ${m.uid}${m.subject ? ` "${shown(m.subject)}"` : ''}${m.date ? ` (${shown(m.date)})` : ''}: ${shown(m.error.message)}${m.error.serverText ? ` [server: ${shown(m.error.serverText)}]` : ''}`,
+      );
     }
   }
   const t = report.totals;

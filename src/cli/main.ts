@@ -2,6 +2,7 @@
 import './memory-policy.js';
 import { readFileSync } from 'node:fs';
 import { PAUSE_REASON } from '../engine/run-job.js';
+import { shown } from './format.js';
 import { runCli } from './run-cli.js';
 import { readSecretFromTerminal } from './read-secret.js';
 
@@ -38,7 +39,7 @@ runCli(process.argv.slice(2), {
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`mailferry: unexpected failure: ${(e as Error)?.message ?? String(e)}\n`);
+    process.stderr.write(`mailferry: unexpected failure: ${shown((e as Error)?.message ?? String(e))}\n`);
     process.exitCode = 1;
   },
 );

@@ -14,7 +14,7 @@ import { planCopy } from '../engine/plan-copy.js';
 import { PAUSE_REASON, runJob } from '../engine/run-job.js';
 import { defaultStateDirectory, jobIdOf, journalDirectory, saveJobRecord, loadJobRecord } from '../engine/job-state.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
-import { formatPlan, formatProgressLine, formatReport } from './format.js';
+import { formatPlan, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
 import { parseLocation, type Location } from './location-url.js';
 import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
 
@@ -127,35 +127,39 @@ const renamesOf = (pairs: string[] | undefined): Record<string, string> => {
 
 /** Runs the CLI; returns the exit status. Never throws for a person's mistake. */
 export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
+  // Every human line goes through terminalSafe: text from a server or an archive that reached it
+  // unescaped still cannot act on the terminal (each field is escaped with `shown` as well).
+  const out = (text: string): void => io.stdout(terminalSafe(text));
+  const say = (text: string): void => io.stderr(terminalSafe(text));
   let values: Values;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
   } catch (e) {
-    io.stderr(`mailferry: ${(e as Error).message.split('\n')[0]}\nRun "mailferry --help" for usage.\n`);
+    say(`mailferry: ${(e as Error).message.split('\n')[0]}\nRun "mailferry --help" for usage.\n`);
     return EXIT_USAGE;
   }
   if (values.help || positionals[0] === 'help') {
-    io.stdout(USAGE + '\n');
+    out(USAGE + '\n');
     return EXIT_OK;
   }
   if (values.version) {
-    io.stdout(`${io.version ?? 'unknown'}\n`);
+    out(`${io.version ?? 'unknown'}\n`);
     return EXIT_OK;
   }
   const command = positionals[0];
   if (command !== 'plan' && command !== 'copy') {
-    io.stderr(`mailferry: ${command ? `unknown command "${command}"` : 'no command given'}; use "plan" or "copy".\nRun "mailferry --help" for usage.\n`);
+    say(`mailferry: ${command ? `unknown command "${shown(command)}"` : 'no command given'}; use "plan" or "copy".\nRun "mailferry --help" for usage.\n`);
     return EXIT_USAGE;
   }
   const json = values.json === true;
-  const emitJson = (value: unknown): void => io.stdout(JSON.stringify(value) + '\n');
+  const emitJson = (value: unknown): void => io.stdout(jsonLine(value));
   const fail = (error: MigrationError, exitCode: number, side?: 'from' | 'to'): number => {
     if (json) emitJson({ type: 'summary', exitCode, error });
     const trustHint = error.certificateFingerprint
       ? `\n  The server's certificate has SHA-256 fingerprint ${error.certificateFingerprint}.\n  If you know it is the right one, run again with --${side ?? 'from'}-fingerprint ${error.certificateFingerprint}`
       : '';
-    io.stderr(`mailferry: ${error.message}${error.serverText ? ` (server said: ${error.serverText})` : ''}${trustHint}\n`);
+    say(`mailferry: ${shown(error.message)}${error.serverText ? ` (server said: ${shown(error.serverText)})` : ''}${trustHint}\n`);
     return exitCode;
   };
 
@@ -164,7 +168,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     setup = await prepare(values, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`mailferry: ${e.message}\nRun "mailferry --help" for usage.\n`);
+      say(`mailferry: ${e.message}\nRun "mailferry --help" for usage.\n`);
       return EXIT_USAGE;
     }
     throw e;
@@ -190,7 +194,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   }
   if (!plan.ok) return fail(plan.error, plan.error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
   if (json) emitJson({ type: 'plan', plan: plan.value });
-  else io.stdout(formatPlan(plan.value) + '\n');
+  else out(formatPlan(plan.value) + '\n');
 
   const unknownFolders = [...(planOptions.include ?? []), ...(planOptions.exclude ?? [])].filter((p) => !plan.value.folders.some((f) => f.source.path === p));
   if (unknownFolders.length > 0) {
@@ -201,8 +205,8 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     return plan.value.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK;
   }
   if (plan.value.hasCollisions) {
-    const lines = plan.value.folders.filter((f) => f.isSelected && f.collidesWith.length).map((f) => `  ${f.source.path} → ${f.destinationPath}`);
-    io.stderr(`mailferry: these folders would land in the same destination folder; nothing was copied:\n${lines.join('\n')}\nUse --map SRC=DST or --exclude PATH.\n`);
+    const lines = plan.value.folders.filter((f) => f.isSelected && f.collidesWith.length).map((f) => `  ${shown(f.source.path)} → ${shown(f.destinationPath)}`);
+    say(`mailferry: these folders would land in the same destination folder; nothing was copied:\n${lines.join('\n')}\nUse --map SRC=DST or --exclude PATH.\n`);
     if (json) emitJson({ type: 'summary', exitCode: EXIT_INCOMPLETE, error: migrationError('bad-input', 'Folder collisions') });
     return EXIT_INCOMPLETE;
   }
@@ -232,18 +236,18 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     }
     if (event.type === 'progress' && Date.now() - lastHumanLine >= HUMAN_PROGRESS_INTERVAL_MS) {
       lastHumanLine = Date.now();
-      io.stderr(formatProgressLine(event.progress) + '\n');
+      say(formatProgressLine(event.progress) + '\n');
     } else if (event.type === 'folder-status' && ['verified', 'incomplete', 'needs-attention', 'retrying', 'settling'].includes(event.folder.status)) {
       const f = event.folder;
       const detail =
         f.status === 'settling' && f.settleUntil !== undefined
           ? `: an earlier upload may still be arriving at the new server; nothing is sent again for ${Math.max(1, Math.ceil((f.settleUntil - Date.now()) / 1000))} s`
           : (f.status === 'retrying' || f.status === 'needs-attention' || f.status === 'incomplete') && f.lastError
-            ? `: ${f.lastError.message}`
+            ? `: ${shown(f.lastError.message)}`
             : '';
-      io.stderr(`${f.sourcePath}: ${f.status}${detail}\n`);
+      say(`${shown(f.sourcePath)}: ${f.status}${detail}\n`);
     } else if (event.type === 'log' && event.level !== 'info') {
-      io.stderr(`${event.message}\n`);
+      say(`${shown(event.message)}\n`);
     }
   };
   const report: JobReport = await runJob(
@@ -255,8 +259,8 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   const exitCode = report.status === 'done' ? EXIT_OK : EXIT_INCOMPLETE;
   if (json) emitJson({ type: 'summary', exitCode, report });
   else {
-    io.stdout(formatReport(report) + '\n');
-    if (report.status === 'paused' && io.signal?.reason === PAUSE_REASON) io.stdout('Stopped. Run the same command again to continue where it left off.\n');
+    out(formatReport(report) + '\n');
+    if (report.status === 'paused' && io.signal?.reason === PAUSE_REASON) out('Stopped. Run the same command again to continue where it left off.\n');
   }
   return exitCode;
 };

@@ -180,7 +180,7 @@ export class FolderJournal {
 
   /** Opens (or creates) the journal of one folder pair. */
   static async open(directory: string, sourcePath: string, destinationPath: string): Promise<FolderJournal> {
-    await fs.mkdir(directory, { recursive: true });
+    await fs.mkdir(directory, { recursive: true, mode: 0o700 });
     const file = path.join(directory, `${journalKey(sourcePath, destinationPath)}.jsonl`);
     let text = '';
     try {
@@ -200,7 +200,7 @@ export class FolderJournal {
     }
     if (text.length > 0 && !text.endsWith('\n')) {
       // Terminate a torn line so the next append starts on a fresh line.
-      await fs.appendFile(file, '\n');
+      await fs.appendFile(file, '\n', { mode: 0o600 });
     }
     return new FolderJournal(file, foldJournal(lines));
   }
@@ -229,7 +229,7 @@ export class FolderJournal {
     if (this.pending.length === 0) return;
     const chunk = this.pending.join('\n') + '\n';
     this.pending = [];
-    const handle = await fs.open(this.file, 'a');
+    const handle = await fs.open(this.file, 'a', 0o600);
     try {
       await handle.write(chunk);
       await handle.sync();

@@ -47,9 +47,9 @@ export const journalDirectory = (stateDir: string, jobId: string): string => pat
 
 /** Writes a file so that a crash leaves either the old or the new content, never a mix. */
 export const writeFileAtomic = async (file: string, content: string | Buffer): Promise<void> => {
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const handle = await fs.open(temp, 'w');
+  const handle = await fs.open(temp, 'w', 0o600);
   try {
     await handle.writeFile(content);
     await handle.sync();

@@ -5,10 +5,17 @@ import type { AppJobReport } from '../contract/ipc.js';
 const targetText = (report: AppJobReport, target: 'account' | 'archive' | undefined): string =>
   target === 'archive' ? `archive${report.archive ? ` (${report.archive.format})` : ''}` : 'new account';
 
-const csvCell = (value: string | number | boolean | undefined): string => {
+/**
+ * A cell a spreadsheet would read as a formula: one beginning with `=`, `+`, `-` or `@`, their
+ * full-width forms (Excel and LibreOffice fold `＝` to `=`), a tab or a line break (OWASP's CSV
+ * injection rule). Subjects and server messages are chosen by whoever sent the mail.
+ */
+const FORMULA_START = /^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/** One CSV cell: a would-be formula gets a leading `'` (shown as text, not evaluated), then RFC 4180 quoting. */
+export const csvCell = (value: string | number | boolean | undefined): string => {
   const text = value === undefined ? '' : String(value);
-  // Leading = + - @ make spreadsheets evaluate a cell: neutralise them.
-  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+  const safe = FORMULA_START.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 

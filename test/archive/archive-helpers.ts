@@ -1,6 +1,6 @@
 /** Test helpers: what an archive holds (read through its own source store) and a digest of its files. */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { ArchiveFormat } from '../../src/contract/account.js';
 import { openArchiveSource } from '../../src/archive/open-archive.js';
@@ -55,3 +55,31 @@ export const digestFiles = (dir: string): Map<string, string> => {
   walk(dir);
   return digests;
 };
+
+/**
+ * Every path under `dir` as it is on disk, links not followed: a link as its target text, a
+ * directory with its mode, a file with its mode and a hash of its bytes. Two equal states mean
+ * nothing under `dir` was created, removed, moved, rewritten or re-moded.
+ */
+export const treeState = (dir: string): Map<string, string> => {
+  const state = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const full = path.join(d, name);
+      const stat = lstatSync(full);
+      const rel = path.relative(dir, full);
+      const mode = (stat.mode & 0o777).toString(8);
+      if (stat.isSymbolicLink()) state.set(rel, `link → ${readlinkSync(full)}`);
+      else if (stat.isDirectory()) {
+        state.set(rel, `directory ${mode}`);
+        walk(full);
+      } else state.set(rel, `file ${mode} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`);
+    }
+  };
+  walk(dir);
+  return state;
+};
+
+/** A small CRLF message with this subject (and a Message-ID made from it), as a test archive holds. */
+export const testMessage = (subject: string): Buffer =>
+  Buffer.from(`From: sender@example.org\r\nTo: me@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n${subject}, the body.\r\n`);

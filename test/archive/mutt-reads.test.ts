@@ -25,12 +25,13 @@ const requireTool = (name: string): void => {
 const muttIndex = async (mailbox: string, expectedLines: number): Promise<string[]> => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mailferry-mutt-'));
   const rc = path.join(dir, 'muttrc');
-  writeFileSync(rc, 'set sort=date\nset index_format="%4C %Z %-20.20F %s"\nset mbox_type=mbox\nset folder_format="%f"\n');
+  // Its own HOME and folder: without them mutt asks to create ~/Mail when that does not exist.
+  writeFileSync(rc, `set sort=date\nset index_format="%4C %Z %-20.20F %s"\nset mbox_type=mbox\nset folder_format="%f"\nset folder="${dir}"\n`);
   const socket = path.join(dir, 'tmux.sock');
   const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
   tmux('new-session', '-d', '-x', '160', '-y', '60');
   try {
-    tmux('send-keys', `TERM=xterm mutt -n -F ${rc} -R -f '${mailbox}'`, 'Enter');
+    tmux('send-keys', `HOME='${dir}' TERM=xterm mutt -n -F ${rc} -R -f '${mailbox}'`, 'Enter');
     const deadline = Date.now() + SCREEN_TIMEOUT_MS;
     let lines: string[] = [];
     while (Date.now() < deadline) {
