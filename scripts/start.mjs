@@ -25,7 +25,7 @@ const electronBinary = () => {
   try {
     const path = createRequire(import.meta.url)('electron');
     return typeof path === 'string' && existsSync(path) ? path : undefined;
-  } catch (e) {
+  } catch {
     // electron's index.js throws when its binary was never downloaded.
     return undefined;
   }
