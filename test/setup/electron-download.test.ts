@@ -49,10 +49,11 @@ test('npm ci fetches the Electron binary where it can be downloaded', async () =
 });
 
 test('npx mailferry works right after npm ci', async () => {
-  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  // One npx run (each costs seconds); --version also shows the compiled CLI finds package.json.
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const { output, shown } = await run('npx mailferry --version');
   // Lines, not the whole output: npm may add a notice of its own (a newer npm exists).
-  assert.ok((await run('npx mailferry --version')).output.split('\n').includes(version.version));
-  assert.match((await run('npx mailferry --help')).output, /Usage:\n\s+mailferry plan --from URL --to URL/);
+  assert.ok(output.split('\n').includes(version), shown);
 });
 
 test('npm start opens the app with the downloaded Electron where there is a display', async () => {
