@@ -6,7 +6,9 @@
  *   2. runs `npm run build:renderer` first when package.json has that script (e2e tests load the build),
  *   3. finds the test files (src/ main/ test/ *.test.ts, renderer/ *.test.ts(x)) and runs them all in
  *      one `node --import tsx --test` with the spec reporter on stdout and TAP into
- *      test-results/tap.txt,
+ *      test-results/tap.txt, with HOME and the XDG folders in a fresh temp folder (removed
+ *      afterwards): what the machine's user did before (a ~/Mail, an app-data folder, caches)
+ *      plays no part, and no test writes into the real home,
  *   4. ends with the TAP summary lines (`# pass N`, `# fail N`, ...) and `N passed, N failed`,
  *      which CI reads; a timed-out (cancelled) test file and a failed type-check or build count
  *      as failures. The exit code is non-zero on any failure.
@@ -23,6 +25,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makePrivateHome } from './private-home.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -222,7 +225,9 @@ const main = async () => {
       ...passthrough,
       ...files,
     ];
-    const code = await run(process.execPath, args, { timeoutMs: RUN_TIMEOUT_MS, env });
+    const home = makePrivateHome('test-run');
+    const code = await run(process.execPath, args, { timeoutMs: RUN_TIMEOUT_MS, env: { ...env, ...home.env } });
+    rmSync(home.dir, { recursive: true, force: true });
     const tap = existsSync(RUN_TAP_FILE) ? readFileSync(RUN_TAP_FILE, 'utf8') : '';
     if (existsSync(RUN_TAP_FILE)) renameSync(RUN_TAP_FILE, TAP_FILE);
     const parsed = tapSummary(tap);

@@ -2,16 +2,21 @@
  * mutt opens what Mailferry writes: an mbox file (`mutt -f`) and a Maildir folder, driven in a
  * real terminal (tmux), its message index read off the screen. mutt shows one line per message,
  * with its flags (r replied, ! flagged, O old/seen-not-new), sorted by date here.
+ *
+ * mutt and tmux run with a home of their own: on an account that never ran mutt, its default
+ * `folder` (~/Mail) is missing and mutt stops to ask whether to create it, so the test would pass
+ * only where some earlier run had left ~/Mail behind.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fillAccount, generateCorpus } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { freshStateDir, PASSWORDS, runCliCaptured } from '../engine/cli-harness.js';
+import { privateHomeEnv } from '../support/private-home.js';
 
 /** How long mutt may take to draw its index. */
 const SCREEN_TIMEOUT_MS = 15_000;
@@ -25,13 +30,17 @@ const requireTool = (name: string): void => {
 const muttIndex = async (mailbox: string, expectedLines: number): Promise<string[]> => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mailferry-mutt-'));
   const rc = path.join(dir, 'muttrc');
-  // Its own HOME and folder: without them mutt asks to create ~/Mail when that does not exist.
-  writeFileSync(rc, `set sort=date\nset index_format="%4C %Z %-20.20F %s"\nset mbox_type=mbox\nset folder_format="%f"\nset folder="${dir}"\n`);
+  // `folder` points at a folder that exists, so mutt has nothing to ask before showing the index.
+  writeFileSync(rc, `set folder="${dir}"\nset sort=date\nset index_format="%4C %Z %-20.20F %s"\nset mbox_type=mbox\nset folder_format="%f"\n`);
   const socket = path.join(dir, 'tmux.sock');
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
-  tmux('new-session', '-d', '-x', '160', '-y', '60');
+  // The tmux server passes this environment on to the shell that starts mutt: sh, whatever the
+  // user's login shell, keeping no history (a shell writing its history file as it dies would
+  // race the removal of the folder below).
+  const env = { ...process.env, ...privateHomeEnv(path.join(dir, 'home')), HISTFILE: '' };
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env });
+  tmux('new-session', '-d', '-x', '160', '-y', '60', 'sh');
   try {
-    tmux('send-keys', `HOME='${dir}' TERM=xterm mutt -n -F ${rc} -R -f '${mailbox}'`, 'Enter');
+    tmux('send-keys', `TERM=xterm mutt -n -F ${rc} -R -f '${mailbox}'`, 'Enter');
     const deadline = Date.now() + SCREEN_TIMEOUT_MS;
     let lines: string[] = [];
     while (Date.now() < deadline) {
@@ -42,7 +51,8 @@ const muttIndex = async (mailbox: string, expectedLines: number): Promise<string
     }
     throw new Error(`mutt did not show ${expectedLines} messages; the screen was:\n${lines.join('\n')}`);
   } finally {
-    spawnSync('tmux', ['-S', socket, 'kill-server']);
+    spawnSync('tmux', ['-S', socket, 'kill-server'], { env });
+    rmSync(dir, { recursive: true, force: true });
   }
 };
 

@@ -1,8 +1,9 @@
 /**
  * The e2e harness: builds the renderer once, serves dist-renderer/ from 127.0.0.1, opens it in
- * Debian's Chromium (playwright-core) with a fresh profile per test, and installs a
- * `window.mailferry` whose functions run in this test process. The bridge behind it is whatever
- * the test passes: the fake one for UI-only tests, the real AppService for end-to-end runs.
+ * Debian's Chromium (playwright-core) with a fresh profile and a home of its own per test (so
+ * nothing in the machine's home, such as a font cache or an NSS database, plays a part), and
+ * installs a `window.mailferry` whose functions run in this test process. The bridge behind it is
+ * whatever the test passes: the fake one for UI-only tests, the real AppService for end-to-end runs.
  * Waits are on `data-app-state` and DOM state, never on the clock.
  */
 import { createServer, type Server } from 'node:http';
@@ -15,6 +16,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { INVOKE_CHANNELS, bridgeNameOf, type MailferryBridge } from '../../src/contract/ipc.js';
 import type { JobEvent } from '../../src/contract/job.js';
+import { privateHomeEnv } from '../support/private-home.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const SCREENS_DIR = join(ROOT, 'test-results', 'screens');
@@ -79,8 +81,9 @@ export interface AppPage {
  * emits (onJobEvent) are forwarded into the page.
  */
 export async function openApp(url: string, bridge: MailferryBridge, viewport = { width: 1280, height: 860 }): Promise<AppPage> {
-  const userDataDir = await mkdtemp(join(tmpdir(), 'mailferry-e2e-profile-'));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport, deviceScaleFactor: 1 });
+  const browserDir = await mkdtemp(join(tmpdir(), 'mailferry-e2e-browser-'));
+  const env = { ...process.env, ...privateHomeEnv(join(browserDir, 'home')) };
+  const context = await chromium.launchPersistentContext(join(browserDir, 'profile'), { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport, deviceScaleFactor: 1, env });
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
   page.on('console', (m) => {
@@ -121,7 +124,7 @@ export async function openApp(url: string, bridge: MailferryBridge, viewport = {
   } catch (e) {
     unsubscribe();
     await context.close();
-    await rm(userDataDir, { recursive: true, force: true });
+    await rm(browserDir, { recursive: true, force: true });
     throw e;
   }
 
@@ -149,7 +152,7 @@ export async function openApp(url: string, bridge: MailferryBridge, viewport = {
     close: async () => {
       unsubscribe();
       await context.close();
-      await rm(userDataDir, { recursive: true, force: true });
+      await rm(browserDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,10 +1,11 @@
 /** Runs the CLI in-process (or as a child process) and collects what it said, for engine tests. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../src/cli/run-cli.js';
 import type { JobReport } from '../../src/contract/job.js';
+import { makePrivateHome } from '../support/private-home.js';
 
 export interface CliRun {
   code: number;
@@ -39,17 +40,23 @@ export const freshStateDir = (): string => mkdtempSync(path.join(tmpdir(), 'mail
 
 const CLI_ENTRY = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 
-/** The real CLI in a child process (tsx), for tests that kill it. */
+/** The real CLI in a child process (tsx), for tests that kill it; it gets a home of its own. */
 export const spawnCli = (args: string[], env: Record<string, string>) => {
+  const home = makePrivateHome('cli');
   const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
-    env: { ...process.env, ...env, NO_COLOR: '1' },
+    env: { ...process.env, ...home.env, ...env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<CliRun>((resolve) => child.on('close', (code, signalName) => resolve(withResult(code ?? (signalName ? 137 : 1), stdout, stderr))));
+  const exited = new Promise<CliRun>((resolve) =>
+    child.on('close', (code, signalName) => {
+      rmSync(home.dir, { recursive: true, force: true });
+      resolve(withResult(code ?? (signalName ? 137 : 1), stdout, stderr));
+    }),
+  );
   return { child, exited, output: () => stdout };
 };
 

@@ -1,11 +1,14 @@
 /**
  * Runs the real CLI (`node --import tsx src/cli/main.ts`) as a child process, as a person would,
- * with passwords in environment variables only, and can SIGKILL it at a chosen point.
+ * with passwords in environment variables only, and can SIGKILL it at a chosen point. Each run
+ * gets a home of its own, so nothing falls back on the machine's app-data folder.
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { World } from './harness.js';
 import { DESTINATION_USER, SOURCE_USER } from './harness.js';
+import { makePrivateHome } from '../support/private-home.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** A CLI run that takes longer than this is killed and the test fails. */
@@ -50,11 +53,12 @@ export const cliArgs = (world: World, extra: string[] = []): string[] => [
 
 export const runCli = (args: string[], options: CliRunOptions = {}): Promise<CliResult> =>
   new Promise((resolve, reject) => {
+    const home = makePrivateHome('cli');
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: REPO,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
+        ...home.env,
         NO_COLOR: '1',
         MAILFERRY_FROM_PASSWORD: SOURCE_USER.password,
         MAILFERRY_TO_PASSWORD: DESTINATION_USER.password,
@@ -107,6 +111,7 @@ export const runCli = (args: string[], options: CliRunOptions = {}): Promise<Cli
     child.on('close', (code, signal) => {
       clearTimeout(limit);
       if (killTimer) clearTimeout(killTimer);
+      rmSync(home.dir, { recursive: true, force: true });
       resolve({ code, signal, stdout, stderr, events, killed });
     });
   });

@@ -2,7 +2,8 @@
  * The packaging config is valid and the packed app holds what it needs and nothing it should not.
  * Electron cannot be downloaded here, so electron-builder gets a folder with a stand-in `electron`
  * file (`electronDist`); `--linux dir` then produces linux-unpacked/resources/app.asar, which we
- * list with @electron/asar. Builds the app first if its outputs are missing.
+ * list with @electron/asar. Builds the app first if its outputs are missing. npm and
+ * electron-builder run with a home of their own (electron-builder keeps a cache there).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { privateHomeEnv, type PrivateHomeEnv } from '../support/private-home.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -20,9 +22,9 @@ const exists = (p: string): Promise<boolean> => access(join(ROOT, p)).then(() =>
 let work = '';
 let entries: string[] = [];
 
-async function npmRun(script: string): Promise<void> {
+async function npmRun(script: string, home: PrivateHomeEnv): Promise<void> {
   try {
-    await run('npm', ['run', '--silent', script], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+    await run('npm', ['run', '--silent', script], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...home } });
   } catch (e) {
     // tsc still writes its output when another part of the tree has a type error; what counts is the output.
     if (script !== 'build') throw e;
@@ -30,12 +32,13 @@ async function npmRun(script: string): Promise<void> {
 }
 
 before(async () => {
-  if (!(await exists('dist/main/main.js'))) await npmRun('build');
-  if (!(await exists('dist/main/preload.cjs'))) await npmRun('build:preload');
-  if (!(await exists('dist-renderer/index.html'))) await npmRun('build:renderer');
+  work = await mkdtemp(join(tmpdir(), 'mailferry-pack-'));
+  const home = privateHomeEnv(join(work, 'home'));
+  if (!(await exists('dist/main/main.js'))) await npmRun('build', home);
+  if (!(await exists('dist/main/preload.cjs'))) await npmRun('build:preload', home);
+  if (!(await exists('dist-renderer/index.html'))) await npmRun('build:renderer', home);
   for (const p of ['dist/main/main.js', 'dist/main/preload.cjs', 'dist-renderer/index.html']) assert.ok(await exists(p), `${p} was built`);
 
-  work = await mkdtemp(join(tmpdir(), 'mailferry-pack-'));
   const electronDist = join(work, 'electron-dist');
   await run('mkdir', ['-p', electronDist]);
   await writeFile(join(electronDist, 'electron'), '#!/bin/sh\necho "stand-in for the Electron binary"\n');
@@ -44,7 +47,7 @@ before(async () => {
   await run(
     join(ROOT, 'node_modules', '.bin', 'electron-builder'),
     ['--linux', 'dir', '--publish', 'never', `-c.electronDist=${electronDist}`, `-c.directories.output=${out}`],
-    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CSC_IDENTITY_AUTO_DISCOVERY: 'false' } },
+    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...home, CSC_IDENTITY_AUTO_DISCOVERY: 'false' } },
   );
   const asar = await import('@electron/asar');
   entries = asar.listPackage(join(out, 'linux-unpacked', 'resources', 'app.asar'), { isPack: false }).map((e: string) => e.replace(/\\/g, '/'));
@@ -54,8 +57,9 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-test('app.asar holds the main process, the bundled preload, the built renderer, package.json and imapflow', () => {
-  for (const wanted of ['/package.json', '/dist/main/main.js', '/dist/main/ipc-handlers.js', '/dist/main/preload.cjs', '/dist/src/service/app-service.js', '/dist-renderer/index.html', '/node_modules/imapflow/package.json', '/node_modules/zod/package.json']) {
+test('app.asar holds the main process, the bundled preload, the built renderer, package.json and the runtime libraries', () => {
+  const runtime = ['imapflow', 'zod', 'electron-store', 'conf'].map((name) => `/node_modules/${name}/package.json`);
+  for (const wanted of ['/package.json', '/dist/main/main.js', '/dist/main/ipc-handlers.js', '/dist/main/preload.cjs', '/dist/src/service/app-service.js', '/dist-renderer/index.html', ...runtime]) {
     assert.ok(entries.includes(wanted), `${wanted} is packed`);
   }
   assert.ok(entries.some((e) => /^\/dist-renderer\/assets\/index-[\w-]+\.js$/.test(e)), 'the renderer bundle is packed');
