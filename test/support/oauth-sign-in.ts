@@ -3,7 +3,7 @@
  * PKCE, state) against the test authorization server, with headless Chromium as the person's
  * browser. Gives tokens and ready token sources for the engine.
  */
-import type { OAuthCredentials, PasswordCredentials } from '../../src/contract/account.js';
+import type { AccountCredentials, OAuthCredentials } from '../../src/contract/account.js';
 import { createOAuthClient, type OAuthClient } from '../../src/auth/oauth-client.js';
 import { resolveProvider } from '../../src/auth/oauth-provider.js';
 import { signInWithBrowser } from '../../src/auth/sign-in-browser.js';
@@ -43,7 +43,7 @@ export const tokenSourceFor = async (
 ): Promise<RefreshingTokenSource> => createTokenProvider({ oauth, account, initial: await signInAs(oauth, accountId), ...extra });
 
 /** Password credentials turned into OAuth2 ones (same server, same user). */
-export const withOAuth = (credentials: PasswordCredentials, oauth: OAuthCredentials['oauth']): OAuthCredentials => {
+export const withOAuth = (credentials: AccountCredentials, oauth: OAuthCredentials['oauth']): OAuthCredentials => {
   const { password: _password, ...endpoint } = credentials;
   return { ...endpoint, oauth };
 };
