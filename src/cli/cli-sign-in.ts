@@ -15,7 +15,7 @@ import { refreshTokenKey, type RefreshTokenStore } from '../auth/refresh-token-s
 import { signInWithBrowser } from '../auth/sign-in-browser.js';
 import { signInWithDeviceCode, type DeviceCodePrompt } from '../auth/sign-in-device.js';
 import { createStaticTokenSource, createTokenProvider, type TokenSet } from '../auth/token-provider.js';
-import type { OAuthClientSettings } from './oauth-settings.js';
+import type { OAuthClientSettings } from '../auth/oauth-settings.js';
 
 export type Side = 'source' | 'destination';
 

@@ -19,7 +19,7 @@ import { parseLocation, type Location } from './location-url.js';
 import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
 import type { RefreshTokenStore } from '../auth/refresh-token-store.js';
 import { signInSide } from './cli-sign-in.js';
-import { readOAuthSettings } from './oauth-settings.js';
+import { readOAuthSettings } from '../auth/oauth-settings.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INCOMPLETE = 1;

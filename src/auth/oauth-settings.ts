@@ -1,5 +1,5 @@
 /**
- * The command line's sign-in settings: `oauth-clients.json` in Mailferry's settings folder, for
+ * Sign-in settings of the command line and the app: `oauth-clients.json` in Mailferry's settings folder, for
  * people (or IT departments) who register their own client IDs once instead of passing them on
  * every run. Only client registrations live there, never a token.
  *
