@@ -49,7 +49,7 @@ const reasonOf = (code: string): string => {
 export const oauthFailure = (thrown: unknown, issuerName: string, doing: string, account?: Side): MigrationError => {
   const oauthError = oauthErrorOf(thrown);
   if (oauthError) {
-    const serverText = oauthError.description ? `${oauthError.code}: ${oauthError.description}` : oauthError.code;
+    const serverText = oauthError.description ?? oauthError.code;
     if (oauthError.code === 'access_denied') return migrationError('cancelled', `The sign-in at ${issuerName} was declined, so nothing was signed in.`, { serverText });
     if (SIGN_IN_AGAIN_CODES.has(oauthError.code)) {
       return migrationError('auth', signInAgainSentence(issuerName, reasonOf(oauthError.code)), { serverText, serverCode: oauthError.code, ...(account ? { needsSignIn: account } : {}) });

@@ -100,13 +100,17 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
           <input type="checkbox" checked={account.rememberPassword} onChange={(e) => update(role, { rememberPassword: e.target.checked })} />
           Remember the password on this computer (stored encrypted)
         </label>
-        {account.preset?.oauthProvider && (
-          <p className="small">
+        <p className="small">
+          {account.preset?.oauthProvider ? (
             <button type="button" className="button-link" onClick={() => setSignIn(role, { provider: account.preset!.oauthProvider!, clientId: '', tenant: '' })}>
               Sign in with {providerLabel(account.preset.oauthProvider)} instead
             </button>
-          </p>
-        )}
+          ) : (
+            <button type="button" className="button-link" onClick={() => setSignIn(role, { provider: '', clientId: '', tenant: '' })}>
+              Sign in through your organisation’s sign-in server (OAuth2) instead
+            </button>
+          )}
+        </p>
       </div>
       )}
 

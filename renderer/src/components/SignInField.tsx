@@ -21,17 +21,35 @@ export function SignInField({ role }: { role: AccountRole }) {
   const id = useId();
   const form = account.signIn;
   if (!form) return null;
-  const name = providerLabel(form.provider);
+  const isIssuer = form.provider !== 'google' && form.provider !== 'microsoft';
+  const name = form.provider.trim() === '' ? 'your sign-in server' : providerLabel(form.provider);
   const isWaiting = account.signInState === 'waiting';
-  const canSignIn = account.email.includes('@') && account.host.trim() !== '' && !isWaiting;
+  const canSignIn = account.email.includes('@') && account.host.trim() !== '' && form.provider.trim() !== '' && !isWaiting;
   const who = (account.user || account.email).trim();
 
   return (
     <div className="field sign-in" data-testid="sign-in" data-signed-in={account.isSignedIn ? 'yes' : 'no'}>
       <span className="label">Sign-in</span>
+      {isIssuer && !account.isSignedIn && (
+        <div className="field">
+          <label htmlFor={`${id}-issuer`}>Address of the sign-in server (issuer)</label>
+          <input
+            id={`${id}-issuer`}
+            name="issuer"
+            type="url"
+            spellCheck={false}
+            value={form.provider}
+            placeholder="https://login.example.org/realms/mail"
+            onChange={(e) => setSignIn(role, { ...form, provider: e.target.value })}
+          />
+        </div>
+      )}
       {account.isSignedIn ? (
         <p className="ok" data-testid="signed-in">
-          <Icon name="check" className="ok-icon" /> Signed in at {name} as <strong>{who}</strong>.{' '}
+          <Icon name="check" className="ok-icon" />
+          <span>
+            Signed in at {name} as <strong>{who}</strong>.
+          </span>
           <button type="button" className="button-link" onClick={() => void signOut(role)}>
             Sign out
           </button>

@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { AccountRole } from '../../../src/contract/ipc.js';
-import type { Security } from '../../../src/contract/account.js';
+import type { AccountEndpoint, Security } from '../../../src/contract/account.js';
 import type { SignInSettings } from '../../../src/contract/ipc.js';
 import type { AccountForm, AccountsSlice, AppState, SignInForm } from './types.js';
 
@@ -22,6 +22,16 @@ export const emptyAccount = (): AccountForm => ({
   signIn: null,
   isSignedIn: false,
   signInState: 'idle',
+});
+
+/** Where the form says the account lives, as main gets it. */
+const endpointOf = (a: AccountForm): AccountEndpoint => ({
+  host: a.host.trim(),
+  port: a.port,
+  security: a.security,
+  user: (a.user || a.email).trim(),
+  ...(a.security === 'plain' ? { allowPlaintext: a.allowPlaintext } : {}),
+  ...(a.pinnedFingerprint ? { pinnedFingerprint: a.pinnedFingerprint } : {}),
 });
 
 /** The settings main gets: empty fields left out (main then uses its defaults). */
@@ -100,14 +110,7 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
     async saveAndTest(role, password) {
       const a = get().accounts[role];
       patch(role, { test: { state: 'testing' } });
-      const endpoint = {
-        host: a.host.trim(),
-        port: a.port,
-        security: a.security,
-        user: (a.user || a.email).trim(),
-        ...(a.security === 'plain' ? { allowPlaintext: a.allowPlaintext } : {}),
-        ...(a.pinnedFingerprint ? { pinnedFingerprint: a.pinnedFingerprint } : {}),
-      };
+      const endpoint = endpointOf(a);
       const saved = await get().bridge.accountsSave({
         role,
         email: a.email.trim(),
@@ -144,7 +147,7 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
       const saved = await get().bridge.accountsSave({
         role,
         email: a.email.trim(),
-        endpoint: { host: a.host.trim(), port: a.port, security: a.security, user: (a.user || a.email).trim(), ...(a.pinnedFingerprint ? { pinnedFingerprint: a.pinnedFingerprint } : {}) },
+        endpoint: endpointOf(a),
         rememberPassword: false,
         signIn: signInSettingsOf(a.signIn),
       });
