@@ -18,6 +18,7 @@ import { signInInBrowser, startOAuthServer, TEST_CLIENT_ID, type OAuthTestServer
 import { signInAs, testOAuthClient } from '../support/oauth-sign-in.js';
 import { assertNoTokenIn, assertNoTokenInFiles } from '../support/token-leaks.js';
 import { assertDone, assertWorldIntact, DESTINATION_USER, SOURCE_USER, startWorld, type World } from '../faults/harness.js';
+import { cliArgs } from '../faults/cli-child.js';
 import type { JobReport } from '../../src/contract/job.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -102,22 +103,7 @@ describe('mailferry copy with OAuth2 sign-in', { concurrency: false }, () => {
     const oauth2 = { introspectionUrl: server.introspectionUrlWithCredentials };
     return startWorld({ corpus: generateCorpus({ seed, messagesPerFolder }), source: { oauth2 }, destination: { oauth2 } });
   };
-  const copyArgs = (world: World, extra: string[] = []): string[] => [
-    'copy',
-    '--from',
-    `imap://${SOURCE_USER.name}@127.0.0.1:${world.sourceProxy.port}`,
-    '--to',
-    `imap://${DESTINATION_USER.name}@127.0.0.1:${world.destinationProxy.port}`,
-    '--allow-plaintext',
-    '--state',
-    world.stateDir,
-    '--json',
-    '--timeout',
-    '3',
-    '--retry-delay',
-    '0.05',
-    ...extra,
-  ];
+  const copyArgs = cliArgs;
   const oauthArgs = ['--from-oauth', '', '--to-oauth', '', '--from-client-id', TEST_CLIENT_ID, '--to-client-id', TEST_CLIENT_ID];
   const withIssuer = (): string[] => oauthArgs.map((a) => (a === '' ? auth.issuer : a));
   const reportOf = (run: CliRun): JobReport | undefined => run.events.at(-1)?.report as JobReport | undefined;
