@@ -70,6 +70,7 @@ export interface RefreshingTokenSource extends AccessTokenSource {
   currentRefreshToken(): string | undefined;
 }
 
+/** A token source that refreshes before expiry, once at a time, and remembers a refusal. */
 export const createTokenProvider = (options: TokenProviderOptions): RefreshingTokenSource => {
   const now = options.now ?? Date.now;
   const { provider, config } = options.oauth;

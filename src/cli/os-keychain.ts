@@ -15,6 +15,7 @@ const entryOf = (key: string): AsyncEntry => new AsyncEntry(SERVICE, key, proces
 const unavailable = (e: unknown): Result<never> =>
   err(migrationError('internal', `The keychain of this computer could not be used (${e instanceof Error ? e.message : String(e)}).`));
 
+/** The OS keychain as a refresh-token store; every failure (no Secret Service, locked) is a value. */
 export const createOsKeychain = (): RefreshTokenStore => ({
   async load(key) {
     try {

@@ -23,12 +23,14 @@ export const credentialsOf = (endpoint: AccountEndpoint, secrets: LocationSecret
   return err(migrationError('bad-input', 'No password was given for this account.'));
 };
 
+/** Opens the location to read from (a new connection or file handle each call). */
 export const openLocationAsSource = async (location: MailLocation, secrets: LocationSecrets, timeouts?: ConnectTimeouts): Promise<Result<SourceStore>> => {
   if (location.kind === 'archive') return openArchiveSource(location.archive);
   const credentials = credentialsOf(location.endpoint, secrets);
   return credentials.ok ? openImapSource(credentials.value, timeouts) : credentials;
 };
 
+/** Opens the location to write to (a new connection or file handle each call). */
 export const openLocationAsDestination = async (location: MailLocation, secrets: LocationSecrets, timeouts?: ConnectTimeouts): Promise<Result<DestinationStore>> => {
   if (location.kind === 'archive') return openArchiveDestination(location.archive);
   const credentials = credentialsOf(location.endpoint, secrets);

@@ -55,6 +55,7 @@ const providerNameOf = (settings: SignInSettings): string => {
 
 const ROLE_NAME: Record<AccountRole, string> = { source: 'old', destination: 'new' };
 
+/** The sign-ins of the app's two accounts; see the file header for where tokens live. */
 export const createAccountSignIns = (deps: SignInDeps): AccountSignIns => {
   const live = new Map<AccountRole, RefreshingTokenSource>();
 
