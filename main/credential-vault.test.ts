@@ -65,6 +65,27 @@ describe('credential vault', () => {
     }
   });
 
+  test('refresh tokens have a vault of their own beside the passwords; the sign-in settings keep no token', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailferry-vault-'));
+    try {
+      const kv = await createConfKeyValueStore(dir);
+      const safe = fakeSafeStorage();
+      const passwords = createCredentialVault(safe, kv);
+      const signIns = createCredentialVault(safe, kv, () => undefined, 'sign-in');
+      const settings = accountSettingsStore(kv);
+      settings.setAccount('source', { email: 'me@gmail.com', endpoint: { host: 'imap.gmail.com', port: 993, security: 'tls', user: 'me@gmail.com' }, signIn: { provider: 'google', clientId: 'id.apps' } });
+      signIns.save('source', PASSWORD);
+      assert.equal(passwords.load('source'), undefined, 'a sign-in is not a password');
+      assert.equal(signIns.load('source'), PASSWORD);
+      assert.equal(containsPassword(await allFileBytes(dir)), false, 'the refresh token is stored only encrypted');
+      assert.deepEqual(settings.getAccount('source')?.signIn, { provider: 'google', clientId: 'id.apps' });
+      passwords.remove('source');
+      assert.equal(signIns.load('source'), PASSWORD, 'forgetting a password leaves the sign-in');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('without encryption available nothing is written, and it says so', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mailferry-vault-'));
     try {

@@ -1,7 +1,7 @@
 /**
- * Passwords the user asked us to remember, encrypted with the operating system's key store
- * (Electron `safeStorage`) and kept in the settings file as base64 ciphertext. Without
- * encryption available nothing is written: a password is never stored in clear.
+ * Passwords the user asked us to remember, and OAuth2 refresh tokens, encrypted with the
+ * operating system's key store (Electron `safeStorage`) and kept in the settings file as base64
+ * ciphertext. Without encryption available nothing is written: a secret is never stored in clear.
  */
 import type { AccountRole } from '../src/contract/ipc.js';
 import type { CredentialVault } from '../src/service/app-service.js';
@@ -14,13 +14,21 @@ export interface SafeStorageLike {
   decryptString(encrypted: Buffer): string;
 }
 
-const keyOf = (role: AccountRole): string => `vault.${role}`;
+/** What a vault keeps: passwords (`vault.ROLE`) or OAuth2 refresh tokens (`vault-oauth.ROLE`). */
+export type VaultKind = 'password' | 'sign-in';
 
-export function createCredentialVault(safeStorage: SafeStorageLike, kv: KeyValueStore, warn: (message: string) => void = () => undefined): CredentialVault {
+const PREFIX: Record<VaultKind, string> = { password: 'vault', 'sign-in': 'vault-oauth' };
+
+/**
+ * An encrypted vault of one secret per role. Refresh tokens get a vault of their own (`kind:
+ * 'sign-in'`), so forgetting a password never touches a sign-in and the other way round.
+ */
+export function createCredentialVault(safeStorage: SafeStorageLike, kv: KeyValueStore, warn: (message: string) => void = () => undefined, kind: VaultKind = 'password'): CredentialVault {
+  const keyOf = (role: AccountRole): string => `${PREFIX[kind]}.${role}`;
   return {
     save(role, password) {
       if (!safeStorage.isEncryptionAvailable()) {
-        warn('This computer offers no encrypted storage; the password is kept only until Mailferry closes.');
+        warn(`This computer offers no encrypted storage; the ${kind === 'password' ? 'password' : 'sign-in'} is kept only until Mailferry closes.`);
         kv.delete(keyOf(role));
         return;
       }

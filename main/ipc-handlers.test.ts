@@ -25,6 +25,24 @@ function recordingHandlers(): { handlers: InvokeHandlers; reached: { channel: In
 const validSave = { role: 'source', email: 'me@example.org', endpoint: { host: 'imap.example.org', port: 993, security: 'tls', user: 'me@example.org' }, password: 'pw', rememberPassword: false };
 
 describe('IPC handlers in main', () => {
+  test('sign-in requests: only a known provider or a web address, a role, and nothing that could carry a token', async () => {
+    const { handlers, reached } = recordingHandlers();
+    const save = (signIn: unknown) => handleInvoke('accounts:save', own, { ...validSave, signIn }, handlers, trusted);
+    for (const good of [{ provider: 'google' }, { provider: 'microsoft', tenant: 'contoso.com', clientId: 'abc' }, { provider: 'https://login.example.org/realms/mail' }, { provider: 'http://127.0.0.1:8080' }]) {
+      assert.equal((await save(good)).ok, true, JSON.stringify(good));
+    }
+    for (const bad of [{ provider: 'javascript:alert(1)' }, { provider: 'file:///etc/passwd' }, { provider: 'google', accessToken: 'x' }, { provider: 'microsoft', tenant: '../x' }, { provider: 'yahoo' }]) {
+      assert.equal((await save(bad)).ok, false, JSON.stringify(bad));
+    }
+    assert.equal((await handleInvoke('accounts:signIn', own, { role: 'source' }, handlers, trusted)).ok, true);
+    assert.equal((await handleInvoke('accounts:signOut', own, { role: 'destination' }, handlers, trusted)).ok, true);
+    for (const bad of [{ role: 'admin' }, { role: 'source', token: 'x' }, undefined]) {
+      assert.equal((await handleInvoke('accounts:signIn', own, bad, handlers, trusted)).ok, false);
+    }
+    assert.equal((await handleInvoke('accounts:signIn', { sender: { id: 8 }, senderFrame: { url: PAGE, parent: null } }, { role: 'source' }, handlers, trusted)).ok, false, 'not from another window');
+    assert.equal(reached.filter((r) => r.channel === 'accounts:signIn').length, 1);
+  });
+
   test('every channel of the contract is registered, and removed again', () => {
     const registered = new Set<string>();
     const fakeIpcMain = {

@@ -35,6 +35,12 @@ const archiveLocation = z.strictObject({
   path: path.refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'an absolute path'),
 });
 const target = z.enum(['account', 'archive']);
+/** Google, Microsoft, or an issuer URL (https, or http on loopback: the engine checks which). */
+const signIn = z.strictObject({
+  provider: z.union([z.enum(['google', 'microsoft']), z.url({ protocol: /^https?$/ }).max(2000)]),
+  clientId: z.string().trim().max(500).optional(),
+  tenant: z.string().trim().regex(/^[A-Za-z0-9.-]{0,100}$/).optional(),
+});
 
 /** One schema per channel; the mapped type makes a missing or mistyped channel a compile error. */
 export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>> } = {
@@ -45,7 +51,10 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
     endpoint,
     password: z.string().min(1).max(4096).optional(),
     rememberPassword: z.boolean(),
+    signIn: signIn.optional(),
   }),
+  'accounts:signIn': z.strictObject({ role }),
+  'accounts:signOut': z.strictObject({ role }),
   'accounts:test': z.strictObject({ role }),
   'presets:lookup': z.strictObject({ email: z.string().max(320) }),
   'plan:load': z

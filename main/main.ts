@@ -6,13 +6,14 @@
  * page's CSP allows only its own scripts and styles; navigation, new windows and permission
  * requests are refused; IPC is answered only for our window's main frame, payloads validated.
  */
-import { app, BrowserWindow, dialog, ipcMain, Notification, powerSaveBlocker, safeStorage, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, powerSaveBlocker, safeStorage, session, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventChannel } from '../src/contract/ipc.js';
 import type { AppJobEvent } from '../src/contract/ipc.js';
 import { createAppService, type AppService } from '../src/service/app-service.js';
 import { createCredentialVault } from './credential-vault.js';
+import { signInDefaultsFrom } from './sign-in-defaults.js';
 import { accountSettingsStore, createElectronKeyValueStore } from './settings-store.js';
 import { isOwnWindowSender, registerIpcHandlers, type IpcMainLike } from './ipc-handlers.js';
 import { createJobEffects } from './job-effects.js';
@@ -76,6 +77,13 @@ async function chooseFolder(): Promise<string | undefined> {
   return result.canceled ? undefined : result.filePaths[0];
 }
 
+/** Only web addresses go to the system browser: a sign-in page is https (or http on loopback). */
+async function openSignInPage(url: string): Promise<void> {
+  const protocol = new URL(url).protocol;
+  if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`not a web address: ${protocol}`);
+  await shell.openExternal(url);
+}
+
 async function start(): Promise<void> {
   app.enableSandbox();
   if (!app.requestSingleInstanceLock()) {
@@ -113,6 +121,10 @@ async function start(): Promise<void> {
     stateDir: path.join(app.getPath('userData'), 'jobs'),
     settings: accountSettingsStore(kv),
     vault: createCredentialVault(safeStorage, kv, log),
+    tokenVault: createCredentialVault(safeStorage, kv, log, 'sign-in'),
+    // The sign-in page opens in the person's own browser (RFC 8252), never in a window of ours.
+    openExternal: (url) => openSignInPage(url),
+    signInDefaults: await signInDefaultsFrom(process.env, app.getPath('userData'), log),
     emit(event: AppJobEvent) {
       effects(event);
       if (win && !win.isDestroyed()) win.webContents.send(JOB_EVENTS, event);

@@ -4,9 +4,9 @@
  * electron-store imports `electron` when loaded and plain Node cannot.
  */
 import { z } from 'zod';
-import type { AccountRole } from '../src/contract/ipc.js';
+import type { AccountRole, SignInSettings } from '../src/contract/ipc.js';
 import type { AccountEndpoint } from '../src/contract/account.js';
-import type { AccountSettingsStore } from '../src/service/app-service.js';
+import type { AccountSettingsStore, StoredAccount } from '../src/service/app-service.js';
 
 export interface KeyValueStore {
   get(key: string): unknown;
@@ -38,7 +38,15 @@ const endpointSchema = z.object({
   allowPlaintext: z.boolean().optional(),
   pinnedFingerprint: z.string().max(200).optional(),
 });
-const storedAccountSchema = z.object({ email: z.string().max(320), endpoint: endpointSchema });
+const signInSchema = z.object({
+  provider: z.string().min(1).max(2000),
+  clientId: z.string().max(500).optional(),
+  tenant: z.string().max(100).optional(),
+});
+const storedAccountSchema = z.object({ email: z.string().max(320), endpoint: endpointSchema, signIn: signInSchema.optional() });
+
+/** Only the fields of a sign-in setting, never anything else that came along. */
+const signInOf = ({ provider, clientId, tenant }: SignInSettings): SignInSettings => ({ provider, ...(clientId ? { clientId } : {}), ...(tenant ? { tenant } : {}) });
 
 /** Account endpoints in the key-value store; what does not validate on reading is treated as absent. */
 export function accountSettingsStore(kv: KeyValueStore): AccountSettingsStore {
@@ -46,7 +54,7 @@ export function accountSettingsStore(kv: KeyValueStore): AccountSettingsStore {
     getAccount(role: AccountRole) {
       const parsed = storedAccountSchema.safeParse(kv.get(`accounts.${role}`));
       if (!parsed.success) return undefined;
-      const { email, endpoint } = parsed.data;
+      const { email, endpoint, signIn } = parsed.data;
       const clean: AccountEndpoint = {
         host: endpoint.host,
         port: endpoint.port,
@@ -55,14 +63,15 @@ export function accountSettingsStore(kv: KeyValueStore): AccountSettingsStore {
         ...(endpoint.allowPlaintext ? { allowPlaintext: true } : {}),
         ...(endpoint.pinnedFingerprint ? { pinnedFingerprint: endpoint.pinnedFingerprint } : {}),
       };
-      return { email, endpoint: clean };
+      return { email, endpoint: clean, ...(signIn ? { signIn: signInOf(signIn) } : {}) };
     },
-    setAccount(role: AccountRole, account: { email: string; endpoint: AccountEndpoint }) {
+    setAccount(role: AccountRole, account: StoredAccount) {
       // Only the fields we know: a password that slipped into an endpoint never reaches the file.
       const { host, port, security, user, allowPlaintext, pinnedFingerprint } = account.endpoint;
       kv.set(`accounts.${role}`, {
         email: account.email,
         endpoint: { host, port, security, user, ...(allowPlaintext ? { allowPlaintext } : {}), ...(pinnedFingerprint ? { pinnedFingerprint } : {}) },
+        ...(account.signIn ? { signIn: signInOf(account.signIn) } : {}),
       });
     },
   };

@@ -49,6 +49,8 @@ const TEST_MACHINE_NEEDS = [
   { name: 'Chromium', path: '/usr/bin/chromium' },
   { name: 'mutt', path: '/usr/bin/mutt' },
   { name: 'tmux', path: '/usr/bin/tmux' },
+  { name: 'GNOME Keyring', path: '/usr/bin/gnome-keyring-daemon' },
+  { name: 'D-Bus', path: '/usr/bin/dbus-run-session' },
   { name: 'Cyrus (unpacked)', path: join(TEST_SERVERS_ROOT, 'cyrus', '.mailferry-installed') },
   { name: 'Courier (unpacked)', path: join(TEST_SERVERS_ROOT, 'courier', '.mailferry-installed') },
 ];

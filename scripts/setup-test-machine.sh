@@ -29,6 +29,9 @@ done
 # fonts-wqy-microhei: CJK glyphs, so folder names like 日本語 render in the browser tests' screenshots.
 # mutt and tmux: a test opens the mbox and Maildir archives in mutt, in a real terminal.
 apt-get install -y dovecot-imapd dovecot-core openssl chromium fonts-wqy-microhei mutt tmux
+# gnome-keyring and dbus: the CLI's --remember keeps OAuth2 sign-ins in the Secret Service; a
+# test runs it on a private D-Bus session with its own keyring under a temp HOME.
+apt-get install -y --no-install-recommends gnome-keyring dbus
 
 if [ -s /run/dovecot/master.pid ] && kill -0 "$(cat /run/dovecot/master.pid)" 2>/dev/null; then
   echo "note: a system Dovecot is running; the tests do not use it (they start their own on other ports)"

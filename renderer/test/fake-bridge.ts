@@ -13,7 +13,7 @@ type Handler<C extends InvokeChannel> = (request: InvokeRequest<C>) => InvokeRes
 export type FakeHandlers = { [C in InvokeChannel]: Handler<C> };
 
 const CHANNELS: InvokeChannel[] = [
-  'accounts:load', 'accounts:save', 'accounts:test', 'presets:lookup', 'plan:load', 'jobs:start', 'jobs:pause', 'jobs:resume',
+  'accounts:load', 'accounts:save', 'accounts:signIn', 'accounts:signOut', 'accounts:test', 'presets:lookup', 'plan:load', 'jobs:start', 'jobs:pause', 'jobs:resume',
   'jobs:cancel', 'jobs:retryFolder', 'jobs:retryFailed', 'jobs:list', 'jobs:report', 'reports:export', 'messages:saveEml', 'archive:chooseFolder',
 ];
 
@@ -193,6 +193,8 @@ export function createFakeBridge(overrides: Partial<FakeHandlers> = {}): FakeBri
   const handlers: FakeHandlers = {
     'accounts:load': () => ({ ok: true, value: {} }),
     'accounts:save': (r) => ({ ok: true, value: { email: r.email, endpoint: r.endpoint, hasSavedPassword: r.rememberPassword && r.password !== undefined } }),
+    'accounts:signIn': () => ({ ok: false, error: { kind: 'bad-input', message: 'No account to sign in.', retryable: false } }),
+    'accounts:signOut': () => ({ ok: false, error: { kind: 'bad-input', message: 'No account to sign out.', retryable: false } }),
     'accounts:test': () => ({ ok: true, value: { capabilities: ['IMAP4rev1', 'UIDPLUS'], serverName: 'Dovecot' } }),
     'presets:lookup': ({ email }) =>
       email.toLowerCase().endsWith('@gmail.com')

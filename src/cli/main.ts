@@ -5,6 +5,8 @@ import { PAUSE_REASON } from '../engine/run-job.js';
 import { shown } from './format.js';
 import { runCli } from './run-cli.js';
 import { readSecretFromTerminal } from './read-secret.js';
+import { createOsKeychain } from './os-keychain.js';
+import { openInBrowser } from './open-browser.js';
 
 const version = (): string => {
   try {
@@ -34,6 +36,8 @@ runCli(process.argv.slice(2), {
   readSecret: process.stdin.isTTY ? readSecretFromTerminal : undefined,
   signal: controller.signal,
   version: version(),
+  keychain: createOsKeychain(),
+  openBrowser: openInBrowser,
 }).then(
   (code) => {
     process.exitCode = code;

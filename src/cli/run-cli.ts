@@ -9,7 +9,7 @@ import type { AccountCredentials } from '../contract/account.js';
 import type { JobEvent, JobReport } from '../contract/job.js';
 import type { CopyPlan, PlanOptions } from '../contract/plan.js';
 import type { MigrationError, Result } from '../contract/result.js';
-import { migrationError } from '../contract/result.js';
+import { err, migrationError } from '../contract/result.js';
 import { planCopy } from '../engine/plan-copy.js';
 import { PAUSE_REASON, runJob } from '../engine/run-job.js';
 import { defaultStateDirectory, jobIdOf, journalDirectory, saveJobRecord, loadJobRecord } from '../engine/job-state.js';
@@ -17,6 +17,9 @@ import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { formatPlan, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
 import { parseLocation, type Location } from './location-url.js';
 import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
+import type { RefreshTokenStore } from '../auth/refresh-token-store.js';
+import { signInSide } from './cli-sign-in.js';
+import { readOAuthSettings } from '../auth/oauth-settings.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INCOMPLETE = 1;
@@ -34,6 +37,10 @@ export interface CliIo {
   /** Aborted with reason 'pause' on Ctrl-C. */
   signal?: AbortSignal;
   version?: string;
+  /** Where `--remember` keeps refresh tokens (the OS keychain). */
+  keychain?: RefreshTokenStore;
+  /** Opens the system browser for a sign-in; absent where none can be opened. */
+  openBrowser?(url: string): Promise<void>;
 }
 
 export const USAGE = `Mailferry: move your own mail from one IMAP account to another, or into a local archive.
@@ -52,6 +59,17 @@ Options:
   --from-password-env VAR   read the source password from environment variable VAR
                             (default MAILFERRY_FROM_PASSWORD; asked for on a terminal otherwise)
   --to-password-env VAR     same for the destination (default MAILFERRY_TO_PASSWORD)
+  --from-oauth PROVIDER     sign in to the source with OAuth2: google, microsoft, or an issuer URL
+  --to-oauth PROVIDER       the same for the destination
+  --from-client-id ID       the app's client ID at the source's provider
+  --to-client-id ID         the same for the destination (default for both: MAILFERRY_OAUTH_CLIENT_ID,
+                            then oauth-clients.json in the app-data folder; the README says how to
+                            register one; a secret, where the provider wants one: MAILFERRY_OAUTH_CLIENT_SECRET)
+  --device-code             sign in with a code on another device (RFC 8628) even with a display
+                            (used anyway where no browser can open: no DISPLAY/WAYLAND_DISPLAY)
+  --from-token-env VAR      a ready OAuth2 access token for the source from VAR (for scripts; not refreshed)
+  --to-token-env VAR        the same for the destination
+  --remember                keep the sign-in (refresh token) in the OS keychain for the next run
   --allow-plaintext         permit unencrypted IMAP for imap:// locations (otherwise refused)
   --from-fingerprint SHA256 trust exactly this certificate on the source (self-signed servers)
   --to-fingerprint SHA256   same for the destination
@@ -71,13 +89,22 @@ Options:
   --version                 the version
 
 Exit status: 0 every selected folder verified complete; 1 something failed or was refused
-(listed); 2 bad arguments, unreachable server, TLS or login failure.`;
+(listed); 2 bad arguments, unreachable server, TLS or login failure, or a sign-in refused
+(the move then stops with "sign in again"; run the same command again to sign in and resume).`;
 
 const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   'from-password-env': { type: 'string' },
   'to-password-env': { type: 'string' },
+  'from-oauth': { type: 'string' },
+  'to-oauth': { type: 'string' },
+  'from-client-id': { type: 'string' },
+  'to-client-id': { type: 'string' },
+  'device-code': { type: 'boolean' },
+  'from-token-env': { type: 'string' },
+  'to-token-env': { type: 'string' },
+  remember: { type: 'boolean' },
   'allow-plaintext': { type: 'boolean' },
   'from-fingerprint': { type: 'string' },
   'to-fingerprint': { type: 'string' },
@@ -165,7 +192,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
 
   let setup: Awaited<ReturnType<typeof prepare>>;
   try {
-    setup = await prepare(values, io);
+    setup = await prepare(values, io, json ? emitJson : undefined);
   } catch (e) {
     if (e instanceof UsageError) {
       say(`mailferry: ${e.message}\nRun "mailferry --help" for usage.\n`);
@@ -229,7 +256,9 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   await saveJobRecord(stateDir, record);
 
   let lastHumanLine = 0;
+  let signInError: MigrationError | undefined;
   const onEvent = (event: JobEvent): void => {
+    if (event.type === 'job-status' && event.error?.needsSignIn) signInError = event.error;
     if (json) {
       emitJson(event);
       return;
@@ -256,6 +285,12 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } },
   );
   await saveJobRecord(stateDir, { ...record, updatedAt: Date.now(), status: report.status, bytesDone: report.totals.bytesCopied });
+  if (signInError) {
+    // The journal keeps everything done so far: the same command signs in again and resumes.
+    if (json) emitJson({ type: 'summary', exitCode: EXIT_USAGE, report, error: signInError });
+    io.stderr(`mailferry: ${signInError.message} Run the same command again to sign in and continue where the move stopped.\n`);
+    return EXIT_USAGE;
+  }
   const exitCode = report.status === 'done' ? EXIT_OK : EXIT_INCOMPLETE;
   if (json) emitJson({ type: 'summary', exitCode, report });
   else {
@@ -277,8 +312,45 @@ const readPassword = async (location: Location, envName: string | undefined, def
   throw new UsageError(`No password for the ${side}: set ${defaultEnv} or pass --${side === 'source' ? 'from' : 'to'}-password-env VAR.`);
 };
 
+/** How one side logs in: a password, or an OAuth2 sign-in (or ready token). */
+const secretsFor = async (location: Location, values: Values, side: 'from' | 'to', io: CliIo, emitJson: ((event: Record<string, unknown>) => void) | undefined): Promise<Result<LocationSecrets>> => {
+  const provider = values[`${side}-oauth`];
+  const tokenEnv = values[`${side}-token-env`];
+  const sideName = side === 'from' ? 'source' : 'destination';
+  if (location.kind !== 'imap') {
+    if (provider !== undefined || tokenEnv !== undefined) throw new UsageError(`--${side}-oauth and --${side}-token-env need an imap:// or imaps:// location.`);
+    return { ok: true, value: {} };
+  }
+  if (provider === undefined && tokenEnv === undefined) {
+    const password = await readPassword(location, values[`${side}-password-env`], side === 'from' ? 'MAILFERRY_FROM_PASSWORD' : 'MAILFERRY_TO_PASSWORD', sideName, io);
+    return { ok: true, value: { password } };
+  }
+  let readyToken: string | undefined;
+  if (tokenEnv !== undefined) {
+    readyToken = io.env[tokenEnv];
+    if (!readyToken) throw new UsageError(`The environment variable ${tokenEnv} (for the ${sideName} access token) is not set.`);
+  }
+  const settings = await readOAuthSettings(defaultStateDirectory());
+  if (!settings.ok) return settings;
+  const tokens = await signInSide(
+    { side: sideName, endpoint: location.endpoint, provider, clientId: values[`${side}-client-id`], readyToken },
+    {
+      env: io.env,
+      settings: settings.value,
+      isDeviceCode: values['device-code'] === true,
+      isRemember: values.remember === true,
+      keychain: io.keychain,
+      openBrowser: io.openBrowser,
+      stderr: io.stderr,
+      emitEvent: emitJson,
+      signal: io.signal,
+    },
+  );
+  return tokens.ok ? { ok: true, value: { oauth: tokens.value } } : tokens;
+};
+
 /** Validates arguments and gathers secrets; usage mistakes throw UsageError. */
-const prepare = async (values: Values, io: CliIo) => {
+const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<string, unknown>) => void) => {
   if (!values.from) throw new UsageError('--from is required.');
   if (!values.to) throw new UsageError('--to is required.');
   const allowPlaintext = values['allow-plaintext'] === true;
@@ -288,10 +360,15 @@ const prepare = async (values: Values, io: CliIo) => {
   if (!to.ok) return to;
   if (from.value.kind === 'imap' && values['from-fingerprint']) from.value.endpoint.pinnedFingerprint = values['from-fingerprint'];
   if (to.value.kind === 'imap' && values['to-fingerprint']) to.value.endpoint.pinnedFingerprint = values['to-fingerprint'];
-  const secrets: { from: LocationSecrets; to: LocationSecrets } = {
-    from: { password: await readPassword(from.value, values['from-password-env'], 'MAILFERRY_FROM_PASSWORD', 'source', io) },
-    to: { password: await readPassword(to.value, values['to-password-env'], 'MAILFERRY_TO_PASSWORD', 'destination', io) },
-  };
+  for (const side of ['from', 'to'] as const) {
+    if (values[`${side}-client-id`] !== undefined && values[`${side}-oauth`] === undefined) throw new UsageError(`--${side}-client-id needs --${side}-oauth.`);
+  }
+  const signInFailed = (error: MigrationError, side: string) => err({ ...error, message: `Could not sign in to the ${side}: ${error.message}` });
+  const fromSecrets = await secretsFor(from.value, values, 'from', io, emitJson);
+  if (!fromSecrets.ok) return signInFailed(fromSecrets.error, 'source');
+  const toSecrets = await secretsFor(to.value, values, 'to', io, emitJson);
+  if (!toSecrets.ok) return signInFailed(toSecrets.error, 'destination');
+  const secrets: { from: LocationSecrets; to: LocationSecrets } = { from: fromSecrets.value, to: toSecrets.value };
   const gmailAllMail = values['gmail-all-mail'];
   if (gmailAllMail !== undefined && gmailAllMail !== 'skip' && gmailAllMail !== 'archive-only') throw new UsageError(`--gmail-all-mail takes "skip" or "archive-only", not "${gmailAllMail}".`);
   const planOptions: PlanOptions = { include: values.folder ?? [], exclude: values.exclude ?? [], renames: renamesOf(values.map), gmailAllMail };

@@ -10,11 +10,30 @@ import type { MigrationError, Result } from './result.js';
 
 export type AccountRole = 'source' | 'destination';
 
-/** An account as the renderer may see it: never a password, only whether one is stored. */
+/**
+ * How an account signs in with OAuth2 instead of a password: the provider (`google`,
+ * `microsoft`, or an issuer URL) and the app's registration there. No token: those stay in main.
+ */
+export interface SignInSettings {
+  provider: string;
+  /** Empty: the default client ID (MAILFERRY_OAUTH_CLIENT_ID or oauth-clients.json). */
+  clientId?: string;
+  /** Microsoft's tenant (default `common`). */
+  tenant?: string;
+}
+
+/** An account as the renderer may see it: never a password or token, only whether one is stored. */
 export interface SavedAccount {
   endpoint: AccountEndpoint;
   email: string;
   hasSavedPassword: boolean;
+  /** Present when the account signs in with OAuth2. */
+  signIn?: SignInSettings & {
+    /** `Google`, `Microsoft`, or the issuer's host. */
+    providerName: string;
+    /** Main holds a sign-in for it (in memory, or kept in the encrypted vault). */
+    isSignedIn: boolean;
+  };
 }
 
 /** Settings for a known mail provider, filled in from the address's domain. */
@@ -27,6 +46,8 @@ export interface ProviderPreset {
   /** Shown next to the password field, e.g. that an app password is needed. */
   note?: string;
   appPasswordUrl?: string;
+  /** The provider signs in with OAuth2 ("Sign in with Google"). */
+  oauthProvider?: 'google' | 'microsoft';
 }
 
 export interface ConnectionCheck {
@@ -107,7 +128,15 @@ export type AppJobEvent =
 /** channel → [request, response]. Every response is a Result so failures are values. */
 export interface InvokeMap {
   'accounts:load': [void, Result<{ source?: SavedAccount; destination?: SavedAccount }>];
-  'accounts:save': [{ role: AccountRole; email: string; endpoint: AccountEndpoint; password?: string; rememberPassword: boolean }, Result<SavedAccount>];
+  /** With `signIn` the account signs in with OAuth2 (a password is then not used). */
+  'accounts:save': [{ role: AccountRole; email: string; endpoint: AccountEndpoint; password?: string; rememberPassword: boolean; signIn?: SignInSettings }, Result<SavedAccount>];
+  /**
+   * Signs the (saved) account in: main opens the system browser at the provider's page and waits
+   * for the answer on a loopback address; the sign-in is kept in the encrypted vault.
+   */
+  'accounts:signIn': [{ role: AccountRole }, Result<SavedAccount>];
+  /** Forgets the account's sign-in (and asks the provider to revoke it where it can). */
+  'accounts:signOut': [{ role: AccountRole }, Result<SavedAccount>];
   'accounts:test': [{ role: AccountRole }, Result<ConnectionCheck>];
   'presets:lookup': [{ email: string }, Result<ProviderPreset | null>];
   /** With `archive`, the answer also maps every folder to its place in that archive. With `source`, the folders are the archive's (restore). */
@@ -155,6 +184,8 @@ export type MailferryBridge = {
 export const INVOKE_CHANNELS = [
   'accounts:load',
   'accounts:save',
+  'accounts:signIn',
+  'accounts:signOut',
   'accounts:test',
   'presets:lookup',
   'plan:load',

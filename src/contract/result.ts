@@ -35,6 +35,11 @@ export interface MigrationError {
   retryAfterMs?: number;
   /** For TLS failures: the SHA-256 fingerprint of the certificate the server presented. */
   certificateFingerprint?: string;
+  /**
+   * An OAuth2 sign-in of this side was refused (revoked, expired): the move waits until the
+   * person signs in again, then resumes.
+   */
+  needsSignIn?: 'source' | 'destination';
 }
 
 export const migrationError = (

@@ -10,8 +10,8 @@
  *   No reconnect happens without a delay from backoffDelayMs.
  * - A folder with `maxConsecutiveFailures` failed passes in a row (no progress between them)
  *   becomes `needs-attention`; the other folders go on.
- * - A full destination (quota) pauses the whole job instead of retrying: more attempts cannot
- *   help until a person frees space.
+ * - A full destination (quota) or a refused OAuth2 sign-in pauses the whole job instead of
+ *   retrying: more attempts cannot help until a person frees space or signs in again.
  * - Abort with reason 'pause' ends as `paused`, any other reason as `cancelled`; open sockets
  *   are closed at once so no hung command holds the job.
  */
@@ -82,6 +82,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   // One controller for the job: the caller's signal, a fatal error, or a full quota stop it.
   const job = new AbortController();
   let jobError: MigrationError | undefined;
+  /** Paused for a person: a full quota, or a sign-in to repeat. */
   let isQuotaPause = false;
   const onCallerAbort = (): void => job.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -137,12 +138,22 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     | { next: 'set-aside'; error: MigrationError }
     | { next: 'stop' };
 
+  /** Stops the whole job as paused: what it met needs a person (space freed, a new sign-in). */
+  const pauseForPerson = (folder: JobFolder, error: MigrationError): AttemptOutcome => {
+    if (!isQuotaPause) log('error', `${folder.sourcePath}: ${error.message}`);
+    isQuotaPause = true;
+    jobError ??= error;
+    job.abort(error.kind === 'quota' ? 'quota' : 'sign-in');
+    return { next: 'stop' };
+  };
+
   /** One pass over a folder on the worker's connections (opened first if needed). */
   const attemptFolder = async (folder: JobFolder, worker: { pair?: Pair }, journal: FolderJournal, attempt: number, failuresInARow: number): Promise<AttemptOutcome> => {
     if (!worker.pair) {
       const opened = await openPair();
       if (!opened.ok) {
         if (opened.error.retryable) return { next: 'retry', error: opened.error, hasProgressed: false };
+        if (opened.error.needsSignIn) return pauseForPerson(folder, opened.error);
         // Wrong password, certificate, plaintext refused: no folder can proceed.
         jobError = opened.error;
         job.abort('fatal');
@@ -177,13 +188,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     }
     const error = result.error;
     if (job.signal.aborted || isStopError(error)) return { next: 'stop' };
-    if (error.kind === 'quota') {
-      isQuotaPause = true;
-      jobError = error;
-      log('error', `${folder.sourcePath}: ${error.message}`);
-      job.abort('quota');
-      return { next: 'stop' };
-    }
+    if (error.kind === 'quota' || error.needsSignIn) return pauseForPerson(folder, error);
     if (!error.retryable) return { next: 'set-aside', error };
     // The connection may be unusable now: never reuse it.
     const broken = worker.pair;

@@ -32,3 +32,18 @@ test('retryable, the server\'s words and its suggested wait are kept', () => {
   assert.equal(classifyImapError({ authenticationFailed: true }).retryable, false);
   assert.match(classifyImapError({ code: 'ECONNREFUSED' }, { server: 'h:1' }).message, /\(h:1\)/);
 });
+
+test('a refused OAuth2 login is worded from the server\'s JSON error and asks the person to sign in again', () => {
+  const oauth = { issuerName: 'Google', account: 'source' as const };
+  const expired = classifyImapError({ authenticationFailed: true, oauthError: { status: '401', schemes: 'Bearer', scope: 'https://mail.google.com/' } }, { oauth });
+  assert.equal(expired.kind, 'auth');
+  assert.equal(expired.message, 'Google refused the sign-in: the token has expired or was revoked — sign in again.');
+  assert.equal(expired.needsSignIn, 'source');
+  const scope = classifyImapError({ authenticationFailed: true, oauthError: { status: 'insufficient_scope', scope: 'mail' } }, { oauth: { issuerName: 'Example', account: 'destination' }, server: 'imap.example.org:993' });
+  assert.equal(scope.message, 'Example refused the sign-in (imap.example.org:993): the token does not give access to mail (it needs mail) — sign in again.');
+  // Microsoft answers a bad token with a bare NO, no JSON.
+  assert.equal(classifyImapError({ authenticationFailed: true, response: 'A1 NO AUTHENTICATE failed.' }, { oauth: { issuerName: 'Microsoft', account: 'source' } }).message, 'Microsoft refused the sign-in: the token was not accepted — sign in again.');
+  // A login refused for too many connections is still "later", with or without OAuth2.
+  assert.equal(classifyImapError({ authenticationFailed: true, serverResponseCode: 'LIMIT' }, { oauth }).kind, 'throttled');
+  assert.equal(classifyImapError({ code: 'NoOAuthMechanism' }, { oauth }).kind, 'auth');
+});

@@ -3,6 +3,7 @@
  * by `code`, `authenticationFailed` and `serverResponseCode`, never by matching message text;
  * the server's own words are kept in `serverText` for the person reading the report.
  */
+import type { AccessTokenSource } from '../contract/account.js';
 import { migrationError, type MigrationError } from '../contract/result.js';
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'StateLogout', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
@@ -33,6 +34,8 @@ export interface ErrorContext {
   server?: string;
   /** What we were doing: 'connect', 'append', 'fetch', ... */
   operation?: string;
+  /** Set when the login was an OAuth2 sign-in: a refused login is then a refused token. */
+  oauth?: Pick<AccessTokenSource, 'issuerName' | 'account'>;
 }
 
 interface ImapFlowLikeError {
@@ -50,7 +53,31 @@ interface ImapFlowLikeError {
   mailboxMissing?: unknown;
   /** Set by imapflow when STARTTLS was required and the server does not offer it. */
   tlsFailed?: unknown;
+  /** The JSON error an OAuth2 login was refused with (wire-session.ts and imapflow both set it). */
+  oauthError?: unknown;
 }
+
+/**
+ * Why a server refused an OAuth2 token, from the `status` of its JSON error (RFC 7628 §3.2.2
+ * uses the OAuth error codes; Google sends HTTP-like numbers).
+ */
+const oauthRefusalReason = (oauthError: unknown): string => {
+  const status = oauthError && typeof oauthError === 'object' ? (oauthError as { status?: unknown }).status : undefined;
+  const scope = oauthError && typeof oauthError === 'object' ? asString((oauthError as { scope?: unknown }).scope) : undefined;
+  switch (typeof status === 'number' ? String(status) : status) {
+    case 'invalid_token':
+    case '401':
+      return 'the token has expired or was revoked';
+    case 'insufficient_scope':
+    case '403':
+      return `the token does not give access to mail${scope ? ` (it needs ${scope})` : ''}`;
+    case 'invalid_request':
+    case '400':
+      return 'the sign-in request was not in the form it expects';
+    default:
+      return 'the token was not accepted';
+  }
+};
 
 /** Ends with a full stop unless the server's own words already did ("... (0.001 secs)." + "." reads badly). */
 const endSentence = (text: string): string => (/[.!?]$/.test(text) ? text : `${text}.`);
@@ -99,6 +126,15 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
   if (code === 'ETHROTTLE' || (responseCode && THROTTLE_RESPONSE_CODES.has(responseCode))) {
     const retryAfterMs = typeof e.throttleReset === 'number' ? e.throttleReset : undefined;
     return migrationError('throttled', `The server asked us to slow down${where}; waiting before trying again.`, { ...extra, retryable: true, retryAfterMs });
+  }
+  if (code === 'NoOAuthMechanism') {
+    return migrationError('auth', `The server does not accept OAuth2 sign-in (neither OAUTHBEARER nor XOAUTH2)${where}: use a password or app password for this account.`, extra);
+  }
+  if (context.oauth && (e.authenticationFailed === true || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED')) {
+    return migrationError('auth', `${context.oauth.issuerName} refused the sign-in${where}: ${oauthRefusalReason(e.oauthError)} — sign in again.`, {
+      ...extra,
+      needsSignIn: context.oauth.account,
+    });
   }
   if (e.authenticationFailed === true || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED') {
     return migrationError('auth', `The server refused the user name or password${where}. If this account uses two-step verification, it may need an app password.`, extra);

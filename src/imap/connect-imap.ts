@@ -61,7 +61,13 @@ export const tlsOptionsFor = async (account: AccountCredentials): Promise<Result
   });
 };
 
-/** Connects and logs in; every failure is a MigrationError with a sentence for a person. */
+/**
+ * Connects and logs in; every failure is a MigrationError with a sentence for a person. With an
+ * OAuth2 token source, imapflow signs in with `auth.accessToken` (OAUTHBEARER when offered, else
+ * XOAUTH2; imapflow always sends the initial response inline, which every OAuth2 IMAP server we
+ * know accepts as they all offer SASL-IR). A refused token is reported to the source, and when it
+ * can refresh, one more connection is made with the fresh token.
+ */
 export const connectImap = async (account: AccountCredentials, timeouts: ConnectTimeouts = {}): Promise<Result<ImapConnection>> => {
   const server = `${account.host}:${account.port}`;
   if (account.security === 'plain' && !account.allowPlaintext) {
@@ -71,14 +77,26 @@ export const connectImap = async (account: AccountCredentials, timeouts: Connect
   }
   const tlsOptions = await tlsOptionsFor(account);
   if (!tlsOptions.ok) return tlsOptions;
+  if (!account.oauth) return connectOnce(account, { user: account.user, pass: account.password }, tlsOptions.value, timeouts);
+  for (let attempt = 1; ; attempt++) {
+    const token = await account.oauth.accessToken();
+    if (!token.ok) return token;
+    const connected = await connectOnce(account, { user: account.user, accessToken: token.value }, tlsOptions.value, timeouts);
+    if (connected.ok || connected.error.needsSignIn === undefined || attempt >= 2 || !account.oauth.refused(token.value)) return connected;
+  }
+};
+
+const connectOnce = async (account: AccountCredentials, auth: NonNullable<ImapFlowOptions['auth']>, tlsOptions: tls.ConnectionOptions, timeouts: ConnectTimeouts): Promise<Result<ImapConnection>> => {
+  const server = `${account.host}:${account.port}`;
+  const context = { server, operation: 'log in', oauth: account.oauth };
   const options: ImapFlowOptions = {
     host: account.host,
     port: account.port,
     secure: account.security === 'tls',
     // true: STARTTLS is required (a server without it is refused); false: never upgrade.
     doSTARTTLS: account.security === 'starttls' ? true : account.security === 'plain' ? false : undefined,
-    auth: { user: account.user, pass: account.password },
-    tls: tlsOptions.value,
+    auth,
+    tls: tlsOptions,
     logger: false,
     disableAutoIdle: true,
     socketTimeout: timeouts.socketTimeoutMs ?? SOCKET_TIMEOUT_MS,
@@ -103,8 +121,10 @@ export const connectImap = async (account: AccountCredentials, timeouts: Connect
     // With a short timeout the socket timeout can fire before the greeting timer does; either
     // way a server that never greeted is most likely a TLS port spoken to in plain text.
     const isGreeted = (client as unknown as { greetingReceived?: boolean }).greetingReceived === true;
-    const classified = classifyImapError(thrown, { server, operation: 'log in' });
-    const error = classified.kind === 'timeout' && !isGreeted ? classifyImapError({ code: 'GREETING_TIMEOUT' }, { server, operation: 'log in' }) : classified;
+    // imapflow throws a bare Error when the server offers no OAuth2 mechanism at all.
+    const hasNoOAuth = account.oauth !== undefined && isGreeted && client.capabilities.size > 0 && !client.capabilities.has('AUTH=OAUTHBEARER') && !client.capabilities.has('AUTH=XOAUTH2') && !client.capabilities.has('AUTH=XOAUTH');
+    const classified = classifyImapError(hasNoOAuth ? { code: 'NoOAuthMechanism' } : thrown, context);
+    const error = classified.kind === 'timeout' && !isGreeted ? classifyImapError({ code: 'GREETING_TIMEOUT' }, context) : classified;
     if (error.kind === 'tls' && account.security !== 'plain') {
       const probed = await probeCertificate(account.host, account.port, account.security);
       if (probed.ok) return err({ ...error, certificateFingerprint: probed.value.fingerprint256 });

@@ -20,10 +20,11 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { AccountCredentials } from '../contract/account.js';
+import type { AccessTokenSource, AccountCredentials } from '../contract/account.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
 import { probeCertificate } from './certificate-probe.js';
+import { chooseOAuthMechanism, oauthFailureAck, oauthInitialResponse, parseOAuthChallenge, type OAuthMechanism } from './sasl-oauth.js';
 import { CONNECTION_TIMEOUT_MS, GREETING_TIMEOUT_MS, SOCKET_TIMEOUT_MS, tlsOptionsFor, type ConnectTimeouts } from './connect-imap.js';
 
 /** A response line longer than this (literals not counted) is not IMAP we can use. */
@@ -161,6 +162,8 @@ export class WireSession {
   private bye?: { code?: string; text: string };
   private detach: () => void = () => undefined;
   capabilities = new Set<string>();
+  /** The text of the last `+` continuation (a SASL challenge, an OAuth2 error in base64). */
+  lastContinuationText = '';
   /** Untagged responses other than CAPABILITY/BYE go here (the command running decides). */
   onUntagged?: (response: WireResponse) => void;
   greeting?: { resolve: (line: string) => void };
@@ -217,6 +220,7 @@ export class WireSession {
   private onResponse(response: WireResponse): void {
     const line = response.text;
     if (line.startsWith('+')) {
+      this.lastContinuationText = line.slice(1).trim();
       const waiter = this.continuation;
       this.continuation = undefined;
       waiter?.resolve(true);
@@ -476,7 +480,7 @@ const withTimeout = <T>(promise: Promise<T>, ms: number, onTimeout: () => void):
 };
 
 /** Logs in: AUTHENTICATE PLAIN when offered (one round trip with SASL-IR), else LOGIN. */
-const logIn = async (session: WireSession, user: string, password: string): Promise<void> => {
+const logInWithPassword = async (session: WireSession, user: string, password: string): Promise<void> => {
   const caps = session.capabilities;
   let answer: Tagged;
   if (caps.has('AUTH=PLAIN')) {
@@ -511,10 +515,65 @@ const logIn = async (session: WireSession, user: string, password: string): Prom
     answer = await done;
   }
   if (answer.status !== 'OK') throw responseError(answer, { authenticationFailed: true });
-  if (!answer.code || answer.code !== 'CAPABILITY') {
-    const caps2 = await session.command('CAPABILITY');
-    if (caps2.status !== 'OK') throw responseError(caps2);
+  await refreshCapabilities(session, answer);
+};
+/** Asks the server for its capabilities again unless the login's OK carried them. */
+const refreshCapabilities = async (session: WireSession, answer: Tagged): Promise<void> => {
+  if (answer.code === 'CAPABILITY') return;
+  const caps = await session.command('CAPABILITY');
+  if (caps.status !== 'OK') throw responseError(caps);
+};
+
+/** One AUTHENTICATE with a token: the tagged answer, and the server's JSON error if it sent one. */
+const authenticateOnce = async (session: WireSession, mechanism: OAuthMechanism, initial: string): Promise<{ answer: Tagged; oauthError?: Record<string, unknown> }> => {
+  const isInitialInline = session.capabilities.has('SASL-IR');
+  const tag = session.nextTag();
+  const done = session.expect(tag);
+  let go = session.expectContinuation(tag);
+  await session.write(isInitialInline ? `${tag} AUTHENTICATE ${mechanism} ${initial}\r\n` : `${tag} AUTHENTICATE ${mechanism}\r\n`);
+  let isInitialSent = isInitialInline;
+  let oauthError: Record<string, unknown> | undefined;
+  // At most two challenges: the empty one asking for the initial response, then an error.
+  for (let round = 0; round < 2 && (await go); round++) {
+    const challenge = session.lastContinuationText;
+    go = session.expectContinuation(tag);
+    if (!isInitialSent) {
+      isInitialSent = true;
+      await session.write(`${initial}\r\n`);
+      continue;
+    }
+    // A challenge after our response carries the server's error (RFC 7628 §3.2.2): acknowledge it to get the NO.
+    oauthError = parseOAuthChallenge(challenge);
+    await session.write(`${oauthFailureAck(mechanism)}\r\n`);
   }
+  return { answer: await done, oauthError };
+};
+
+/**
+ * Logs in with an OAuth2 access token: OAUTHBEARER or XOAUTH2 as offered, the initial response
+ * inline when the server has SASL-IR. A refused token is reported to the token source; when it can
+ * refresh, the login is tried once more with a fresh token on the same connection.
+ */
+const logInWithToken = async (session: WireSession, account: AccountCredentials, tokens: AccessTokenSource): Promise<void> => {
+  const mechanism = chooseOAuthMechanism(session.capabilities);
+  if (!mechanism) throw Object.assign(new Error('The server offers no OAuth2 sign-in.'), { code: 'NoOAuthMechanism' });
+  for (let attempt = 1; ; attempt++) {
+    const token = await tokens.accessToken();
+    if (!token.ok) throw token.error;
+    const initial = oauthInitialResponse(mechanism, account.user, token.value, account.host, account.port).toString('base64');
+    const { answer, oauthError } = await authenticateOnce(session, mechanism, initial);
+    if (answer.status === 'OK') {
+      await refreshCapabilities(session, answer);
+      return;
+    }
+    if (attempt >= 2 || !tokens.refused(token.value)) throw responseError(answer, { authenticationFailed: true, oauthError, saslMechanism: mechanism });
+  }
+};
+
+/** Logs in with the account's password or OAuth2 token source. */
+const logIn = async (session: WireSession, account: AccountCredentials): Promise<void> => {
+  if (account.oauth) await logInWithToken(session, account, account.oauth);
+  else await logInWithPassword(session, account.user, account.password);
 };
 
 /** Connects, upgrades to TLS as the account says, logs in. Every failure is a MigrationError. */
@@ -575,13 +634,13 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
       const caps = await session.command('CAPABILITY');
       if (caps.status !== 'OK') throw responseError(caps);
     }
-    if (!isPreauth) await logIn(session, account.user, account.password);
+    if (!isPreauth) await logIn(session, account);
     session.armIdleTimeout(socketTimeoutMs);
     return ok(session);
   } catch (thrown) {
     session?.fail(thrown as Error, true);
     tcpSocket?.destroy();
-    const error = classifyImapError(thrown, { server, operation: 'log in' });
+    const error = classifyImapError(thrown, { server, operation: 'log in', oauth: account.oauth });
     if (error.kind === 'tls' && account.security !== 'plain') {
       // As connect-imap.ts does: show which certificate was presented, so a person can pin it.
       const probed = await probeCertificate(account.host, account.port, account.security);

@@ -1,28 +1,38 @@
 /**
  * Opens a MailLocation as a store. Each call makes a new connection (or file handle), which is
- * what the job runner needs to replace a broken one.
+ * what the job runner needs to replace a broken one; with OAuth2 each one asks the token source
+ * for a token that is valid now.
  */
-import type { MailLocation } from '../contract/account.js';
-import { err, migrationError, type Result } from '../contract/result.js';
+import type { AccessTokenSource, AccountCredentials, AccountEndpoint, MailLocation } from '../contract/account.js';
+import { err, migrationError, ok, type Result } from '../contract/result.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
 import type { ConnectTimeouts } from '../imap/connect-imap.js';
 import { openImapDestination, openImapSource } from '../imap/imap-stores.js';
 import { openArchiveDestination, openArchiveSource } from '../archive/open-archive.js';
 
+/** How an IMAP location logs in: a password, or an OAuth2 token source (which wins when both are given). */
 export interface LocationSecrets {
   password?: string;
+  oauth?: AccessTokenSource;
 }
 
-const missingPassword = () => err(migrationError('bad-input', 'No password was given for this account.'));
-
-export const openLocationAsSource = async (location: MailLocation, secrets: LocationSecrets, timeouts?: ConnectTimeouts): Promise<Result<SourceStore>> => {
-  if (location.kind === 'archive') return openArchiveSource(location.archive);
-  if (secrets.password === undefined) return missingPassword();
-  return openImapSource({ ...location.endpoint, password: secrets.password }, timeouts);
+/** The endpoint with what it takes to log in, or why it cannot. */
+export const credentialsOf = (endpoint: AccountEndpoint, secrets: LocationSecrets): Result<AccountCredentials> => {
+  if (secrets.oauth) return ok({ ...endpoint, oauth: secrets.oauth });
+  if (secrets.password !== undefined) return ok({ ...endpoint, password: secrets.password });
+  return err(migrationError('bad-input', 'No password was given for this account.'));
 };
 
+/** Opens the location to read from (a new connection or file handle each call). */
+export const openLocationAsSource = async (location: MailLocation, secrets: LocationSecrets, timeouts?: ConnectTimeouts): Promise<Result<SourceStore>> => {
+  if (location.kind === 'archive') return openArchiveSource(location.archive);
+  const credentials = credentialsOf(location.endpoint, secrets);
+  return credentials.ok ? openImapSource(credentials.value, timeouts) : credentials;
+};
+
+/** Opens the location to write to (a new connection or file handle each call). */
 export const openLocationAsDestination = async (location: MailLocation, secrets: LocationSecrets, timeouts?: ConnectTimeouts): Promise<Result<DestinationStore>> => {
   if (location.kind === 'archive') return openArchiveDestination(location.archive);
-  if (secrets.password === undefined) return missingPassword();
-  return openImapDestination({ ...location.endpoint, password: secrets.password }, timeouts);
+  const credentials = credentialsOf(location.endpoint, secrets);
+  return credentials.ok ? openImapDestination(credentials.value, timeouts) : credentials;
 };

@@ -4,7 +4,9 @@
  *
  * Invariants:
  * - Passwords live only here (in memory) and in the vault (encrypted, only if remembered);
- *   no response, event, log line or file written by this service contains one.
+ *   OAuth2 tokens only in account-sign-ins.ts (access tokens in memory, refresh tokens also in
+ *   the token vault, encrypted); no response, event, log line or file written by this service
+ *   contains either.
  * - A job's truth is its journal: pause, cancel, resume, retry and "run again" all start
  *   runJob again over the same journal directory and continue from it.
  * - At most one run per job at a time.
@@ -15,7 +17,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { AccountCredentials, AccountEndpoint, ArchiveLocation, MailLocation } from '../contract/account.js';
-import type { AccountRole, AppJobEvent, AppJobReport, AppPlan, ConnectionCheck, FolderTarget, InvokeMap, InvokeChannel, JobSummary, ProviderPreset, SavedAccount, StartJobRequest } from '../contract/ipc.js';
+import type { AccountRole, AppJobEvent, AppJobReport, AppPlan, ConnectionCheck, FolderTarget, InvokeMap, InvokeChannel, JobSummary, ProviderPreset, SavedAccount, SignInSettings, StartJobRequest } from '../contract/ipc.js';
 import type { JobReport } from '../contract/job.js';
 import type { CopyPlan, PlanOptions } from '../contract/plan.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
@@ -25,23 +27,27 @@ import { planCopy } from '../engine/plan-copy.js';
 import { PAUSE_REASON, runJob, type JobFolder } from '../engine/run-job.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { connectImap, disconnectImap, type ConnectTimeouts } from '../imap/connect-imap.js';
-import { openLocationAsDestination, openLocationAsSource } from '../locations/open-location.js';
+import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
+import { createAccountSignIns, type RoleVault, type SignInDefaults } from './account-sign-ins.js';
 import { lookupPreset } from './provider-presets.js';
 import { reportToCsv, reportToHtml } from './report-export.js';
 import { createPartMerger, mergeReports, updateReport } from './job-parts.js';
 
+/** An account's settings: where it lives and, for OAuth2, where it signs in. Never a secret. */
+export interface StoredAccount {
+  email: string;
+  endpoint: AccountEndpoint;
+  signIn?: SignInSettings;
+}
+
 /** Where account settings (never passwords) are kept. electron-store in the app. */
 export interface AccountSettingsStore {
-  getAccount(role: AccountRole): { email: string; endpoint: AccountEndpoint } | undefined;
-  setAccount(role: AccountRole, account: { email: string; endpoint: AccountEndpoint }): void;
+  getAccount(role: AccountRole): StoredAccount | undefined;
+  setAccount(role: AccountRole, account: StoredAccount): void;
 }
 
 /** Encrypted password storage. safeStorage in the app. */
-export interface CredentialVault {
-  save(role: AccountRole, password: string): void | Promise<void>;
-  load(role: AccountRole): string | undefined | Promise<string | undefined>;
-  remove(role: AccountRole): void | Promise<void>;
-}
+export type CredentialVault = RoleVault;
 
 export interface AppServiceDeps {
   stateDir: string;
@@ -54,6 +60,13 @@ export interface AppServiceDeps {
   chooseFolder?(): Promise<string | undefined>;
   timeouts?: ConnectTimeouts;
   backoff?: BackoffPolicy;
+  /** Encrypted storage of OAuth2 refresh tokens (safeStorage in the app), apart from passwords. */
+  tokenVault?: RoleVault;
+  /** Opens the system browser for a sign-in (Electron's shell.openExternal). */
+  openExternal?(url: string): Promise<void>;
+  /** Client IDs to fall back on (MAILFERRY_OAUTH_CLIENT_ID, oauth-clients.json). */
+  signInDefaults?: SignInDefaults;
+  signInTimeoutMs?: number;
 }
 
 /** One handler per invoke channel: main and the tests derive their tables from this type. */
@@ -107,10 +120,22 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
   const passwords = new Map<AccountRole, string>();
   const running = new Map<string, RunningJob>();
   const reports = new Map<string, AppJobReport>();
+  const signIns = createAccountSignIns({ vault: deps.tokenVault ?? memoryVault(), openExternal: deps.openExternal, defaults: deps.signInDefaults, signInTimeoutMs: deps.signInTimeoutMs });
+
+  const savedAccount = async (role: AccountRole, account: StoredAccount): Promise<SavedAccount> => ({
+    email: account.email,
+    endpoint: account.endpoint,
+    hasSavedPassword: (await deps.vault.load(role)) !== undefined,
+    ...(account.signIn ? { signIn: await signIns.describe(role, account.signIn) } : {}),
+  });
 
   const credentialsOf = async (role: AccountRole): Promise<Result<AccountCredentials>> => {
     const account = deps.settings.getAccount(role);
     if (!account) return err(migrationError('bad-input', `The ${role === 'source' ? 'old' : 'new'} account is not set up yet.`));
+    if (account.signIn) {
+      const tokens = await signIns.tokenSource(role, account.signIn, account.endpoint.user);
+      return tokens.ok ? ok({ ...account.endpoint, oauth: tokens.value }) : tokens;
+    }
     const password = passwords.get(role) ?? (await deps.vault.load(role));
     if (password === undefined) return err(migrationError('bad-input', `Enter the password of the ${role === 'source' ? 'old' : 'new'} account.`));
     return ok({ ...account.endpoint, password });
@@ -126,23 +151,23 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
 
   const openers = async (want: { account: boolean; archive?: ArchiveLocation; source?: ArchiveLocation }): Promise<Result<Openers>> => {
     let sourceLocation: MailLocation;
-    let sourcePassword: string | undefined;
+    let sourceSecrets: LocationSecrets = {};
     if (want.source) sourceLocation = { kind: 'archive', archive: want.source };
     else {
       const source = await credentialsOf('source');
       if (!source.ok) return source;
-      sourceLocation = { kind: 'imap', endpoint: source.value };
-      sourcePassword = source.value.password;
+      sourceLocation = { kind: 'imap', endpoint: stripSecret(source.value) };
+      sourceSecrets = secretsOf(source.value);
     }
     const result: Openers = {
       sourceLocation,
-      openSource: () => openLocationAsSource(sourceLocation, { password: sourcePassword }, deps.timeouts),
+      openSource: () => openLocationAsSource(sourceLocation, sourceSecrets, deps.timeouts),
     };
     if (want.account) {
       const destination = await credentialsOf('destination');
       if (!destination.ok) return destination;
-      const location: MailLocation = { kind: 'imap', endpoint: destination.value };
-      result.account = { location, open: () => openLocationAsDestination(location, { password: destination.value.password }, deps.timeouts) };
+      const location: MailLocation = { kind: 'imap', endpoint: stripSecret(destination.value) };
+      result.account = { location, open: () => openLocationAsDestination(location, secretsOf(destination.value), deps.timeouts) };
     }
     if (want.archive) {
       const location: MailLocation = { kind: 'archive', archive: want.archive };
@@ -280,19 +305,41 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     async 'accounts:load'() {
       const toSaved = async (role: AccountRole): Promise<SavedAccount | undefined> => {
         const account = deps.settings.getAccount(role);
-        if (!account) return undefined;
-        return { ...account, hasSavedPassword: (await deps.vault.load(role)) !== undefined };
+        return account ? savedAccount(role, account) : undefined;
       };
       return ok({ source: await toSaved('source'), destination: await toSaved('destination') });
     },
-    async 'accounts:save'({ role, email, endpoint, password, rememberPassword }) {
+    async 'accounts:save'({ role, email, endpoint, password, rememberPassword, signIn }) {
       const clean = stripSecret(endpoint);
-      deps.settings.setAccount(role, { email, endpoint: clean });
+      const previous = deps.settings.getAccount(role);
+      // A sign-in belongs to its provider, registration and mailbox: any change makes it void.
+      if (previous?.signIn && (!signIn || JSON.stringify(previous.signIn) !== JSON.stringify(signIn) || previous.endpoint.user !== clean.user || previous.endpoint.host !== clean.host)) {
+        await signIns.signOut(role, previous.signIn);
+      }
+      deps.settings.setAccount(role, { email, endpoint: clean, ...(signIn ? { signIn } : {}) });
+      if (signIn) {
+        // OAuth2 instead of a password: no password of this account is kept.
+        passwords.delete(role);
+        await deps.vault.remove(role);
+        return ok(await savedAccount(role, { email, endpoint: clean, signIn }));
+      }
       if (password !== undefined) passwords.set(role, password);
       const known = password ?? passwords.get(role);
       if (rememberPassword && known !== undefined) await deps.vault.save(role, known);
       if (!rememberPassword) await deps.vault.remove(role);
       return ok({ email, endpoint: clean, hasSavedPassword: rememberPassword && known !== undefined });
+    },
+    async 'accounts:signIn'({ role }) {
+      const account = deps.settings.getAccount(role);
+      if (!account?.signIn) return err(migrationError('bad-input', `The ${role === 'source' ? 'old' : 'new'} account does not sign in with a provider.`));
+      const signedIn = await signIns.signIn(role, account.signIn, account.email);
+      return signedIn.ok ? ok(await savedAccount(role, account)) : signedIn;
+    },
+    async 'accounts:signOut'({ role }) {
+      const account = deps.settings.getAccount(role);
+      if (!account) return err(migrationError('bad-input', `The ${role === 'source' ? 'old' : 'new'} account is not set up yet.`));
+      await signIns.signOut(role, account.signIn);
+      return ok(await savedAccount(role, account));
     },
     async 'accounts:test'({ role }): Promise<Result<ConnectionCheck>> {
       const credentials = await credentialsOf(role);
@@ -459,6 +506,15 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     isBusy: () => running.size > 0,
   };
   return service;
+};
+
+/** What an IMAP location logs in with, from its credentials. */
+const secretsOf = (credentials: AccountCredentials): LocationSecrets => (credentials.oauth ? { oauth: credentials.oauth } : { password: credentials.password });
+
+/** Keeps secrets for the session only (when no encrypted vault is given). */
+const memoryVault = (): RoleVault => {
+  const kept = new Map<AccountRole, string>();
+  return { save: (role, secret) => void kept.set(role, secret), load: (role) => kept.get(role), remove: (role) => void kept.delete(role) };
 };
 
 const stripSecret = (endpoint: AccountEndpoint): AccountEndpoint => {

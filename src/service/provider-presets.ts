@@ -14,6 +14,7 @@ const PRESETS: (ProviderPreset & { domains: string[] })[] = [
     domains: ['gmail.com', 'googlemail.com'],
     note: 'With 2-Step Verification on, Google needs an app password instead of your normal password.',
     appPasswordUrl: 'https://myaccount.google.com/apppasswords',
+    oauthProvider: 'google',
   },
   {
     id: 'outlook',
@@ -23,6 +24,7 @@ const PRESETS: (ProviderPreset & { domains: string[] })[] = [
     security: 'tls',
     domains: ['outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'outlook.de', 'hotmail.de', 'hotmail.co.uk', 'live.de'],
     note: 'Microsoft may require IMAP to be enabled and sign-in through an app password.',
+    oauthProvider: 'microsoft',
   },
   {
     id: 'yahoo',

@@ -124,7 +124,7 @@ describe('bad input', { concurrency: false }, () => {
   // wrong-password cases come last, the engine one (which plans over the source) first.
   test('wrong password on the destination (engine): the job stops as needs-attention, every folder says why, nothing written', async () => {
     const real = world.destinationCredentials;
-    world.destinationCredentials = () => ({ ...real(), password: 'wrong-Secret-1111' });
+    world.destinationCredentials = () => ({ ...real(), oauth: undefined, password: 'wrong-Secret-1111' });
     try {
       const run = await runCopy(world, { seed: 121 });
       assert.equal(run.report.status, 'needs-attention');

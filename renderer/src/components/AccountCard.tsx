@@ -7,6 +7,8 @@ import { useAppStore } from '../store/context.js';
 import { PORT_FOR } from '../store/accounts-slice.js';
 import { ErrorBox } from './ErrorBox.js';
 import { Icon } from './Icons.js';
+import { SignInField } from './SignInField.js';
+import { providerLabel } from '../store/accounts-slice.js';
 
 const SECURITY_LABEL: Record<Security, string> = {
   tls: 'TLS',
@@ -21,13 +23,15 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
   const lookupPreset = useAppStore((s) => s.lookupPreset);
   const saveAndTest = useAppStore((s) => s.saveAndTest);
   const trustCertificate = useAppStore((s) => s.trustCertificate);
+  const setSignIn = useAppStore((s) => s.setSignIn);
   // The password stays in this field only until it is handed to main; the store never sees it.
   const [password, setPassword] = useState('');
   const [showAdvanced, setShowAdvanced] = useState(false);
   const id = useId();
   const { test } = account;
   const isTesting = test.state === 'testing';
-  const canTest = account.email.includes('@') && account.host.trim() !== '' && (password !== '' || account.hasPassword) && !isTesting;
+  const hasSecret = account.signIn ? account.isSignedIn : password !== '' || account.hasPassword;
+  const canTest = account.email.includes('@') && account.host.trim() !== '' && hasSecret && !isTesting;
   const isPlainRefused = account.security === 'plain' && !account.allowPlaintext;
 
   const submit = async (e: FormEvent): Promise<void> => {
@@ -65,6 +69,9 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
         )}
       </div>
 
+      <SignInField role={role} />
+
+      {!account.signIn && (
       <div className="field">
         <label htmlFor={`${id}-password`}>Password</label>
         <input
@@ -93,7 +100,19 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
           <input type="checkbox" checked={account.rememberPassword} onChange={(e) => update(role, { rememberPassword: e.target.checked })} />
           Remember the password on this computer (stored encrypted)
         </label>
+        <p className="small">
+          {account.preset?.oauthProvider ? (
+            <button type="button" className="button-link" onClick={() => setSignIn(role, { provider: account.preset!.oauthProvider!, clientId: '', tenant: '' })}>
+              Sign in with {providerLabel(account.preset.oauthProvider)} instead
+            </button>
+          ) : (
+            <button type="button" className="button-link" onClick={() => setSignIn(role, { provider: '', clientId: '', tenant: '' })}>
+              Sign in through your organisation’s sign-in server (OAuth2) instead
+            </button>
+          )}
+        </p>
       </div>
+      )}
 
       <button type="button" className="button-link disclosure" aria-expanded={showAdvanced} onClick={() => setShowAdvanced(!showAdvanced)}>
         <Icon name="chevron" className={showAdvanced ? 'chevron open' : 'chevron'} /> Server settings
@@ -186,7 +205,7 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
 
       {test.state === 'failed' && test.error && (
         <ErrorBox error={test.error}>
-          {test.error.kind === 'auth' && !account.preset?.note && (
+          {test.error.kind === 'auth' && !account.preset?.note && !account.signIn && (
             <p className="hint">Some providers need an app password instead of your usual one when two-step sign-in is on.</p>
           )}
           {test.error.kind === 'tls' && test.error.certificateFingerprint && (

@@ -80,7 +80,7 @@ export function MoveScreen() {
   const folders = useAppStore((s) => s.folders);
   const failures = useAppStore((s) => s.failures.length);
   const isPending = useAppStore((s) => s.isActionPending);
-  const { pauseJob, resumeJob, cancelJob, retryFolder, showReport, runAgain } = useAppStoreApi().getState();
+  const { pauseJob, resumeJob, cancelJob, retryFolder, showReport, runAgain, signInAgainAndResume } = useAppStoreApi().getState();
   const [isConfirmingCancel, setConfirmingCancel] = useState(false);
   const isFinished = TERMINAL_JOB_STATUSES.has(jobStatus);
   const isPaused = jobStatus === 'paused';
@@ -133,7 +133,18 @@ export function MoveScreen() {
             <dd>{formatCount(failures)}</dd>
           </div>
         </dl>
-        {jobError && <ErrorBox error={jobError} target={jobErrorTarget} />}
+        {jobError && (
+          <ErrorBox error={jobError} target={jobErrorTarget}>
+            {jobError.needsSignIn && (
+              <div className="sign-in-again" data-testid="sign-in-again">
+                <p>Your mail is safe and the move waits where it stopped. Sign in again and it goes on from there.</p>
+                <button type="button" className="button primary" aria-disabled={isPending} onClick={() => !isPending && void signInAgainAndResume(jobError.needsSignIn!)}>
+                  Sign in again and resume
+                </button>
+              </div>
+            )}
+          </ErrorBox>
+        )}
         <div className="overall-actions">
           {!isFinished && (
             <>

@@ -26,6 +26,7 @@ const ARCHIVE_TITLES: Partial<Record<MigrationErrorKind, string>> = {
 };
 
 export function errorTitle(error: MigrationError, target?: 'account' | 'archive'): string {
+  if (error.needsSignIn) return `The ${error.needsSignIn === 'source' ? 'old' : 'new'} account needs you to sign in again`;
   return (target === 'archive' ? ARCHIVE_TITLES[error.kind] : undefined) ?? TITLES[error.kind];
 }
 

@@ -1,7 +1,8 @@
 import type { StateCreator } from 'zustand';
 import type { AccountRole } from '../../../src/contract/ipc.js';
-import type { Security } from '../../../src/contract/account.js';
-import type { AccountForm, AccountsSlice, AppState } from './types.js';
+import type { AccountEndpoint, Security } from '../../../src/contract/account.js';
+import type { SignInSettings } from '../../../src/contract/ipc.js';
+import type { AccountForm, AccountsSlice, AppState, SignInForm } from './types.js';
 
 export const PORT_FOR: Record<Security, number> = { tls: 993, starttls: 143, plain: 143 };
 
@@ -18,7 +19,38 @@ export const emptyAccount = (): AccountForm => ({
   hasSavedPassword: false,
   preset: null,
   test: { state: 'idle' },
+  signIn: null,
+  isSignedIn: false,
+  signInState: 'idle',
 });
+
+/** Where the form says the account lives, as main gets it. */
+const endpointOf = (a: AccountForm): AccountEndpoint => ({
+  host: a.host.trim(),
+  port: a.port,
+  security: a.security,
+  user: (a.user || a.email).trim(),
+  ...(a.security === 'plain' ? { allowPlaintext: a.allowPlaintext } : {}),
+  ...(a.pinnedFingerprint ? { pinnedFingerprint: a.pinnedFingerprint } : {}),
+});
+
+/** The settings main gets: empty fields left out (main then uses its defaults). */
+export const signInSettingsOf = (form: SignInForm): SignInSettings => ({
+  provider: form.provider.trim(),
+  ...(form.clientId.trim() ? { clientId: form.clientId.trim() } : {}),
+  ...(form.tenant.trim() ? { tenant: form.tenant.trim() } : {}),
+});
+
+/** `Google`, `Microsoft`, or the issuer's host: the name on the sign-in button. */
+export const providerLabel = (provider: string): string => {
+  if (provider === 'google') return 'Google';
+  if (provider === 'microsoft') return 'Microsoft';
+  try {
+    return new URL(provider).host;
+  } catch {
+    return provider;
+  }
+};
 
 /** Guesses a server from the domain when no preset knows it: most hosts answer on imap.<domain>. */
 const guessHost = (email: string): string => {
@@ -67,7 +99,9 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
       if (latest.email !== email) return; // the user typed on meanwhile
       if (result.ok && result.value) {
         const preset = result.value;
-        get().updateAccount(role, { preset, host: preset.host, port: preset.port, security: preset.security });
+        // Providers that sign in with OAuth2 get that by default; a password stays one click away.
+        const signIn = preset.oauthProvider && !latest.signIn && !latest.hasPassword ? { signIn: { provider: preset.oauthProvider, clientId: '', tenant: '' } } : {};
+        get().updateAccount(role, { preset, host: preset.host, port: preset.port, security: preset.security, ...signIn });
       } else {
         patch(role, { preset: null });
         if (host === '') get().updateAccount(role, { host: guessHost(email) });
@@ -76,20 +110,14 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
     async saveAndTest(role, password) {
       const a = get().accounts[role];
       patch(role, { test: { state: 'testing' } });
-      const endpoint = {
-        host: a.host.trim(),
-        port: a.port,
-        security: a.security,
-        user: (a.user || a.email).trim(),
-        ...(a.security === 'plain' ? { allowPlaintext: a.allowPlaintext } : {}),
-        ...(a.pinnedFingerprint ? { pinnedFingerprint: a.pinnedFingerprint } : {}),
-      };
+      const endpoint = endpointOf(a);
       const saved = await get().bridge.accountsSave({
         role,
         email: a.email.trim(),
         endpoint,
-        ...(password ? { password } : {}),
-        rememberPassword: a.rememberPassword,
+        ...(password && !a.signIn ? { password } : {}),
+        rememberPassword: a.rememberPassword && !a.signIn,
+        ...(a.signIn ? { signIn: signInSettingsOf(a.signIn) } : {}),
       });
       if (!saved.ok) {
         patch(role, { test: { state: 'failed', error: saved.error } });
@@ -98,6 +126,7 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
       patch(role, {
         hasPassword: a.hasPassword || Boolean(password),
         hasSavedPassword: saved.value.hasSavedPassword,
+        isSignedIn: saved.value.signIn?.isSignedIn ?? false,
       });
       const checked = await get().bridge.accountsTest({ role });
       patch(role, { test: checked.ok ? { state: 'ok', check: checked.value } : { state: 'failed', error: checked.error } });
@@ -105,6 +134,40 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
     async trustCertificate(role, fingerprint) {
       patch(role, { pinnedFingerprint: fingerprint });
       await get().saveAndTest(role);
+    },
+    setSignIn(role, signIn) {
+      // Another way of signing in: whatever main holds for the old one no longer applies.
+      patch(role, { signIn, isSignedIn: false, signInState: 'idle', signInError: undefined, test: { state: 'idle' } });
+    },
+    async signIn(role) {
+      const a = get().accounts[role];
+      if (!a.signIn) return false;
+      patch(role, { signInState: 'waiting', signInError: undefined });
+      // Saved first: main signs in the account as it is stored.
+      const saved = await get().bridge.accountsSave({
+        role,
+        email: a.email.trim(),
+        endpoint: endpointOf(a),
+        rememberPassword: false,
+        signIn: signInSettingsOf(a.signIn),
+      });
+      const signedIn = saved.ok ? await get().bridge.accountsSignIn({ role }) : saved;
+      if (!signedIn.ok) {
+        patch(role, { signInState: 'failed', signInError: signedIn.error, isSignedIn: false });
+        return false;
+      }
+      patch(role, { signInState: 'idle', isSignedIn: signedIn.value.signIn?.isSignedIn ?? false, test: { state: 'testing' } });
+      const checked = await get().bridge.accountsTest({ role });
+      patch(role, { test: checked.ok ? { state: 'ok', check: checked.value } : { state: 'failed', error: checked.error } });
+      return checked.ok;
+    },
+    async signOut(role) {
+      const result = await get().bridge.accountsSignOut({ role });
+      if (!result.ok) {
+        set({ notice: { tone: 'error', text: result.error.message } });
+        return;
+      }
+      patch(role, { isSignedIn: false, signInState: 'idle', test: { state: 'idle' } });
     },
   };
 };

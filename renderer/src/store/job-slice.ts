@@ -137,6 +137,19 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
         set({ jobStatus: 'copying', report: null, failures: [], screen: 'copying' });
       }
     },
+    async signInAgainAndResume(role) {
+      const jobId = get().jobId;
+      if (jobId === null) return;
+      set({ isActionPending: true });
+      const signedIn = await get().bridge.accountsSignIn({ role });
+      set({ isActionPending: false });
+      if (!signedIn.ok) {
+        set({ notice: { tone: 'error', text: signedIn.error.message } });
+        return;
+      }
+      set({ jobError: null });
+      await get().resumeJob();
+    },
     async loadReport() {
       const { jobId, bridge } = get();
       if (jobId === null) return;

@@ -42,6 +42,20 @@ export interface AccountForm {
   hasSavedPassword: boolean;
   preset: ProviderPreset | null;
   test: ConnectionTest;
+  /** OAuth2 sign-in instead of a password (null: a password). Settings only, never a token. */
+  signIn: SignInForm | null;
+  /** Main holds a sign-in for this account. */
+  isSignedIn: boolean;
+  signInState: 'idle' | 'waiting' | 'failed';
+  signInError?: MigrationError;
+}
+
+/** The sign-in settings as the form edits them (empty strings: the defaults). */
+export interface SignInForm {
+  /** `google`, `microsoft`, or an issuer URL. */
+  provider: string;
+  clientId: string;
+  tenant: string;
 }
 
 export interface AppSlice {
@@ -71,6 +85,12 @@ export interface AccountsSlice {
   /** Sends the account (and the password, if one was typed) to main, then tests the connection. */
   saveAndTest(role: AccountRole, password?: string): Promise<void>;
   trustCertificate(role: AccountRole, fingerprint: string): Promise<void>;
+  /** Switches the account to OAuth2 sign-in (with these settings) or back to a password (null). */
+  setSignIn(role: AccountRole, signIn: SignInForm | null): void;
+  /** Saves the account, signs in through the system browser (main opens it), then tests the connection. */
+  signIn(role: AccountRole): Promise<boolean>;
+  /** Forgets the account's sign-in. */
+  signOut(role: AccountRole): Promise<void>;
 }
 
 export interface JobSettingsForm {
@@ -140,6 +160,8 @@ export interface JobSlice {
   cancelJob(): Promise<void>;
   retryFolder(sourcePath: string, target?: FolderTarget): Promise<void>;
   retryFailed(): Promise<void>;
+  /** After a refused sign-in paused the move: sign that account in again, then resume. */
+  signInAgainAndResume(role: AccountRole): Promise<void>;
   loadReport(): Promise<void>;
   showReport(): Promise<void>;
   exportReport(format: 'csv' | 'html'): Promise<void>;
