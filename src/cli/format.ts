@@ -107,7 +107,7 @@ export const formatReport = (report: JobReport): string => {
   for (const f of report.folders) {
     const state = f.isComplete ? 'complete' : f.status;
     lines.push(
-      `${shown(f.sourcePath)} → ${shown(f.destinationPath)}: ${state}; expected ${f.expected}, copied ${f.copied}, already there ${f.alreadyThere}, skipped ${f.skipped}, failed ${f.failed.length}${f.surplus ? `, extra copies ${f.surplus}` : ''}${f.error ? ` (${shown(f.error.message)})` : ''}`,
+      `${shown(f.sourcePath)} → ${shown(f.destinationPath)}: ${state}; expected ${f.expected}, copied ${f.copied}, already there ${f.alreadyThere}, skipped ${f.skipped}, failed ${f.failed.length}${f.surplus ? `, extra copies ${f.surplus}` : ''}${f.flagsUpdated ? `, flags brought up to date on ${f.flagsUpdated}` : ''}${f.error ? ` (${shown(f.error.message)})` : ''}`,
     );
     for (const m of f.failed) {
       lines.push(

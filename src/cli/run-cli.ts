@@ -83,6 +83,9 @@ Options:
   --max-rate BYTES          cap the copy at BYTES per second (suffix K, M allowed)
   --timeout SECONDS         a silent connection counts as dropped after this long (default 60)
   --max-failures N          failed attempts in a row before a folder is set aside (default 5)
+  --sync-flags              on a re-run, add to the copies Mailferry made the flags and keywords
+                            their old messages gained since (read, answered, flagged...); never
+                            removes one, never touches mail Mailferry did not copy
   --retry-delay SECONDS     first retry delay; doubles up to 60 s (default 1)
   --json                    one JSON event per line on stdout; the last line is the summary
   -h, --help                this text
@@ -117,6 +120,7 @@ const OPTIONS = {
   'max-rate': { type: 'string' },
   timeout: { type: 'string' },
   'max-failures': { type: 'string' },
+  'sync-flags': { type: 'boolean' },
   'retry-delay': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -385,6 +389,7 @@ const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<stri
         connectionsPerSide: positiveInt(values.connections, 'connections', 2),
         maxBytesPerSecond: byteRate(values['max-rate']),
         maxConsecutiveFailures: positiveInt(values['max-failures'], 'max-failures', 5),
+        syncFlags: values['sync-flags'] === true,
       },
       timeouts: { socketTimeoutMs: timeoutSeconds * 1000, greetingTimeoutMs: Math.min(16_000, timeoutSeconds * 1000), connectionTimeoutMs: Math.min(30_000, timeoutSeconds * 1000) },
       retryBaseMs: Math.round(Number(values['retry-delay'] ?? '1') * 1000) || 1000,

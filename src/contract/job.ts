@@ -82,6 +82,8 @@ export interface FolderReport {
    * is never counted). Mailferry never deletes them; the report says how to.
    */
   surplus?: number;
+  /** With --sync-flags: copies that gained flags or keywords their source message gained. */
+  flagsUpdated?: number;
   error?: MigrationError;
 }
 
@@ -111,6 +113,11 @@ export interface JobSettings {
   maxBytesPerSecond: number;
   /** Consecutive failures after which a folder is set aside as needs-attention. Default 5. */
   maxConsecutiveFailures: number;
+  /**
+   * Read state that follows: on every pass, add to Mailferry's own copies the flags and
+   * keywords their source messages gained since (never a removal; see sync-flags.ts).
+   */
+  syncFlags?: boolean;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = { connectionsPerSide: 2, maxBytesPerSecond: 0, maxConsecutiveFailures: 5 };

@@ -34,6 +34,7 @@
 import type { FailedMessage, FolderReport } from '../contract/job.js';
 import { err, migrationError, ok, unwrap, type MigrationError, type Result } from '../contract/result.js';
 import { sleep } from './backoff.js';
+import { syncFolderFlags } from './sync-flags.js';
 import type { FolderJournal } from './folder-journal.js';
 import { reportFromJournal, scanDestination, verifyFolder } from './verify-folder.js';
 import { FingerprintPool } from './fingerprint-pool.js';
@@ -86,6 +87,8 @@ export interface CopyFolderOptions {
   batchMaxBytes?: number;
   batchMaxMessages?: number;
   windowMessages?: number;
+  /** Add to our copies the flags their source messages gained (sync-flags.ts). */
+  syncFlags?: boolean;
 }
 
 const sameState = (a: FolderState, b: FolderState): boolean =>
@@ -140,13 +143,16 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
     options.onLog?.('warn', `${sourcePath}: the ${side} folder was rebuilt (UIDVALIDITY changed); re-identifying messages by content, nothing will be copied twice.`);
   }
 
+  const windowSize = Math.max(1, options.windowMessages ?? WINDOW_MESSAGES);
   // Fast path: verified earlier and nothing changed on either side since.
   const verified = journal.current.lastVerified;
   if (verified && sameState(verified.src, srcState) && sameState(verified.dst, dstState)) {
-    return reportFromJournal(journal, input, srcState, undefined, true);
+    const report = reportFromJournal(journal, input, srcState, undefined, true);
+    // With CONDSTORE a flag change moves HIGHESTMODSEQ, so "nothing changed" covers flags too.
+    if (options.syncFlags && srcState.highestModseq === undefined) await followFlags(deps, input, srcState, report, windowSize);
+    return report;
   }
 
-  const windowSize = Math.max(1, options.windowMessages ?? WINDOW_MESSAGES);
   const state = journal.current;
   // A folder's first pass needs every size: they come with the UID listing, in the same round trip.
   const listing = unwrap(await source.listUids(sourcePath, input.messageFilter, { withSizes: state.done.size === 0 }));
@@ -208,7 +214,23 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   options.onPhase?.('verifying');
   dstState = unwrap(await destination.folderState(destinationPath));
   const stillExpected = expectedUids.filter((uid) => !vanished.has(uid) && !deleted.has(uid));
-  return verifyFolder(deps, input, srcState, dstState, stillExpected, deleted.size, windowSize);
+  const report = await verifyFolder(deps, input, srcState, dstState, stillExpected, deleted.size, windowSize);
+  if (options.syncFlags) await followFlags(deps, input, srcState, report, windowSize);
+  return report;
+};
+
+/**
+ * --sync-flags after a pass. Adding flags moves the destination's HIGHESTMODSEQ, so a folder
+ * verified in this pass is recorded verified again at its new state: a re-run stays fast.
+ */
+const followFlags = async (deps: CopyFolderDeps, input: CopyFolderInput, srcState: FolderState, report: FolderReport, windowSize: number): Promise<void> => {
+  const updated = await syncFolderFlags(deps, input, srcState, windowSize);
+  report.flagsUpdated = updated;
+  if (updated > 0 && report.isComplete) {
+    const dst = unwrap(await deps.destination.folderState(input.destinationPath));
+    deps.journal.record({ t: 'verified', src: srcState, dst, at: Date.now() });
+    await deps.journal.flush();
+  }
 };
 
 /**
@@ -221,9 +243,10 @@ const waitForOpenSends = async (journal: FolderJournal, options: CopyFolderOptio
   if (open.length === 0) return [];
   const now = Date.now();
   const until = Math.max(...open.map((send) => Math.min(send.at + send.settleMs, now + send.settleMs)));
+  const wait = until > now ? `waiting ${Math.ceil((until - now) / 1000)} s, then matching` : 'matching';
+  options.onLog?.('info', `An earlier upload of ${open.reduce((n, send) => n + send.src.length, 0)} message(s) got no answer; ${wait} what arrived before sending any of it again.`);
   if (until > now) {
     options.onSettling?.(until);
-    options.onLog?.('info', `An earlier upload may still be arriving at the server; waiting ${Math.ceil((until - now) / 1000)} s before sending anything of this folder again.`);
     await sleep(until - now, options.signal);
     if (options.signal?.aborted) throw cancelled();
   }

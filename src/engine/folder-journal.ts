@@ -57,7 +57,9 @@ export type JournalLine =
       /** Until `at + settleMs` an APPEND of this batch may still commit on the server. */
       settleMs: number;
     }
-  | { t: 'settled'; ids: number[]; at: number };
+  | { t: 'settled'; ids: number[]; at: number }
+  /** A --sync-flags run finished, from the source's state `srcModseq` (CONDSTORE) on. */
+  | { t: 'flags'; srcUidValidity: string; srcModseq?: string; at: number };
 
 export type DoneEntry = Extract<JournalLine, { t: 'copied' | 'present' }>;
 export type FailedEntry = Extract<JournalLine, { t: 'failed' }>;
@@ -83,6 +85,8 @@ export interface FolderJournalState {
   openSends: Map<number, SendEntry>;
   /** The highest send id used so far. */
   lastSendId: number;
+  /** The last --sync-flags run (see sync-flags.ts). */
+  lastFlagSync?: Extract<JournalLine, { t: 'flags' }>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -109,6 +113,8 @@ const asJournalLine = (v: unknown): JournalLine | undefined => {
       return typeof v.id === 'number' && isUidList(v.src) && typeof v.at === 'number' && typeof v.settleMs === 'number' ? (v as JournalLine) : undefined;
     case 'settled':
       return isUidList(v.ids) ? (v as JournalLine) : undefined;
+    case 'flags':
+      return typeof v.srcUidValidity === 'string' && (v.srcModseq === undefined || typeof v.srcModseq === 'string') ? (v as JournalLine) : undefined;
     default:
       return undefined;
   }
@@ -127,6 +133,7 @@ export const foldJournal = (lines: Iterable<JournalLine>, state = emptyJournalSt
         state.lastPass = undefined;
         state.lastVerified = undefined;
         state.firstSeenDstUid = undefined;
+        state.lastFlagSync = undefined;
         break;
       }
       case 'pass':
@@ -159,6 +166,9 @@ export const foldJournal = (lines: Iterable<JournalLine>, state = emptyJournalSt
         break;
       case 'settled':
         for (const id of line.ids) state.openSends.delete(id);
+        break;
+      case 'flags':
+        state.lastFlagSync = line;
         break;
     }
   }

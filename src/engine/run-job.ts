@@ -177,6 +177,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
         },
         onFailure: (failure: FailedMessage) => emit({ type: 'message-failed', jobId, failure }),
         onLog: (level, message) => log(level, message),
+        syncFlags: settings.syncFlags,
       },
     );
     if (result.ok) {

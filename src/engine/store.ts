@@ -128,6 +128,12 @@ export interface SourceStore {
   listSizes(path: string, uids: number[]): Promise<Result<Map<number, number>>>;
   /** Message bodies, byte-exact, without changing anything (IMAP: BODY.PEEK[]). Yields in any order. */
   readBodies(path: string, uids: number[]): AsyncIterable<BodyResult>;
+  /**
+   * Just the flags and keywords of these messages (UID → flags, never `\Recent`); with
+   * `changedSince` (a CONDSTORE mod-sequence), only those changed after it. A UID missing
+   * from the answer was expunged, or did not change.
+   */
+  listFlags?(path: string, uids: number[], changedSince?: string): Promise<Result<Map<number, string[]>>>;
   close(): Promise<void>;
 }
 
@@ -159,5 +165,15 @@ export interface DestinationStore {
   preferredBatchBytes?(): number;
   /** Storage quota, when the store knows it. */
   quota?(): Promise<{ usedBytes: number; limitBytes: number } | undefined>;
+  /** Flags and keywords of these messages (UID → flags, never `\Recent`). */
+  listFlags?(path: string, uids: number[]): Promise<Result<Map<number, string[]>>>;
+  /**
+   * The one change Mailferry ever makes to a message already on the destination, and only to
+   * its own copies (`--sync-flags`): adding flags it lacks (IMAP: UID STORE +FLAGS.SILENT).
+   * Never a removal, never `\Deleted` (refused here, whatever the caller asks), never `\Recent`.
+   * Flags the folder does not allow (PERMANENTFLAGS) are left out. Returns how many messages
+   * were asked to gain something.
+   */
+  addFlags?(path: string, changes: { uid: number; flags: string[] }[]): Promise<Result<number>>;
   close(): Promise<void>;
 }

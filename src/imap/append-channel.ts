@@ -10,7 +10,7 @@
  *
  * Invariants:
  * - It sends only APPEND, and for listing what a folder holds EXAMINE (read-only) and UID FETCH
- *   of headers with BODY.PEEK, then LOGOUT (after wire-session.ts's CAPABILITY, STARTTLS and
+ *   of headers with BODY.PEEK or of FLAGS, then LOGOUT (after wire-session.ts's CAPABILITY, STARTTLS and
  *   login, with the same TLS verification and pinning as connect-imap.ts). Nothing that
  *   changes or removes existing mail exists here.
  * - A message counts as appended only on its tagged OK. When the connection fails, every
@@ -40,7 +40,7 @@ import { LinkRate, SETTLE_MARGIN_MS } from './link-rate.js';
 import type { ConnectTimeouts } from './connect-imap.js';
 import { encodeMailboxName } from './imap-utf7.js';
 import type { CommitPoint, FolderState, MessageMeta } from '../engine/store.js';
-import { examineOverWire, fetchMetaOverWire } from './wire-source.js';
+import { examineOverWire, fetchFlagsOverWire, fetchMetaOverWire } from './wire-source.js';
 import { chunkUids, toUidSet, uidRange } from './uid-set.js';
 import { expandUidSet, searchResults } from './wire-parse.js';
 import { connectionError, openWireSession, quoted, responseError, type Tagged, type WireSession } from './wire-session.js';
@@ -89,6 +89,8 @@ export interface AppendChannel {
   listMessagesByUid(mailbox: string, uids: number[]): Promise<MessageMeta[]>;
   /** Every UID the folder holds (ESEARCH's compact form where offered), over this connection. */
   listUids(mailbox: string): Promise<number[]>;
+  /** Flags of exactly these messages (UID → flags without `\Recent`), read-only (EXAMINE). */
+  listFlags(mailbox: string, uids: number[]): Promise<Map<number, string[]>>;
   isClosed(): boolean;
   close(): Promise<void>;
 }
@@ -351,6 +353,8 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         const metas = await fetchMetaOverWire(session, [uidRange(fromUid, toUid)]);
         return metas.filter((m) => m.uid >= fromUid && m.uid <= (toUid ?? Infinity));
       }),
+    listFlags: (mailbox: string, uids: number[]): Promise<Map<number, string[]>> =>
+      whileExamined(mailbox, async (state) => (state.messages === 0 || uids.length === 0 ? new Map() : fetchFlagsOverWire(session, chunkUids(uids).map(toUidSet)))),
     listMessagesByUid: (mailbox: string, uids: number[]): Promise<MessageMeta[]> =>
       whileExamined(mailbox, async (state) => (state.messages === 0 || uids.length === 0 ? [] : fetchMetaOverWire(session, chunkUids(uids).map(toUidSet)))),
     async listUids(mailbox: string): Promise<number[]> {

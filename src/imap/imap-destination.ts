@@ -1,7 +1,9 @@
 /**
- * An IMAP account as an append-only DestinationStore: it can create and subscribe folders and
- * APPEND messages with their flags and INTERNALDATE; nothing else. The ImapFlow client stays
- * private here, so the copier has no way to delete, expunge, rename, move or re-flag mail.
+ * An IMAP account as an append-only DestinationStore: it can create and subscribe folders,
+ * APPEND messages with their flags and INTERNALDATE, and (for --sync-flags) add flags that
+ * messages lack; nothing else. The ImapFlow client stays private here, so the copier has no way
+ * to delete, expunge, rename, move a message or remove a flag: `addFlags` sends only
+ * `UID STORE +FLAGS.SILENT`, never with `\Deleted`, and the folder is never CLOSEd.
  *
  * Every APPEND, and every listing of a destination folder's messages, goes over a second
  * connection that pipelines them (append-channel.ts): one round trip per batch instead of two
@@ -18,6 +20,13 @@ import type { SourceFolder } from '../contract/plan.js';
 import { err, ok, type MigrationError, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
 import { listFolders, namespaceOf } from './list-folders.js';
+import { chunkUids, toUidSet } from './uid-set.js';
+
+/**
+ * What --sync-flags may add: any flag or keyword but these. `\Deleted` would mark the person's
+ * mail for removal; `\Recent` is the server's own.
+ */
+const isAddable = (flag: string): boolean => !['\\deleted', '\\recent'].includes(flag.toLowerCase());
 
 /** Failures that stop a batch: the next message would fail the same way. */
 const STOPS_BATCH = new Set(['network', 'timeout', 'throttled', 'quota', 'not-found', 'auth', 'tls', 'cancelled']);
@@ -256,6 +265,43 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     },
     // Before the channel exists nothing was measured: its first batch is the small first size.
     preferredBatchBytes: () => (channel && !channel.isClosed() ? channel.preferredBatchBytes() : FIRST_BATCH_BYTES),
+    async listFlags(path: string, uids: number[]): Promise<Result<Map<number, string[]>>> {
+      try {
+        const open = await appendChannel();
+        if (!open.ok) return open;
+        return ok(await open.value.listFlags(path, uids));
+      } catch (thrown) {
+        return fail(thrown, 'list destination flags');
+      }
+    },
+    async addFlags(path: string, changes: { uid: number; flags: string[] }[]): Promise<Result<number>> {
+      // One STORE per distinct set of flags to add, over the UIDs that lack exactly that set.
+      const byFlags = new Map<string, { flags: string[]; uids: number[] }>();
+      for (const change of changes) {
+        const flags = [...new Set(change.flags.filter(isAddable))].sort();
+        if (flags.length === 0) continue;
+        const key = flags.join(' ');
+        const group = byFlags.get(key) ?? { flags, uids: [] };
+        group.uids.push(change.uid);
+        byFlags.set(key, group);
+      }
+      if (byFlags.size === 0) return ok(0);
+      try {
+        await selectForWriting(path, true);
+        let asked = 0;
+        for (const { flags, uids } of byFlags.values()) {
+          for (const set of chunkUids(uids).map(toUidSet)) {
+            // imapflow sends UID STORE <set> +FLAGS.SILENT (...) and leaves out what PERMANENTFLAGS forbids.
+            const isSent = await client.messageFlagsAdd(set, flags, { uid: true, silent: true });
+            if (!isSent && connection.isClosed()) throw Object.assign(new Error('STORE got no answer'), { code: 'NoConnection' });
+          }
+          asked += uids.length;
+        }
+        return ok(asked);
+      } catch (thrown) {
+        return fail(thrown, 'add flags');
+      }
+    },
     async quota() {
       try {
         if (!client.capabilities.has('QUOTA')) return undefined;

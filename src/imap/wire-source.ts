@@ -128,6 +128,20 @@ export const fetchMetaOverWire = async (session: WireSession, sets: string[]): P
   return metas;
 };
 
+/**
+ * Flags of the messages in these UID sets of the open folder (UID → flags without `\Recent`);
+ * with `changedSince`, only those whose mod-sequence is higher (CONDSTORE, RFC 7162).
+ */
+export const fetchFlagsOverWire = async (session: WireSession, sets: string[], changedSince?: string): Promise<Map<number, string[]>> => {
+  const flags = new Map<number, string[]>();
+  const modifier = changedSince !== undefined && /^\d+$/.test(changedSince) ? ` (CHANGEDSINCE ${changedSince})` : '';
+  await fetchSets(session, sets, `(UID FLAGS)${modifier}`, (items) => {
+    const uid = tokenNumber(items.get('UID'));
+    if (uid !== undefined) flags.set(uid, tokenFlags(items.get('FLAGS')).filter((f) => f.toLowerCase() !== '\\recent'));
+  });
+  return flags;
+};
+
 export const openWireSource = async (account: AccountCredentials, timeouts?: ConnectTimeouts): Promise<Result<SourceStore>> => {
   const opened = await openWireSession(account, timeouts);
   if (!opened.ok) return opened;
@@ -315,6 +329,21 @@ const createWireSource = (
       }
     },
     readBodies,
+    async listFlags(path: string, uids: number[], changedSince?: string): Promise<Result<Map<number, string[]>>> {
+      try {
+        const state = await examine(path, true);
+        if (state.messages === 0 || uids.length === 0) return ok(new Map());
+        // Changed since a mod-sequence: one FETCH over the whole folder returns just those.
+        const useChangedSince = changedSince !== undefined && session.capabilities.has('CONDSTORE');
+        const flags = await fetchFlagsOverWire(session, useChangedSince ? ['1:*'] : chunkUids(uids).map(toUidSet), useChangedSince ? changedSince : undefined);
+        if (!useChangedSince) return ok(flags);
+        const wanted = new Set(uids);
+        for (const uid of flags.keys()) if (!wanted.has(uid)) flags.delete(uid);
+        return ok(flags);
+      } catch (thrown) {
+        return fail(thrown, 'list flags');
+      }
+    },
     close: async () => {
       await Promise.allSettled([session.logout(), imapflowSource?.close()]);
     },

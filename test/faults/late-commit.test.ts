@@ -60,12 +60,14 @@ describe('an APPEND that lands after the client gave up', { concurrency: false }
       assert.equal(final.code, 0, `the last run completed:\n${final.stderr.slice(-3000)}`);
       const summary = final.events.at(-1) as { type: string; report?: { status: string; totals: { failed: number } } };
       assert.equal(summary.report?.status, 'done');
-      assert.ok(
-        runs.some((r) => r.events.some((e) => e.type === 'folder-status' && (e as { folder?: { status?: string } }).folder?.status === 'settling')),
-        'a restarted run waited for an earlier upload before sending again',
-      );
       await settledDestination(world);
       await assertWorldIntact(world);
+      // The kills did leave batches in doubt (whether the restart still had to wait depends on
+      // how long it took to start: on a busy machine the window may have passed already).
+      assert.ok(
+        runs.some((r) => r.events.some((e) => e.type === 'log' && /An earlier upload of \d+ message\(s\) got no answer/.test(String((e as { message?: unknown }).message)))),
+        'a restarted run found a batch in doubt and matched what arrived before sending again',
+      );
     } finally {
       await world.stop();
     }
