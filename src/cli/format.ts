@@ -3,7 +3,7 @@
  * escaping that keeps text from servers and archives (folder names, subjects, server messages)
  * from acting on the terminal.
  */
-import type { CopyPlan, MappingReason } from '../contract/plan.js';
+import type { CopyPlan, MappingReason, Preflight } from '../contract/plan.js';
 import type { JobProgress, JobReport } from '../contract/job.js';
 
 /**
@@ -85,14 +85,41 @@ export const formatPlan = (plan: CopyPlan): string => {
   const header = ['', 'Source folder', 'Messages', 'Size', 'Destination', 'Why'];
   const line = (r: string[]) =>
     [pad(r[0] as string, widths[0] as number), pad(r[1] as string, widths[1] as number), padLeft(r[2] as string, widths[2] as number), padLeft(r[3] as string, widths[3] as number), pad(r[4] as string, widths[4] as number), r[5]].join('  ');
-  const quota = plan.destination.quota ? `; destination quota: ${formatBytes(plan.destination.quota.usedBytes)} used of ${formatBytes(plan.destination.quota.limitBytes)}` : '';
-  const lines = [line(header), ...rows.map(line), '', `Selected: ${plan.selectedMessages} messages, ${formatBytes(plan.selectedBytes)}${quota}.`];
-  if (plan.destination.quota && plan.destination.quota.limitBytes - plan.destination.quota.usedBytes < plan.selectedBytes) {
-    lines.push('Warning: the destination quota may not hold everything selected.');
-  }
+  // The space on the destination is the pre-flight's to say (formatPreflight), with what it knows of earlier runs.
+  const lines = [line(header), ...rows.map(line), '', `Selected: ${plan.selectedMessages} messages, ${formatBytes(plan.selectedBytes)}.`];
   if (plan.hasCollisions) lines.push('Collisions (!) must be resolved (--map SRC=DST or --exclude) before copying.');
   lines.push('(+ copied, - not selected, ! collides)');
   return lines.join('\n');
+};
+
+/** The pre-flight under the plan: what will not fit or will be refused, before anything is copied. */
+export const formatPreflight = (p: Preflight, hasRefusedArchive: boolean): string => {
+  const lines: string[] = ['', 'Before copying:'];
+  if (p.quota) {
+    const free = Math.max(0, p.quota.limitBytes - p.quota.usedBytes);
+    lines.push(
+      p.quota.fits
+        ? `  Space: the new account has ${formatBytes(free)} free; the move adds about ${formatBytes(p.quota.neededBytes)}. It fits.`
+        : `  Space: the new account has ${formatBytes(free)} free, but the move adds about ${formatBytes(p.quota.neededBytes)}. It does not fit: free space there, or leave folders out.`,
+    );
+  } else lines.push('  Space: the new account does not say how much room it has.');
+  if (p.refused.length > 0) {
+    const fate = hasRefusedArchive ? 'they go to the archive given with --refused-to instead' : 'they are left out and listed in the report (use --refused-to to keep them in a local archive)';
+    lines.push(`  Too large: ${p.refused.length} message(s), ${formatBytes(p.refusedBytes)}, are over the new account's limit; ${fate}:`);
+    for (const m of p.refused.slice(0, 50)) {
+      lines.push(`    ${shown(m.folder)}  UID ${m.uid}  ${m.date?.slice(0, 10) ?? ''}  ${formatBytes(m.size)}  ${shown(m.subject ?? '(no subject)')}`);
+    }
+    if (p.refused.length > 50) lines.push(`    … and ${p.refused.length - 50} more (all of them in --json).`);
+  } else if (p.maxMessageBytes !== undefined) lines.push(`  Size: every selected message is within the new account's ${formatBytes(p.maxMessageBytes)} limit.`);
+  for (const r of p.renamedFolders) lines.push(`  Name: ${shown(r.folder)} lands as ${shown(r.destination)} (${shown(r.reason)}).`);
+  if (p.dailyLimit) {
+    lines.push(
+      p.dailyLimit.days > 1
+        ? `  Time: ${p.dailyLimit.provider} takes about ${formatBytes(p.dailyLimit.bytesPerDay)} a day over IMAP, so this move needs about ${p.dailyLimit.days} days. Mailferry waits at the limit and goes on by itself; you can also stop and run the same command again.`
+        : `  Time: within ${p.dailyLimit.provider}'s daily upload limit of ${formatBytes(p.dailyLimit.bytesPerDay)}.`,
+    );
+  }
+  return lines.join('\n') + '\n';
 };
 
 export const formatProgressLine = (p: JobProgress): string => {

@@ -7,14 +7,17 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
 import type { AccountCredentials } from '../contract/account.js';
 import type { JobEvent, JobReport } from '../contract/job.js';
-import type { CopyPlan, PlanOptions } from '../contract/plan.js';
+import type { CopyPlan, PlanOptions, Preflight } from '../contract/plan.js';
 import type { MigrationError, Result } from '../contract/result.js';
+import type { ConnectTimeouts } from '../imap/connect-imap.js';
 import { err, migrationError } from '../contract/result.js';
 import { planCopy } from '../engine/plan-copy.js';
+import { preflightPlan } from '../engine/preflight.js';
+import { journaledBytes } from '../engine/folder-journal.js';
 import { PAUSE_REASON, runJob } from '../engine/run-job.js';
 import { defaultStateDirectory, jobIdOf, journalDirectory, saveJobRecord, loadJobRecord } from '../engine/job-state.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
-import { formatPlan, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
+import { formatPlan, formatPreflight, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
 import { parseLocation, type Location } from './location-url.js';
 import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
 import type { RefreshTokenStore } from '../auth/refresh-token-store.js';
@@ -83,6 +86,8 @@ Options:
   --max-rate BYTES          cap the copy at BYTES per second (suffix K, M allowed)
   --timeout SECONDS         a silent connection counts as dropped after this long (default 60)
   --max-failures N          failed attempts in a row before a folder is set aside (default 5)
+  --refused-to LOCATION     keep messages too large for the new account in this local archive
+                            (mbox:/path, maildir:/path or eml:/path) instead of leaving them out
   --sync-flags              on a re-run, add to the copies Mailferry made the flags and keywords
                             their old messages gained since (read, answered, flagged...); never
                             removes one, never touches mail Mailferry did not copy
@@ -121,6 +126,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'max-failures': { type: 'string' },
   'sync-flags': { type: 'boolean' },
+  'refused-to': { type: 'string' },
   'retry-delay': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -217,15 +223,23 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     const side = !source.ok ? 'source' : 'destination';
     return fail({ ...error, message: `Could not open the ${side}: ${error.message}` }, EXIT_USAGE, side === 'source' ? 'from' : 'to');
   }
+  const jobId = jobIdOf(locationForJob(from), locationForJob(to));
   let plan: Result<CopyPlan>;
+  let preflight: Result<Preflight> | undefined;
   try {
     plan = await planCopy(source.value, destination.value, planOptions);
+    if (plan.ok) {
+      const pairs = plan.value.folders.filter((f) => f.isSelected).map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath }));
+      const alreadyCopiedBytes = await journaledBytes(journalDirectory(stateDir, jobId), pairs);
+      preflight = await preflightPlan(source.value, destination.value, plan.value, { alreadyCopiedBytes });
+    }
   } finally {
     await Promise.allSettled([source.value.close(), destination.value.close()]);
   }
   if (!plan.ok) return fail(plan.error, plan.error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
-  if (json) emitJson({ type: 'plan', plan: plan.value });
-  else out(formatPlan(plan.value) + '\n');
+  if (preflight && !preflight.ok) return fail(preflight.error, preflight.error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
+  if (json) emitJson({ type: 'plan', plan: plan.value, preflight: preflight?.value });
+  else out(formatPlan(plan.value) + '\n' + (preflight ? formatPreflight(preflight.value, setup.value.refusedTo !== undefined) : ''));
 
   const unknownFolders = [...(planOptions.include ?? []), ...(planOptions.exclude ?? [])].filter((p) => !plan.value.folders.some((f) => f.source.path === p));
   if (unknownFolders.length > 0) {
@@ -243,7 +257,6 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   }
 
   const selected = plan.value.folders.filter((f) => f.isSelected);
-  const jobId = jobIdOf(locationForJob(from), locationForJob(to));
   const previous = await loadJobRecord(stateDir, jobId);
   const record = {
     jobId,
@@ -284,8 +297,15 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     }
   };
   const report: JobReport = await runJob(
-    selected.map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes, messageFilter: f.messageFilter })),
-    { openSource, openDestination, journalDirectory: journalDirectory(stateDir, jobId) },
+    selected.map((f) => ({
+      sourcePath: f.source.path,
+      destinationPath: f.destinationPath,
+      messages: f.source.messages,
+      sizeBytes: f.source.sizeBytes,
+      messageFilter: f.messageFilter,
+      maxMessageBytes: preflight?.value.maxMessageBytes,
+    })),
+    { openSource, openDestination, journalDirectory: journalDirectory(stateDir, jobId), openRefusedTo: refusedToOpener(setup.value.refusedTo, timeouts) },
     { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } },
   );
   await saveJobRecord(stateDir, { ...record, updatedAt: Date.now(), status: report.status, bytesDone: report.totals.bytesCopied });
@@ -303,6 +323,9 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   }
   return exitCode;
 };
+
+/** Opens the --refused-to archive for the job, if one was named. */
+const refusedToOpener = (location: Location | undefined, timeouts: ConnectTimeouts) => (location ? () => openLocationAsDestination(location, {}, timeouts) : undefined);
 
 const locationForJob = (location: Location) => (location.kind === 'imap' ? location.endpoint : { archive: `${location.archive.format}:${path.resolve(location.archive.path)}` });
 
@@ -377,6 +400,12 @@ const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<stri
   if (gmailAllMail !== undefined && gmailAllMail !== 'skip' && gmailAllMail !== 'archive-only') throw new UsageError(`--gmail-all-mail takes "skip" or "archive-only", not "${gmailAllMail}".`);
   const planOptions: PlanOptions = { include: values.folder ?? [], exclude: values.exclude ?? [], renames: renamesOf(values.map), gmailAllMail };
   const timeoutSeconds = positiveInt(values.timeout, 'timeout', 60);
+  let refusedTo: Location | undefined;
+  if (values['refused-to'] !== undefined) {
+    const parsed = parseLocation(values['refused-to'], false);
+    if (!parsed.ok || parsed.value.kind !== 'archive') throw new UsageError(`--refused-to takes a local archive (mbox:/path, maildir:/path or eml:/path), not "${values['refused-to']}".`);
+    refusedTo = parsed.value;
+  }
   return {
     ok: true as const,
     value: {
@@ -384,6 +413,7 @@ const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<stri
       to: to.value,
       secrets,
       planOptions,
+      refusedTo,
       stateDir: values.state ? path.resolve(values.state) : defaultStateDirectory(),
       settings: {
         connectionsPerSide: positiveInt(values.connections, 'connections', 2),

@@ -84,6 +84,8 @@ export interface FolderReport {
   surplus?: number;
   /** With --sync-flags: copies that gained flags or keywords their source message gained. */
   flagsUpdated?: number;
+  /** Too large for the destination, saved to the archive the person named instead (count as done). */
+  archived?: number;
   error?: MigrationError;
 }
 

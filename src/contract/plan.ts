@@ -56,6 +56,38 @@ export interface CopyPlan {
   hasCollisions: boolean;
 }
 
+/** A message the destination is known to refuse, found before anything is copied. */
+export interface RefusedMessage {
+  /** Source folder path. */
+  folder: string;
+  uid: number;
+  size: number;
+  /** INTERNALDATE, ISO 8601. */
+  date?: string;
+  subject?: string;
+  /** One sentence: why the destination will not take it. */
+  reason: string;
+}
+
+/**
+ * What the selection will meet on the destination, known before anything is copied: the quota,
+ * messages over its size limit, folder names it cannot take as they are, the provider's daily
+ * upload limit. Shown by `plan` and by the app before Start.
+ */
+export interface Preflight {
+  /** Null when the destination tells no quota. `neededBytes`: what the selection will add. */
+  quota: { usedBytes: number; limitBytes: number; neededBytes: number; fits: boolean } | null;
+  /** The largest message the destination takes: APPENDLIMIT (RFC 7889), else the provider's documented limit. */
+  maxMessageBytes?: number;
+  /** Every selected message over that limit: never sent; skipped, or saved to an archive instead. */
+  refused: RefusedMessage[];
+  refusedBytes: number;
+  /** Folders that land under another name, because the destination cannot take theirs as it is. */
+  renamedFolders: { folder: string; destination: string; reason: string }[];
+  /** The provider's documented daily upload limit, and the days the move needs at it. */
+  dailyLimit?: { bytesPerDay: number; days: number; provider: string };
+}
+
 /** User choices that shape a plan. */
 export interface PlanOptions {
   /** Copy only these source folders (and their subfolders). Empty: all. */

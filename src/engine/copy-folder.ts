@@ -34,6 +34,7 @@
 import type { FailedMessage, FolderReport } from '../contract/job.js';
 import { err, migrationError, ok, unwrap, type MigrationError, type Result } from '../contract/result.js';
 import { sleep } from './backoff.js';
+import { setAsideOversized } from './set-aside-oversized.js';
 import { syncFolderFlags } from './sync-flags.js';
 import type { FolderJournal } from './folder-journal.js';
 import { reportFromJournal, scanDestination, verifyFolder } from './verify-folder.js';
@@ -57,6 +58,8 @@ export interface CopyFolderDeps {
   journal: FolderJournal;
   /** Waits until `bytes` may be sent (bandwidth cap); resolves at once when there is none. */
   throttle?: (bytes: number, signal?: AbortSignal) => Promise<void>;
+  /** Where messages too large for the destination go instead (an archive), if anywhere. */
+  refusedTo?: DestinationStore;
 }
 
 export interface CopyFolderInput {
@@ -64,6 +67,8 @@ export interface CopyFolderInput {
   destinationPath: string;
   /** Copy only the messages this keeps (see MessageFilter). */
   messageFilter?: MessageFilter;
+  /** The largest message the destination takes (pre-flight): larger ones are never sent. */
+  maxMessageBytes?: number;
 }
 
 /** Absolute counters for one folder. */
@@ -205,7 +210,8 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   if (settledIds.length > 0) journal.record({ t: 'settled', ids: settledIds, at: Date.now() });
   await journal.flush();
 
-  pass.pending = pass.pending.filter((uid) => !journal.current.done.has(uid) && !vanished.has(uid) && !deleted.has(uid));
+  pass.pending = pass.pending.filter((uid) => !journal.current.done.has(uid) && !journal.current.archived.has(uid) && !vanished.has(uid) && !deleted.has(uid));
+  if (input.maxMessageBytes !== undefined) await setAsideTooLarge(deps, input, srcState, pass, input.maxMessageBytes, options);
   if (pass.pending.length > 0) {
     options.onPhase?.('copying');
     await copyMessages(deps, input, srcState, pass, options);
@@ -251,6 +257,30 @@ const waitForOpenSends = async (journal: FolderJournal, options: CopyFolderOptio
     if (options.signal?.aborted) throw cancelled();
   }
   return open.map((send) => send.id);
+};
+
+/**
+ * Takes the messages over the destination's limit out of the pass (after matching: one already
+ * there counts as there) and sets them aside (set-aside-oversized.ts). Archived ones count as
+ * done; refused ones leave the totals, so progress reaches what can be moved.
+ */
+const setAsideTooLarge = async (deps: CopyFolderDeps, input: CopyFolderInput, srcState: FolderState, pass: PassContext, limit: number, options: CopyFolderOptions): Promise<void> => {
+  const tooLarge = pass.pending.filter((uid) => (pass.sizes.get(uid) ?? 0) > limit);
+  if (tooLarge.length === 0) return;
+  const set = new Set(tooLarge);
+  pass.pending = pass.pending.filter((uid) => !set.has(uid));
+  const { archived, refused } = await setAsideOversized(deps, input.sourcePath, tooLarge, limit, (meta, error) =>
+    options.onFailure?.(failureOf(input.sourcePath, srcState.uidValidity, meta, meta.uid, error)),
+  );
+  for (const meta of archived) {
+    pass.counters.messagesDone++;
+    pass.counters.bytesDone += meta.sizeBytes;
+  }
+  for (const meta of refused) {
+    pass.counters.messagesTotal--;
+    pass.counters.bytesTotal -= meta.sizeBytes;
+  }
+  options.onProgress?.({ ...pass.counters });
 };
 
 /** What one pass shares between reading metadata, copying and counting. */

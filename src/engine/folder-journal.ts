@@ -58,6 +58,8 @@ export type JournalLine =
       settleMs: number;
     }
   | { t: 'settled'; ids: number[]; at: number }
+  /** Over the destination's size limit: saved to the archive the person named instead (set-aside-oversized.ts). */
+  | { t: 'archived'; src: number; size: number; at: number }
   /** A --sync-flags run finished, from the source's state `srcModseq` (CONDSTORE) on. */
   | { t: 'flags'; srcUidValidity: string; srcModseq?: string; at: number };
 
@@ -85,6 +87,8 @@ export interface FolderJournalState {
   openSends: Map<number, SendEntry>;
   /** The highest send id used so far. */
   lastSendId: number;
+  /** Source UID → saved to the person's archive instead of the destination (too large for it). */
+  archived: Map<number, Extract<JournalLine, { t: 'archived' }>>;
   /** The last --sync-flags run (see sync-flags.ts). */
   lastFlagSync?: Extract<JournalLine, { t: 'flags' }>;
 }
@@ -113,6 +117,8 @@ const asJournalLine = (v: unknown): JournalLine | undefined => {
       return typeof v.id === 'number' && isUidList(v.src) && typeof v.at === 'number' && typeof v.settleMs === 'number' ? (v as JournalLine) : undefined;
     case 'settled':
       return isUidList(v.ids) ? (v as JournalLine) : undefined;
+    case 'archived':
+      return typeof v.src === 'number' && typeof v.size === 'number' ? (v as JournalLine) : undefined;
     case 'flags':
       return typeof v.srcUidValidity === 'string' && (v.srcModseq === undefined || typeof v.srcModseq === 'string') ? (v as JournalLine) : undefined;
     default:
@@ -120,7 +126,22 @@ const asJournalLine = (v: unknown): JournalLine | undefined => {
   }
 };
 
-export const emptyJournalState = (): FolderJournalState => ({ done: new Map(), failed: new Map(), doneSinceLastPass: [], openSends: new Map(), lastSendId: 0 });
+/** The valid lines of a journal file's text; a torn or unknown line is dropped, not trusted. */
+const parseJournalText = (text: string): JournalLine[] => {
+  const lines: JournalLine[] = [];
+  for (const raw of text.split('\n')) {
+    if (!raw) continue;
+    try {
+      const line = asJournalLine(JSON.parse(raw));
+      if (line) lines.push(line);
+    } catch {
+      // A torn line from a crash mid-write: what it described is re-identified by fingerprint.
+    }
+  }
+  return lines;
+};
+
+export const emptyJournalState = (): FolderJournalState => ({ done: new Map(), failed: new Map(), doneSinceLastPass: [], openSends: new Map(), lastSendId: 0, archived: new Map() });
 
 /** Folds lines into state. Exported for units. */
 export const foldJournal = (lines: Iterable<JournalLine>, state = emptyJournalState()): FolderJournalState => {
@@ -170,6 +191,10 @@ export const foldJournal = (lines: Iterable<JournalLine>, state = emptyJournalSt
       case 'flags':
         state.lastFlagSync = line;
         break;
+      case 'archived':
+        state.archived.set(line.src, line);
+        state.failed.delete(line.src);
+        break;
     }
   }
   return state;
@@ -198,16 +223,7 @@ export class FolderJournal {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    const lines: JournalLine[] = [];
-    for (const raw of text.split('\n')) {
-      if (!raw) continue;
-      try {
-        const line = asJournalLine(JSON.parse(raw));
-        if (line) lines.push(line);
-      } catch {
-        // A torn line from a crash mid-write: what it described is re-identified by fingerprint.
-      }
-    }
+    const lines = parseJournalText(text);
     if (text.length > 0 && !text.endsWith('\n')) {
       // Terminate a torn line so the next append starts on a fresh line.
       await fs.appendFile(file, '\n', { mode: 0o600 });
@@ -248,6 +264,24 @@ export class FolderJournal {
     }
   }
 }
+
+/**
+ * Bytes the journals of these folder pairs say are on the destination already, read without
+ * creating anything (planning a move must not write state). A missing journal counts 0.
+ */
+export const journaledBytes = async (directory: string, pairs: { sourcePath: string; destinationPath: string }[]): Promise<number> => {
+  let bytes = 0;
+  for (const pair of pairs) {
+    let text: string;
+    try {
+      text = await fs.readFile(path.join(directory, `${journalKey(pair.sourcePath, pair.destinationPath)}.jsonl`), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const entry of foldJournal(parseJournalText(text)).done.values()) if (entry.t === 'copied') bytes += entry.size;
+  }
+  return bytes;
+};
 
 /** File name of a folder pair's journal: stable, short, safe on every file system. */
 export const journalKey = (sourcePath: string, destinationPath: string): string =>

@@ -19,6 +19,8 @@ export interface ProviderQuirks {
   isCaseInsensitive: boolean;
   /** The largest message the server accepts, when documented; bigger ones are refused. */
   maxMessageBytes?: number;
+  /** How much may be uploaded over IMAP in a day, when the provider documents it. */
+  dailyUploadBytes?: number;
   /**
    * Characters this server refuses in a folder name, beyond those refused almost everywhere
    * (its separator, `/`, `*`, `%`, control characters, a leading `~`: see map-folders.ts).
@@ -43,6 +45,8 @@ const QUIRKS: Record<Exclude<ProviderId, 'generic'>, ProviderQuirks> = {
     reservedNames: ['[Gmail]', '[Google Mail]'],
     isCaseInsensitive: true,
     maxMessageBytes: 25 * 1024 * 1024,
+    // Google's published Gmail bandwidth limits: IMAP uploads of 500 MB a day per account.
+    dailyUploadBytes: 500 * 1000 * 1000,
   },
   // Microsoft 365 / Outlook.com (Exchange Online): English folder names "Sent Items",
   // "Deleted Items", "Junk Email"; Calendar, Contacts, Tasks, Notes and Journal are not mail

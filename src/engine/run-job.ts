@@ -36,6 +36,8 @@ export interface JobFolder {
   messages: number;
   sizeBytes: number;
   messageFilter?: MessageFilter;
+  /** The largest message the destination takes (pre-flight): larger ones are never sent. */
+  maxMessageBytes?: number;
 }
 
 export interface RunJobDeps {
@@ -43,6 +45,11 @@ export interface RunJobDeps {
   openDestination(): Promise<Result<DestinationStore>>;
   /** Folder where this job's journals live. */
   journalDirectory: string;
+  /**
+   * Where messages too large for the destination are kept instead (an archive), opened once for
+   * the whole job at the first such message. Without it they are reported as refused.
+   */
+  openRefusedTo?(): Promise<Result<DestinationStore>>;
   now?: () => number;
   random?: () => number;
 }
@@ -128,6 +135,8 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   };
 
   const reports = new Map<string, FolderReport>();
+  /** The archive for messages too large for the destination, shared by every worker. */
+  let refusedTo: DestinationStore | undefined;
   // A fatal error (wrong password, certificate) stops every folder: they need a person, not a re-run.
   const stopStatus = (): FolderStatus => (isQuotaPause || job.signal.reason === PAUSE_REASON ? 'paused' : jobError ? 'needs-attention' : 'cancelled');
 
@@ -165,7 +174,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     const passId = `${attempt}`;
     const doneBefore = tracker.folder(folder.sourcePath)?.messagesDone ?? 0;
     const result = await copyFolder(
-      { source: worker.pair.source, destination: worker.pair.destination, journal, throttle },
+      { source: worker.pair.source, destination: worker.pair.destination, journal, throttle, refusedTo },
       folder,
       {
         signal: job.signal,
@@ -249,6 +258,15 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
 
   // Largest folders first: the job's length is bounded by its biggest folder, so it starts early.
   const queue = [...folders].sort((a, b) => b.sizeBytes - a.sizeBytes);
+  if (deps.openRefusedTo) {
+    const opened = await deps.openRefusedTo();
+    if (opened.ok) refusedTo = opened.value;
+    else {
+      // Sending them anyway would only meet the refusal; the person named this place for them.
+      jobError = { ...opened.error, message: `The archive for messages too large for the new account could not be opened: ${opened.error.message}` };
+      job.abort('fatal');
+    }
+  }
   setJobStatus('copying');
   emitProgress(true);
   const workerCount = Math.max(1, Math.min(settings.connectionsPerSide, queue.length));
@@ -263,6 +281,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     }),
   );
   options.signal?.removeEventListener('abort', onCallerAbort);
+  await refusedTo?.close();
 
   // Folders never started (job stopped first) still get a line in the report.
   for (const folder of folders) {

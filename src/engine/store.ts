@@ -122,6 +122,11 @@ export interface SourceStore {
   /** Metadata of the messages of an open folder whose UID is in `uids` ('all' for every message). */
   listMessages(path: string, uids: number[] | 'all'): Promise<Result<MessageMeta[]>>;
   /**
+   * UIDs of the messages larger than `bytes` and not flagged \Deleted (IMAP: UID SEARCH LARGER):
+   * pre-flight finds what a destination will refuse without listing every size.
+   */
+  searchLarger?(path: string, bytes: number): Promise<Result<number[]>>;
+  /**
    * Just the sizes of these messages (UID → bytes): enough for progress by bytes before any
    * header is read. A UID missing from the answer was expunged.
    */

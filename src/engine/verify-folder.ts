@@ -175,14 +175,16 @@ export const reportFromJournal = (
   skipped = 0,
 ): FolderReport => {
   const state = journal.current;
-  const expected = expectedUids ?? [...state.done.keys(), ...state.failed.keys()];
+  const expected = expectedUids ?? [...state.done.keys(), ...state.archived.keys(), ...state.failed.keys()];
   let copied = 0;
   let alreadyThere = 0;
+  let archived = 0;
   const failed: FailedMessage[] = [];
   for (const uid of expected) {
     const done = state.done.get(uid);
     if (done?.t === 'copied') copied++;
     else if (done?.t === 'present') alreadyThere++;
+    else if (state.archived.has(uid)) archived++;
     else {
       const failure = state.failed.get(uid);
       if (failure) {
@@ -199,16 +201,17 @@ export const reportFromJournal = (
       }
     }
   }
-  const isComplete = isFromFastPath || copied + alreadyThere === expected.length;
+  const isComplete = isFromFastPath || copied + alreadyThere + archived === expected.length;
   return {
     sourcePath: input.sourcePath,
     destinationPath: input.destinationPath,
     status: isComplete ? 'verified' : 'incomplete',
-    expected: isFromFastPath ? copied + alreadyThere : expected.length,
+    expected: isFromFastPath ? copied + alreadyThere + archived : expected.length,
     copied,
     alreadyThere,
-    skipped: isFromFastPath ? srcState.messages - copied - alreadyThere : skipped,
+    skipped: isFromFastPath ? srcState.messages - copied - alreadyThere - archived : skipped,
     failed,
     isComplete,
+    ...(archived > 0 ? { archived } : {}),
   };
 };

@@ -14,7 +14,10 @@ export const namespaceOf = (client: ImapFlow): NamespaceInfo => {
   return {
     prefix: ns?.prefix ?? '',
     delimiter: ns?.delimiter ?? '/',
-    capabilities: [...(client.capabilities?.keys() ?? [])].sort(),
+    // imapflow keeps `APPENDLIMIT=N` as key APPENDLIMIT with value N: give it back its value.
+    capabilities: [...(client.capabilities ?? new Map<string, unknown>())]
+      .map(([name, value]) => (typeof value === 'number' && value > 0 ? `${name}=${value}` : name))
+      .sort(),
     server: {
       host: client.options?.host ?? '',
       name: (client.serverInfo as { name?: string } | null | undefined)?.name ?? undefined,

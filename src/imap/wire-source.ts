@@ -329,6 +329,17 @@ const createWireSource = (
       }
     },
     readBodies,
+    async searchLarger(path: string, bytes: number): Promise<Result<number[]>> {
+      try {
+        const state = await examine(path);
+        if (state.messages === 0) return ok([]);
+        const answer = await session.collect(`UID SEARCH LARGER ${Math.max(0, Math.floor(bytes))} NOT DELETED`);
+        ensureOk(answer.tagged);
+        return ok(searchResults(answer.untagged).sort((a, b) => a - b));
+      } catch (thrown) {
+        return fail(thrown, 'search messages');
+      }
+    },
     async listFlags(path: string, uids: number[], changedSince?: string): Promise<Result<Map<number, string[]>>> {
       try {
         const state = await examine(path, true);

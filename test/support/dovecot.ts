@@ -97,6 +97,12 @@ export interface DovecotOptions {
    * (imapflow does) behaves as against a server without them.
    */
   disableCapabilities?: string[];
+  /**
+   * Capabilities to advertise on top of Dovecot's own (`imap_capability = +…`), for what 2.3
+   * enforces but does not say (`APPENDLIMIT=N` with `maxMessageBytes`) or accepts but ignores
+   * (`CREATE-SPECIAL-USE`).
+   */
+  addCapabilities?: string[];
   /** Record every IMAP session's client side (`rawlog_dir`) for `clientCommands()`. Default true. */
   rawlog?: boolean;
   /**
@@ -635,12 +641,14 @@ export const startDovecot = async (options: DovecotOptions): Promise<DovecotServ
     const ports = await findFreePorts(options.tls ? 2 : 1);
     port = ports[0] as number;
     tlsPort = options.tls ? ports[1] : undefined;
-    imapCapability = undefined;
+    imapCapability = options.addCapabilities?.length ? `+${options.addCapabilities.join(' ')}` : undefined;
     writeConfig();
     if (options.disableCapabilities?.length) {
       const hidden = new Set(options.disableCapabilities.map((c) => c.toUpperCase()));
+      imapCapability = undefined;
+      writeConfig();
       const all = await probeCapabilities(dir, configPath);
-      imapCapability = all.filter((c) => !hidden.has(c.toUpperCase())).join(' ');
+      imapCapability = [...all.filter((c) => !hidden.has(c.toUpperCase())), ...(options.addCapabilities ?? [])].join(' ');
       writeConfig();
     }
     try {
