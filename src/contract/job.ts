@@ -120,6 +120,11 @@ export interface JobSettings {
    * keywords their source messages gained since (never a removal; see sync-flags.ts).
    */
   syncFlags?: boolean;
+  /**
+   * How long to wait before trying again when a provider's limit was reached without saying
+   * for how long (Gmail's daily bandwidth). Default an hour.
+   */
+  providerLimitRetryMs?: number;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = { connectionsPerSide: 2, maxBytesPerSecond: 0, maxConsecutiveFailures: 5 };

@@ -33,6 +33,11 @@ export interface MigrationError {
   serverCode?: string;
   /** A back-off the server asked for, in milliseconds. */
   retryAfterMs?: number;
+  /**
+   * The provider's account-wide limit was reached (a day's uploads, a throttling window): the
+   * whole job waits until `retryAfterMs` has passed and goes on by itself; not a failure.
+   */
+  isProviderLimit?: boolean;
   /** For TLS failures: the SHA-256 fingerprint of the certificate the server presented. */
   certificateFingerprint?: string;
   /**

@@ -122,6 +122,20 @@ const QUIRKS: Record<Exclude<ProviderId, 'generic'>, ProviderQuirks> = {
   },
 };
 
+/**
+ * Answers that mean "this account reached the provider's limit; later": the job waits and goes
+ * on by itself. Matched on the server's words, which is otherwise never done (classify-error.ts)
+ * because these answers carry no code of their own or an ambiguous one: Gmail's bandwidth limit
+ * comes as [OVERQUOTA], like a full mailbox. (Microsoft 365's "Request is throttled. Suggested
+ * Backoff Time: N milliseconds" is read in wire-session.ts, with its own wait.)
+ */
+export const PROVIDER_LIMIT_ANSWERS: readonly { provider: string; text: RegExp }[] = [
+  // Google: "[OVERQUOTA] Account exceeded command or bandwidth limits." The block lifts within a
+  // day (Gmail bandwidth limits, Google Workspace Admin Help); the job tries again every
+  // JobSettings.providerLimitRetryMs (an hour by default) to find out.
+  { provider: 'Gmail', text: /exceeded command or bandwidth limits/i },
+];
+
 /** Facts a server shows about itself right after login. */
 export interface ServerIdentity {
   host: string;

@@ -12,6 +12,9 @@
  *   becomes `needs-attention`; the other folders go on.
  * - A full destination (quota) or a refused OAuth2 sign-in pauses the whole job instead of
  *   retrying: more attempts cannot help until a person frees space or signs in again.
+ * - A provider's account-wide limit (MigrationError.isProviderLimit: a day's uploads, a suggested
+ *   back-off) makes every folder wait until it has passed, then go on by itself; it never counts
+ *   as a failed attempt, so an unattended move of several days keeps going.
  * - Abort with reason 'pause' ends as `paused`, any other reason as `cancelled`; open sockets
  *   are closed at once so no hung command holds the job.
  */
@@ -27,6 +30,8 @@ import type { DestinationStore, MessageFilter, SourceStore } from './store.js';
 
 /** Progress events are throttled to at most one per this interval (status changes always go out). */
 export const PROGRESS_INTERVAL_MS = 250;
+/** How often a provider's limit that names no end (Gmail's) is tried again. */
+export const DEFAULT_PROVIDER_LIMIT_RETRY_MS = 60 * 60_000;
 /** The abort reason that means "pause" rather than "cancel". */
 export const PAUSE_REASON = 'pause';
 
@@ -137,6 +142,15 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   const reports = new Map<string, FolderReport>();
   /** The archive for messages too large for the destination, shared by every worker. */
   let refusedTo: DestinationStore | undefined;
+  /** Until when the provider's limit holds every folder back (epoch ms); 0 when it does not. */
+  let providerLimitUntil = 0;
+  /** Waits out the provider's limit before an attempt, showing when the folder goes on. */
+  const waitForProviderLimit = async (folder: JobFolder, attempt: number, error?: MigrationError): Promise<void> => {
+    const wait = providerLimitUntil - now();
+    if (wait <= 0) return;
+    setFolderStatus(folder.sourcePath, 'retrying', { retryAt: providerLimitUntil, attempt, ...(error ? { lastError: error } : {}) });
+    await sleep(wait, job.signal);
+  };
   // A fatal error (wrong password, certificate) stops every folder: they need a person, not a re-run.
   const stopStatus = (): FolderStatus => (isQuotaPause || job.signal.reason === PAUSE_REASON ? 'paused' : jobError ? 'needs-attention' : 'cancelled');
 
@@ -218,6 +232,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     let failuresInARow = 0;
     let lastError: MigrationError | undefined;
     for (let attempt = 1; ; attempt++) {
+      await waitForProviderLimit(folder, attempt, lastError);
       const outcome = job.signal.aborted ? ({ next: 'stop' } as const) : await attemptFolder(folder, worker, journal, attempt, failuresInARow);
       switch (outcome.next) {
         case 'finish': {
@@ -242,6 +257,14 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
           return;
         case 'retry': {
           lastError = outcome.error;
+          if (outcome.error.isProviderLimit) {
+            const until = now() + (outcome.error.retryAfterMs ?? settings.providerLimitRetryMs ?? DEFAULT_PROVIDER_LIMIT_RETRY_MS);
+            if (until > providerLimitUntil) {
+              providerLimitUntil = until;
+              log('warn', `${outcome.error.message} Going on at ${new Date(until).toISOString().slice(11, 19)} UTC.`);
+            }
+            continue; // not a failure: the next turn of the loop waits for it
+          }
           failuresInARow = outcome.hasProgressed ? 1 : failuresInARow + 1;
           if (failuresInARow >= settings.maxConsecutiveFailures) {
             setAside({ ...outcome.error, message: `Gave up after ${failuresInARow} failed attempts in a row: ${outcome.error.message}` });

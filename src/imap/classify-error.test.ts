@@ -47,3 +47,20 @@ test('a refused OAuth2 login is worded from the server\'s JSON error and asks th
   assert.equal(classifyImapError({ authenticationFailed: true, serverResponseCode: 'LIMIT' }, { oauth }).kind, 'throttled');
   assert.equal(classifyImapError({ code: 'NoOAuthMechanism' }, { oauth }).kind, 'auth');
 });
+
+test("a provider's account limit is a wait, not a full mailbox: Gmail's [OVERQUOTA] bandwidth answer and Microsoft's suggested back-off", () => {
+  const gmail = classifyImapError({ serverResponseCode: 'OVERQUOTA', responseText: '[OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)' });
+  assert.equal(gmail.kind, 'throttled');
+  assert.equal(gmail.isProviderLimit, true);
+  assert.equal(gmail.retryable, true);
+  assert.equal(gmail.retryAfterMs, undefined, 'Gmail names no end: the job decides how often to look');
+  assert.match(gmail.message, /Gmail's limit/);
+  const full = classifyImapError({ serverResponseCode: 'OVERQUOTA', responseText: '[OVERQUOTA] Quota exceeded (mailbox for user is full)' });
+  assert.equal(full.kind, 'quota', 'a full mailbox stays a full mailbox');
+  const microsoft = classifyImapError({ code: 'ETHROTTLE', throttleReset: 299_499 });
+  assert.equal(microsoft.kind, 'throttled');
+  assert.equal(microsoft.isProviderLimit, true);
+  assert.equal(microsoft.retryAfterMs, 299_499);
+  const busy = classifyImapError({ serverResponseCode: 'UNAVAILABLE', responseText: '[UNAVAILABLE] busy' });
+  assert.equal(busy.isProviderLimit, undefined, 'a busy server is backed off per folder, as before');
+});

@@ -5,6 +5,7 @@
  */
 import type { AccessTokenSource } from '../contract/account.js';
 import { migrationError, type MigrationError } from '../contract/result.js';
+import { PROVIDER_LIMIT_ANSWERS } from '../engine/provider-quirks.js';
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'StateLogout', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
 const TIMEOUT_CODES = new Set(['ETIMEOUT', 'CONNECT_TIMEOUT', 'UPGRADE_TIMEOUT', 'ETIMEDOUT', 'LockTimeout']);
@@ -121,10 +122,28 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
   const where = context.server ? ` (${context.server})` : '';
   const extra = { serverText, serverCode: responseCode };
 
+  // Before the quota check: Gmail's daily limit comes as [OVERQUOTA], like a full mailbox.
+  const limit = serverText !== undefined ? PROVIDER_LIMIT_ANSWERS.find((answer) => answer.text.test(serverText)) : undefined;
+  if (limit) {
+    return migrationError('throttled', `${limit.provider}'s limit for this account was reached${where}; Mailferry waits and goes on by itself.`, {
+      ...extra,
+      retryable: true,
+      isProviderLimit: true,
+    });
+  }
   // Before the auth check: a login refused for too many connections comes as NO [LIMIT] with
   // imapflow's authenticationFailed set, but it is a "later", not a wrong password.
   if (code === 'ETHROTTLE' || (responseCode && THROTTLE_RESPONSE_CODES.has(responseCode))) {
     const retryAfterMs = typeof e.throttleReset === 'number' ? e.throttleReset : undefined;
+    // A suggested back-off (Microsoft 365) is the provider's own limit: the whole job waits it out.
+    if (code === 'ETHROTTLE' && retryAfterMs !== undefined) {
+      return migrationError('throttled', `The server asked us to wait ${Math.ceil(retryAfterMs / 1000)} s${where}; Mailferry waits and goes on by itself.`, {
+        ...extra,
+        retryable: true,
+        retryAfterMs,
+        isProviderLimit: true,
+      });
+    }
     return migrationError('throttled', `The server asked us to slow down${where}; waiting before trying again.`, { ...extra, retryable: true, retryAfterMs });
   }
   if (code === 'NoOAuthMechanism') {

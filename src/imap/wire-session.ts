@@ -31,8 +31,8 @@ import { CONNECTION_TIMEOUT_MS, GREETING_TIMEOUT_MS, SOCKET_TIMEOUT_MS, tlsOptio
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** A literal (a message body) larger than this ends the session. */
 const MAX_LITERAL_BYTES = 1024 * 1024 * 1024;
-/** imapflow's cap on a server-suggested wait. */
-const MAX_THROTTLE_DELAY_MS = 5 * 60 * 1000;
+/** The longest server-suggested wait honoured as it is (a provider's limit may last hours). */
+const MAX_THROTTLE_DELAY_MS = 24 * 60 * 60 * 1000;
 /** How long LOGOUT may take before the socket is simply closed. */
 const LOGOUT_GRACE_MS = 1000;
 

@@ -95,4 +95,43 @@ describe('throttling answers', { concurrency: false }, () => {
       await world.stop();
     }
   });
+
+  for (const provider of ['Gmail', 'Microsoft 365'] as const) {
+    test(`${provider}'s account limit after the first batch: every folder waits until it passes, goes on by itself, and it never counts as a failure`, async () => {
+      // Several folders and several batches, so the limit meets a move under way.
+      const world = await startWorld({ corpus: generateCorpus({ seed: provider === 'Gmail' ? 95 : 96, messagesPerFolder: 6 }) });
+      try {
+        const answer =
+          provider === 'Gmail'
+            ? '{tag} NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)'
+            : '{tag} BAD Request is throttled. Suggested Backoff Time: 2500 milliseconds';
+        let limitAt = 0;
+        const run = await runCopy(world, {
+          seed: 95,
+          // One failed attempt would set a folder aside: the limit must not count as one.
+          settings: { maxConsecutiveFailures: 1, providerLimitRetryMs: 2_500 },
+          onEvent: (event) => {
+            if (!limitAt && event.type === 'progress' && event.progress.messagesDone > 0) {
+              limitAt = Date.now();
+              world.destinationProxy.setFaults([{ kind: 'inject', onCommand: /^\S+ APPEND /i, response: answer, times: 1 }]);
+            }
+          },
+        });
+        assert.ok(limitAt > 0, 'the limit was set once copying had begun');
+        const waits = run.events.flatMap((e) => (e.type === 'folder-status' && e.folder.status === 'retrying' && e.folder.lastError?.isProviderLimit ? [e.folder] : []));
+        assert.ok(waits.length >= 1, 'the folder showed when it goes on');
+        assert.ok(waits.every((f) => (f.retryAt ?? 0) - limitAt >= 2_000 && (f.retryAt ?? 0) - limitAt <= 60_000), `waited about the limit's time: ${waits.map((f) => (f.retryAt ?? 0) - limitAt).join(', ')} ms`);
+        assert.ok(
+          run.events.some((e) => e.type === 'log' && /limit for this account was reached|asked us to wait/.test(e.message) && /Going on at/.test(e.message)),
+          'the log says when the move goes on',
+        );
+        const reopened = run.destinationOpens.filter((t) => t > limitAt);
+        assert.ok(reopened.length >= 1 && (reopened[0] as number) - limitAt >= 2_000, 'nothing was sent again before the limit passed');
+        assertDone(run.report);
+        await assertWorldIntact(world);
+      } finally {
+        await world.stop();
+      }
+    });
+  }
 });
