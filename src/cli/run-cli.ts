@@ -14,7 +14,7 @@ import { err, migrationError } from '../contract/result.js';
 import { planCopy } from '../engine/plan-copy.js';
 import { preflightPlan } from '../engine/preflight.js';
 import { journaledBytes } from '../engine/folder-journal.js';
-import { PAUSE_REASON, runJob } from '../engine/run-job.js';
+import { jobFolderOf, PAUSE_REASON, runJob } from '../engine/run-job.js';
 import { defaultStateDirectory, jobIdOf, journalDirectory, saveJobRecord, loadJobRecord } from '../engine/job-state.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { formatPlan, formatPreflight, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
@@ -297,14 +297,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     }
   };
   const report: JobReport = await runJob(
-    selected.map((f) => ({
-      sourcePath: f.source.path,
-      destinationPath: f.destinationPath,
-      messages: f.source.messages,
-      sizeBytes: f.source.sizeBytes,
-      messageFilter: f.messageFilter,
-      maxMessageBytes: preflight?.value.maxMessageBytes,
-    })),
+    selected.map((f) => jobFolderOf(f, preflight?.value.maxMessageBytes)),
     { openSource, openDestination, journalDirectory: journalDirectory(stateDir, jobId), openRefusedTo: refusedToOpener(setup.value.refusedTo, timeouts) },
     { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } },
   );

@@ -32,6 +32,7 @@
  * destination message when the destination must be scanned).
  */
 import type { FailedMessage, FolderReport } from '../contract/job.js';
+import type { SpecialUse } from '../contract/plan.js';
 import { err, migrationError, ok, unwrap, type MigrationError, type Result } from '../contract/result.js';
 import { sleep } from './backoff.js';
 import { setAsideOversized } from './set-aside-oversized.js';
@@ -69,6 +70,8 @@ export interface CopyFolderInput {
   messageFilter?: MessageFilter;
   /** The largest message the destination takes (pre-flight): larger ones are never sent. */
   maxMessageBytes?: number;
+  /** Create the destination folder as this special use, where the server can be told (RFC 6154). */
+  specialUse?: SpecialUse;
 }
 
 /** Absolute counters for one folder. */
@@ -137,7 +140,7 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
 
   options.onPhase?.('scanning');
   const srcState = unwrap(await source.openFolder(sourcePath));
-  unwrap(await destination.ensureFolder(destinationPath));
+  unwrap(await destination.ensureFolder(destinationPath, input.specialUse ? { specialUse: input.specialUse } : undefined));
   const settledIds = await waitForOpenSends(journal, options);
   let dstState = unwrap(await destination.folderState(destinationPath));
 

@@ -26,6 +26,7 @@ import { createBandwidthLimiter } from './bandwidth-limiter.js';
 import { copyFolder } from './copy-folder.js';
 import { FolderJournal } from './folder-journal.js';
 import { ProgressTracker } from './progress-tracker.js';
+import type { FolderPlan, MappingReason, SpecialUse } from '../contract/plan.js';
 import type { DestinationStore, MessageFilter, SourceStore } from './store.js';
 
 /** Progress events are throttled to at most one per this interval (status changes always go out). */
@@ -43,7 +44,30 @@ export interface JobFolder {
   messageFilter?: MessageFilter;
   /** The largest message the destination takes (pre-flight): larger ones are never sent. */
   maxMessageBytes?: number;
+  /** The destination lacks this special use: the folder is created as it (CREATE-SPECIAL-USE). */
+  specialUse?: SpecialUse;
 }
+
+/** Special uses a destination folder may be created for (RFC 6154); the rest are views. */
+const CREATABLE_SPECIAL_USES = new Set<SpecialUse>(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive']);
+
+/** The job's view of one planned folder (every front end builds its folders with this). */
+export const jobFolderOf = (folder: FolderPlan, maxMessageBytes?: number): JobFolder => {
+  const created = folder.reasons.find((r): r is Extract<MappingReason, { kind: 'special-use' }> => r.kind === 'special-use' && !r.existing && CREATABLE_SPECIAL_USES.has(r.use));
+  // Only the special folder itself (its children carry its reason too); Gmail's All Mail goes
+  // into Archive when only its archived mail is copied.
+  const use = folder.source.specialUse === '\\All' && folder.messageFilter ? '\\Archive' : folder.source.specialUse;
+  const isTheFolder = created !== undefined && use === created.use;
+  return {
+    sourcePath: folder.source.path,
+    destinationPath: folder.destinationPath,
+    messages: folder.source.messages,
+    sizeBytes: folder.source.sizeBytes,
+    ...(folder.messageFilter ? { messageFilter: folder.messageFilter } : {}),
+    ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
+    ...(isTheFolder && created ? { specialUse: created.use } : {}),
+  };
+};
 
 export interface RunJobDeps {
   openSource(): Promise<Result<SourceStore>>;

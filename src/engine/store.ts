@@ -5,7 +5,7 @@
  * no such method exists on what it is given. IMAP accounts and local archives implement both.
  */
 import type { MigrationError, Result } from '../contract/result.js';
-import type { SourceFolder } from '../contract/plan.js';
+import type { SourceFolder, SpecialUse } from '../contract/plan.js';
 
 /** What identifies a folder's contents at a point in time. */
 export interface FolderState {
@@ -147,8 +147,11 @@ export interface DestinationStore {
   readonly kind: 'imap' | 'archive';
   namespace(): NamespaceInfo;
   listFolders(): Promise<Result<SourceFolder[]>>;
-  /** Creates the folder (and subscribes it) if it does not exist. */
-  ensureFolder(path: string): Promise<Result<{ created: boolean }>>;
+  /**
+   * Creates the folder (and subscribes it) if it does not exist. With `specialUse`, a server
+   * that offers CREATE-SPECIAL-USE (RFC 6154) is told what the new folder is for.
+   */
+  ensureFolder(path: string, options?: { specialUse?: SpecialUse }): Promise<Result<{ created: boolean }>>;
   folderState(path: string): Promise<Result<FolderState>>;
   /** Metadata of the folder's messages with fromUid <= UID (<= toUid when given), for matching. */
   listMessages(path: string, fromUid: number, toUid?: number): Promise<Result<MessageMeta[]>>;

@@ -9,8 +9,8 @@
  * its own tagged answer, so a refused message fails alone.
  *
  * Invariants:
- * - It sends only APPEND, and for listing what a folder holds EXAMINE (read-only) and UID FETCH
- *   of headers with BODY.PEEK or of FLAGS, then LOGOUT (after wire-session.ts's CAPABILITY, STARTTLS and
+ * - It sends only APPEND, CREATE with USE (a new special-use folder), and for listing what a
+ *   folder holds EXAMINE (read-only) and UID FETCH of headers with BODY.PEEK or of FLAGS, then LOGOUT (after wire-session.ts's CAPABILITY, STARTTLS and
  *   login, with the same TLS verification and pinning as connect-imap.ts). Nothing that
  *   changes or removes existing mail exists here.
  * - A message counts as appended only on its tagged OK. When the connection fails, every
@@ -89,6 +89,11 @@ export interface AppendChannel {
   listMessagesByUid(mailbox: string, uids: number[]): Promise<MessageMeta[]>;
   /** Every UID the folder holds (ESEARCH's compact form where offered), over this connection. */
   listUids(mailbox: string): Promise<number[]>;
+  /**
+   * CREATE-SPECIAL-USE (RFC 6154): `CREATE name (USE (\Sent))`, for a folder the destination
+   * lacks. Creating a folder changes no mail. Throws what classify-error.ts understands.
+   */
+  createSpecialUse(mailbox: string, use: string): Promise<void>;
   /** Flags of exactly these messages (UID → flags without `\Recent`), read-only (EXAMINE). */
   listFlags(mailbox: string, uids: number[]): Promise<Map<number, string[]>>;
   isClosed(): boolean;
@@ -353,6 +358,12 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         const metas = await fetchMetaOverWire(session, [uidRange(fromUid, toUid)]);
         return metas.filter((m) => m.uid >= fromUid && m.uid <= (toUid ?? Infinity));
       }),
+    async createSpecialUse(mailbox: string, use: string): Promise<void> {
+      const name = quoted(encodeMailboxName(mailbox));
+      if (!name || !/^\\[A-Za-z]+$/.test(use)) throw migrationError('bad-input', `The folder ${JSON.stringify(mailbox)} cannot be created as ${use}.`);
+      const answer = await session.command(`CREATE ${name} (USE (${use}))`);
+      if (answer.status !== 'OK') throw responseError(answer);
+    },
     listFlags: (mailbox: string, uids: number[]): Promise<Map<number, string[]>> =>
       whileExamined(mailbox, async (state) => (state.messages === 0 || uids.length === 0 ? new Map() : fetchFlagsOverWire(session, chunkUids(uids).map(toUidSet)))),
     listMessagesByUid: (mailbox: string, uids: number[]): Promise<MessageMeta[]> =>

@@ -16,7 +16,7 @@ import { FIRST_BATCH_BYTES } from './link-rate.js';
 import type { ImapConnection } from './connect-imap.js';
 import { disconnectImap } from './connect-imap.js';
 import type { AppendOptions, AppendOutcome, AppendedMessage, DestinationStore, FolderState, MessageMeta, NamespaceInfo, OutgoingMessage } from '../engine/store.js';
-import type { SourceFolder } from '../contract/plan.js';
+import type { SourceFolder, SpecialUse } from '../contract/plan.js';
 import { err, ok, type MigrationError, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
 import { listFolders, namespaceOf } from './list-folders.js';
@@ -142,6 +142,23 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     }
   };
 
+  /**
+   * CREATE name (USE (\Sent)) over the append channel (imapflow has no USE), then SUBSCRIBE as
+   * for any folder we create. A server that refuses it gets the plain CREATE instead: the folder
+   * matters more than its label.
+   */
+  const createSpecialUseFolder = async (path: string, use: SpecialUse): Promise<{ created: boolean }> => {
+    const open = await appendChannel();
+    if (!open.ok) throw open.error;
+    try {
+      await open.value.createSpecialUse(path, use);
+    } catch {
+      return createOrFindFolder(path, false);
+    }
+    await client.mailboxSubscribe(path);
+    return { created: true };
+  };
+
   const remember = (folders: SourceFolder[]): Set<string> => {
     knownPaths = new Set(folders.filter((f) => f.isSelectable).map((f) => f.path));
     containerPaths = new Set(folders.filter((f) => !f.isSelectable).map((f) => f.path));
@@ -180,7 +197,7 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         return fail(thrown, 'list folders');
       }
     },
-    async ensureFolder(path: string): Promise<Result<{ created: boolean }>> {
+    async ensureFolder(path: string, ensureOptions: { specialUse?: SpecialUse } = {}): Promise<Result<{ created: boolean }>> {
       try {
         const known = knownPaths ?? (await refreshKnownPaths());
         if (path.toUpperCase() === 'INBOX' || known.has(path)) return ok({ created: false });
@@ -194,7 +211,8 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
           const isLevelOnly = depth < levels.length;
           if (known.has(partial) || partial.toUpperCase() === 'INBOX' || (isLevelOnly && containerPaths.has(partial))) continue;
           // A \Noselect name that is to receive messages is created: that makes it a folder.
-          const result = await createOrFindFolder(partial, isLevelOnly);
+          const use = !isLevelOnly && ensureOptions.specialUse && client.capabilities.has('CREATE-SPECIAL-USE') ? ensureOptions.specialUse : undefined;
+          const result = use ? await createSpecialUseFolder(partial, use) : await createOrFindFolder(partial, isLevelOnly);
           if (!result.created) {
             // ALREADYEXISTS: still make sure it is subscribed, as a person would expect to see it.
             await client.mailboxSubscribe(partial);

@@ -24,7 +24,7 @@ import { err, migrationError, ok, type Result } from '../contract/result.js';
 import type { BackoffPolicy } from '../engine/backoff.js';
 import { jobDirectory, jobIdOf, journalDirectory, listJobRecords, loadJobRecord, saveJobRecord, writeFileAtomic, type JobRecord } from '../engine/job-state.js';
 import { planCopy } from '../engine/plan-copy.js';
-import { PAUSE_REASON, runJob, type JobFolder } from '../engine/run-job.js';
+import { jobFolderOf, PAUSE_REASON, runJob, type JobFolder } from '../engine/run-job.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { connectImap, disconnectImap, type ConnectTimeouts } from '../imap/connect-imap.js';
 import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
@@ -256,7 +256,7 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     const wanted = new Set(selectedPaths);
     return plan.folders
       .filter((f) => wanted.has(f.source.path) && f.source.isSelectable)
-      .map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes, messageFilter: f.messageFilter }));
+      .map((f) => jobFolderOf(f));
   };
 
   const runParts = (plans: { account?: CopyPlan; archive?: CopyPlan; open: Openers }, routes: Record<FolderTarget, string[]>, partIds: Record<FolderTarget, string>): RunPart[] => {

@@ -22,7 +22,7 @@ import type { JobEvent, JobReport, JobSettings } from '../../src/contract/job.js
 import type { Result } from '../../src/contract/result.js';
 import type { BackoffPolicy } from '../../src/engine/backoff.js';
 import { planCopy } from '../../src/engine/plan-copy.js';
-import { runJob, type JobFolder } from '../../src/engine/run-job.js';
+import { jobFolderOf, runJob, type JobFolder } from '../../src/engine/run-job.js';
 import type { DestinationStore, SourceStore } from '../../src/engine/store.js';
 import type { ConnectTimeouts } from '../../src/imap/connect-imap.js';
 import { openImapDestination, openImapSource } from '../../src/imap/imap-stores.js';
@@ -151,9 +151,7 @@ export const planFolders = async (world: World, timeouts: ConnectTimeouts = TEST
     const plan = await planCopy(source.value, destination.value, {});
     if (!plan.ok) throw new Error(`plan: ${plan.error.message}`);
     assert.equal(plan.value.hasCollisions, false, 'the test plan has no collisions');
-    return plan.value.folders
-      .filter((f) => f.isSelected)
-      .map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes }));
+    return plan.value.folders.filter((f) => f.isSelected).map((f) => jobFolderOf(f));
   } finally {
     await Promise.allSettled([source.value.close(), destination.value.close()]);
   }
