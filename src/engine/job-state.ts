@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { AccountEndpoint, ArchiveLocation } from '../contract/account.js';
 import type { JobSettings, JobStatus } from '../contract/job.js';
 import type { PlanOptions } from '../contract/plan.js';
+import { writeFileAtomic } from '../fs/write-file-atomic.js';
 
 export interface JobRecord {
   jobId: string;
@@ -45,19 +46,8 @@ export const jobIdOf = (source: AccountEndpoint | { archive: string }, destinati
 export const jobDirectory = (stateDir: string, jobId: string): string => path.join(stateDir, 'jobs', jobId);
 export const journalDirectory = (stateDir: string, jobId: string): string => path.join(jobDirectory(stateDir, jobId), 'folders');
 
-/** Writes a file so that a crash leaves either the old or the new content, never a mix. */
-export const writeFileAtomic = async (file: string, content: string | Buffer): Promise<void> => {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const handle = await fs.open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
-};
+/** Job records are written with the one atomic write (it also fsyncs the directory). */
+export { writeFileAtomic };
 
 export const saveJobRecord = async (stateDir: string, record: JobRecord): Promise<void> =>
   writeFileAtomic(path.join(jobDirectory(stateDir, record.jobId), 'job.json'), JSON.stringify(record, null, 2));
