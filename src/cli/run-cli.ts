@@ -6,17 +6,20 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
 import type { AccountCredentials } from '../contract/account.js';
-import type { JobEvent, JobReport } from '../contract/job.js';
+import { FOLDER_PROBLEM_STATUSES, FOLDER_WAITING_STATUSES, type JobEvent, type JobReport } from '../contract/job.js';
 import type { CopyPlan, PlanOptions } from '../contract/plan.js';
 import type { MigrationError, Result } from '../contract/result.js';
 import { err, migrationError } from '../contract/result.js';
-import { planCopy } from '../engine/plan-copy.js';
-import { PAUSE_REASON, runJob } from '../engine/run-job.js';
-import { defaultStateDirectory, jobIdOf, journalDirectory, saveJobRecord, loadJobRecord } from '../engine/job-state.js';
+import { PAUSE_REASON } from '../engine/run-job.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
+import { jobEndsOf } from '../jobs/job-ends.js';
+import { defaultStateDirectory } from '../jobs/job-records.js';
+import { planJob } from '../jobs/plan-job.js';
+import { prepareJob } from '../jobs/prepare-job.js';
+import { startJobParts } from '../jobs/run-job-parts.js';
 import { formatPlan, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
 import { parseLocation, type Location } from './location-url.js';
-import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
+import type { LocationSecrets } from '../locations/open-location.js';
 import type { RefreshTokenStore } from '../auth/refresh-token-store.js';
 import { signInSide } from './cli-sign-in.js';
 import { readOAuthSettings } from '../auth/oauth-settings.js';
@@ -203,57 +206,32 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   if (!setup.ok) return fail(setup.error, EXIT_USAGE);
   const { from, to, secrets, planOptions, stateDir, settings, timeouts } = setup.value;
 
-  const openSource = () => openLocationAsSource(from, secrets.from, timeouts);
-  const openDestination = () => openLocationAsDestination(to, secrets.to, timeouts);
-  const [source, destination] = await Promise.all([openSource(), openDestination()]);
-  if (!source.ok || !destination.ok) {
-    if (source.ok) await source.value.close();
-    if (destination.ok) await destination.value.close();
-    const error = !source.ok ? source.error : (destination as { ok: false; error: MigrationError }).error;
-    const side = !source.ok ? 'source' : 'destination';
+  const ends = jobEndsOf({ location: from, secrets: secrets.from }, [{ target: 'account', location: to, secrets: secrets.to }], timeouts);
+  const plans = await planJob(ends, planOptions);
+  if (!plans.ok) {
+    const { failedAt, ...error } = plans.error;
+    if (failedAt === 'plan') return fail(error, error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
+    const side = failedAt === 'source' ? 'source' : 'destination';
     return fail({ ...error, message: `Could not open the ${side}: ${error.message}` }, EXIT_USAGE, side === 'source' ? 'from' : 'to');
   }
-  let plan: Result<CopyPlan>;
-  try {
-    plan = await planCopy(source.value, destination.value, planOptions);
-  } finally {
-    await Promise.allSettled([source.value.close(), destination.value.close()]);
-  }
-  if (!plan.ok) return fail(plan.error, plan.error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
-  if (json) emitJson({ type: 'plan', plan: plan.value });
-  else out(formatPlan(plan.value) + '\n');
+  const plan = plans.value.account as CopyPlan;
+  if (json) emitJson({ type: 'plan', plan: plan });
+  else out(formatPlan(plan) + '\n');
 
-  const unknownFolders = [...(planOptions.include ?? []), ...(planOptions.exclude ?? [])].filter((p) => !plan.value.folders.some((f) => f.source.path === p));
+  const unknownFolders = [...(planOptions.include ?? []), ...(planOptions.exclude ?? [])].filter((p) => !plan.folders.some((f) => f.source.path === p));
   if (unknownFolders.length > 0) {
     return fail(migrationError('bad-input', `No such source folder: ${unknownFolders.join(', ')}.`), EXIT_USAGE);
   }
   if (command === 'plan') {
-    if (json) emitJson({ type: 'summary', exitCode: plan.value.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK });
-    return plan.value.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK;
+    if (json) emitJson({ type: 'summary', exitCode: plan.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK });
+    return plan.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK;
   }
-  if (plan.value.hasCollisions) {
-    const lines = plan.value.folders.filter((f) => f.isSelected && f.collidesWith.length).map((f) => `  ${shown(f.source.path)} → ${shown(f.destinationPath)}`);
+  if (plan.hasCollisions) {
+    const lines = plan.folders.filter((f) => f.isSelected && f.collidesWith.length).map((f) => `  ${shown(f.source.path)} → ${shown(f.destinationPath)}`);
     say(`mailferry: these folders would land in the same destination folder; nothing was copied:\n${lines.join('\n')}\nUse --map SRC=DST or --exclude PATH.\n`);
     if (json) emitJson({ type: 'summary', exitCode: EXIT_INCOMPLETE, error: migrationError('bad-input', 'Folder collisions') });
     return EXIT_INCOMPLETE;
   }
-
-  const selected = plan.value.folders.filter((f) => f.isSelected);
-  const jobId = jobIdOf(locationForJob(from), locationForJob(to));
-  const previous = await loadJobRecord(stateDir, jobId);
-  const record = {
-    jobId,
-    source: locationForJob(from),
-    destination: locationForJob(to),
-    options: planOptions,
-    selectedPaths: selected.map((f) => f.source.path),
-    createdAt: previous?.createdAt ?? Date.now(),
-    updatedAt: Date.now(),
-    status: 'copying' as const,
-    bytesDone: 0,
-    bytesTotal: plan.value.selectedBytes,
-  };
-  await saveJobRecord(stateDir, record);
 
   let lastHumanLine = 0;
   let signInError: MigrationError | undefined;
@@ -266,12 +244,12 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     if (event.type === 'progress' && Date.now() - lastHumanLine >= HUMAN_PROGRESS_INTERVAL_MS) {
       lastHumanLine = Date.now();
       say(formatProgressLine(event.progress) + '\n');
-    } else if (event.type === 'folder-status' && ['verified', 'incomplete', 'needs-attention', 'retrying', 'settling'].includes(event.folder.status)) {
+    } else if (event.type === 'folder-status' && (event.folder.status === 'verified' || FOLDER_PROBLEM_STATUSES.has(event.folder.status) || FOLDER_WAITING_STATUSES.has(event.folder.status))) {
       const f = event.folder;
       const detail =
         f.status === 'settling' && f.settleUntil !== undefined
           ? `: an earlier upload may still be arriving at the new server; nothing is sent again for ${Math.max(1, Math.ceil((f.settleUntil - Date.now()) / 1000))} s`
-          : (f.status === 'retrying' || f.status === 'needs-attention' || f.status === 'incomplete') && f.lastError
+          : (f.status === 'retrying' || FOLDER_PROBLEM_STATUSES.has(f.status)) && f.lastError
             ? `: ${shown(f.lastError.message)}`
             : '';
       say(`${shown(f.sourcePath)}: ${f.status}${detail}\n`);
@@ -279,12 +257,11 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
       say(`${shown(event.message)}\n`);
     }
   };
-  const report: JobReport = await runJob(
-    selected.map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes, messageFilter: f.messageFilter })),
-    { openSource, openDestination, journalDirectory: journalDirectory(stateDir, jobId) },
-    { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } },
-  );
-  await saveJobRecord(stateDir, { ...record, updatedAt: Date.now(), status: report.status, bytesDone: report.totals.bytesCopied });
+  const job = await prepareJob(stateDir, ends, plans.value, { options: planOptions, routes: {}, settings });
+  if (!job.ok) return fail(job.error, EXIT_USAGE);
+  const run = await startJobParts(stateDir, job.value, { signal: io.signal, onPartEvent: (_target, event) => onEvent(event), backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } });
+  const outcome = await run.finished;
+  const report: JobReport = (outcome.partReports[0] as (typeof outcome.partReports)[number]).report;
   if (signInError) {
     // The journal keeps everything done so far: the same command signs in again and resumes.
     if (json) emitJson({ type: 'summary', exitCode: EXIT_USAGE, report, error: signInError });
@@ -299,8 +276,6 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   }
   return exitCode;
 };
-
-const locationForJob = (location: Location) => (location.kind === 'imap' ? location.endpoint : { archive: `${location.archive.format}:${path.resolve(location.archive.path)}` });
 
 const readPassword = async (location: Location, envName: string | undefined, defaultEnv: string, side: string, io: CliIo): Promise<string | undefined> => {
   if (location.kind !== 'imap') return undefined;

@@ -176,5 +176,5 @@ export type AppState = AppSlice & AccountsSlice & FoldersSlice & JobSlice;
 /** The key of a folder row on the Move screen: a folder going to both places has two rows. */
 export const rowKey = (folder: { sourcePath: string; target?: FolderTarget | undefined }): string => `${folder.target ?? 'account'}\u0000${folder.sourcePath}`;
 
-export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['done', 'needs-attention', 'cancelled']);
-export const RESUMABLE_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['queued', 'scanning', 'copying', 'verifying', 'paused']);
+/** The job status sets, from the contract where their meanings are written once. */
+export { FINISHED_JOB_STATUSES as TERMINAL_JOB_STATUSES, RESUMABLE_JOB_STATUSES } from '../../../src/contract/job.js';
