@@ -1,7 +1,8 @@
 /**
- * The command-line front end: `mailferry plan` and `mailferry copy`. Exit status: 0 when every
- * selected folder is verified complete, 1 when anything failed or was refused (all of it
- * listed), 2 for bad arguments, an unreachable server, TLS or login failure.
+ * The command-line front end: `mailferry plan` and `mailferry copy` (`mailferry batch` is
+ * batch-cli.ts). Exit status: 0 when every selected folder is verified complete, 1 when anything
+ * failed or was refused (all of it listed), 2 for bad arguments, an unreachable server, TLS or
+ * login failure.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
@@ -23,6 +24,10 @@ import type { LocationSecrets } from '../locations/open-location.js';
 import type { RefreshTokenStore } from '../auth/refresh-token-store.js';
 import { signInSide } from './cli-sign-in.js';
 import { readOAuthSettings } from '../auth/oauth-settings.js';
+import type { AppJobReport } from '../contract/ipc.js';
+import { writeFileAtomic } from '../fs/write-file-atomic.js';
+import { reportToCsv, reportToHtml } from '../service/report-export.js';
+import { gmailAllMailOf, jobSettingsOf, renamesOf, retryBaseMsOf, timeoutsOf, UsageError } from './cli-options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INCOMPLETE = 1;
@@ -52,6 +57,8 @@ Never deletes or changes anything on either side; resumable; verified.
 Usage:
   mailferry plan --from URL --to URL [options]   show each folder, its size and where it lands; copies nothing
   mailferry copy --from URL --to URL [options]   copy (or resume, or bring over what is new)
+  mailferry batch FILE.csv [options]             many mailboxes, one row of a users CSV each
+                                                 ("mailferry batch --help" lists its columns and options)
 
   URL: imaps://USER@HOST[:PORT]   implicit TLS (default port 993)
        imap://USER@HOST[:PORT]    STARTTLS required (default port 143)
@@ -88,6 +95,8 @@ Options:
   --max-failures N          failed attempts in a row before a folder is set aside (default 5)
   --retry-delay SECONDS     first retry delay; doubles up to 60 s (default 1)
   --json                    one JSON event per line on stdout; the last line is the summary
+  --report-csv FILE         also write the report as CSV (one row per folder and per message not moved)
+  --report-html FILE        also write the report as a web page
   -h, --help                this text
   --version                 the version
 
@@ -122,38 +131,13 @@ const OPTIONS = {
   'max-failures': { type: 'string' },
   'retry-delay': { type: 'string' },
   json: { type: 'boolean' },
+  'report-csv': { type: 'string' },
+  'report-html': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-class UsageError extends Error {}
-
-const positiveInt = (raw: string | undefined, name: string, fallback: number): number => {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} needs a whole number of 1 or more, not "${raw}".`);
-  return n;
-};
-
-const byteRate = (raw: string | undefined): number => {
-  if (raw === undefined) return 0;
-  const m = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/.exec(raw.trim());
-  if (!m) throw new UsageError(`--max-rate needs bytes per second like 500K or 5M, not "${raw}".`);
-  const factor = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] as string).toLowerCase()] as number;
-  return Math.round(Number(m[1]) * factor);
-};
-
-const renamesOf = (pairs: string[] | undefined): Record<string, string> => {
-  const renames: Record<string, string> = {};
-  for (const pair of pairs ?? []) {
-    const at = pair.indexOf('=');
-    if (at <= 0 || at === pair.length - 1) throw new UsageError(`--map needs SRC=DST, not "${pair}".`);
-    renames[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return renames;
-};
 
 /** Runs the CLI; returns the exit status. Never throws for a person's mistake. */
 export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
@@ -161,6 +145,11 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   // unescaped still cannot act on the terminal (each field is escaped with `shown` as well).
   const out = (text: string): void => io.stdout(terminalSafe(text));
   const say = (text: string): void => io.stderr(terminalSafe(text));
+  if (argv[0] === 'batch') {
+    // Loaded only for a batch: copy and plan start without it.
+    const { runBatchCli } = await import('./batch-cli.js');
+    return runBatchCli(argv.slice(1), io);
+  }
   let values: Values;
   let positionals: string[];
   try {
@@ -179,7 +168,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   }
   const command = positionals[0];
   if (command !== 'plan' && command !== 'copy') {
-    say(`mailferry: ${command ? `unknown command "${shown(command)}"` : 'no command given'}; use "plan" or "copy".\nRun "mailferry --help" for usage.\n`);
+    say(`mailferry: ${command ? `unknown command "${shown(command)}"` : 'no command given'}; use "plan", "copy" or "batch".\nRun "mailferry --help" for usage.\n`);
     return EXIT_USAGE;
   }
   const json = values.json === true;
@@ -262,6 +251,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   const run = await startJobParts(stateDir, job.value, { signal: io.signal, onPartEvent: (_target, event) => onEvent(event), backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } });
   const outcome = await run.finished;
   const report: JobReport = (outcome.partReports[0] as (typeof outcome.partReports)[number]).report;
+  await writeReports(values, report, to);
   if (signInError) {
     // The journal keeps everything done so far: the same command signs in again and resumes.
     if (json) emitJson({ type: 'summary', exitCode: EXIT_USAGE, report, error: signInError });
@@ -275,6 +265,14 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     if (report.status === 'paused' && io.signal?.reason === PAUSE_REASON) out('Stopped. Run the same command again to continue where it left off.\n');
   }
   return exitCode;
+};
+
+/** `--report-csv` / `--report-html`: the report as the app exports it (rows of an archive copy say so). */
+const writeReports = async (values: Values, report: JobReport, to: Location): Promise<void> => {
+  if (!values['report-csv'] && !values['report-html']) return;
+  const exported: AppJobReport = to.kind === 'archive' ? { ...report, folders: report.folders.map((f) => ({ ...f, target: 'archive' })), archive: to.archive } : report;
+  if (values['report-csv']) await writeFileAtomic(path.resolve(values['report-csv']), reportToCsv(exported));
+  if (values['report-html']) await writeFileAtomic(path.resolve(values['report-html']), reportToHtml(exported));
 };
 
 const readPassword = async (location: Location, envName: string | undefined, defaultEnv: string, side: string, io: CliIo): Promise<string | undefined> => {
@@ -344,10 +342,7 @@ const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<stri
   const toSecrets = await secretsFor(to.value, values, 'to', io, emitJson);
   if (!toSecrets.ok) return signInFailed(toSecrets.error, 'destination');
   const secrets: { from: LocationSecrets; to: LocationSecrets } = { from: fromSecrets.value, to: toSecrets.value };
-  const gmailAllMail = values['gmail-all-mail'];
-  if (gmailAllMail !== undefined && gmailAllMail !== 'skip' && gmailAllMail !== 'archive-only') throw new UsageError(`--gmail-all-mail takes "skip" or "archive-only", not "${gmailAllMail}".`);
-  const planOptions: PlanOptions = { include: values.folder ?? [], exclude: values.exclude ?? [], renames: renamesOf(values.map), gmailAllMail };
-  const timeoutSeconds = positiveInt(values.timeout, 'timeout', 60);
+  const planOptions: PlanOptions = { include: values.folder ?? [], exclude: values.exclude ?? [], renames: renamesOf(values.map), gmailAllMail: gmailAllMailOf(values['gmail-all-mail']) };
   return {
     ok: true as const,
     value: {
@@ -356,13 +351,9 @@ const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<stri
       secrets,
       planOptions,
       stateDir: values.state ? path.resolve(values.state) : defaultStateDirectory(),
-      settings: {
-        connectionsPerSide: positiveInt(values.connections, 'connections', 2),
-        maxBytesPerSecond: byteRate(values['max-rate']),
-        maxConsecutiveFailures: positiveInt(values['max-failures'], 'max-failures', 5),
-      },
-      timeouts: { socketTimeoutMs: timeoutSeconds * 1000, greetingTimeoutMs: Math.min(16_000, timeoutSeconds * 1000), connectionTimeoutMs: Math.min(30_000, timeoutSeconds * 1000) },
-      retryBaseMs: Math.round(Number(values['retry-delay'] ?? '1') * 1000) || 1000,
+      settings: jobSettingsOf(values),
+      timeouts: timeoutsOf(values.timeout),
+      retryBaseMs: retryBaseMsOf(values['retry-delay']),
     },
   };
 };
