@@ -56,13 +56,14 @@ export const mailboxStateDirectory = (stateDir: string, id: string): string => p
 const withFingerprint = (location: MailLocation, fingerprint: string | undefined): MailLocation =>
   location.kind === 'imap' && fingerprint ? { kind: 'imap', endpoint: { ...location.endpoint, pinnedFingerprint: fingerprint } } : location;
 
-const secretsOf = async (credential: SideCredential, side: 'from' | 'to', location: MailLocation, context: MailboxContext): Promise<Result<LocationSecrets>> => {
+const secretsOf = async (rowId: string, credential: SideCredential, side: 'from' | 'to', location: MailLocation, context: MailboxContext): Promise<Result<LocationSecrets>> => {
   if (credential.kind === 'none') return ok({});
   if (credential.kind === 'password') return ok({ password: credential.password });
   if (location.kind !== 'imap') return err(migrationError('bad-input', 'An archive needs no sign-in.'));
   const tokens = await signInSide(
     { side: side === 'from' ? 'source' : 'destination', endpoint: location.endpoint, provider: credential.provider, clientId: context.signIn.clientIds?.[side], readyToken: credential.readyToken },
-    { ...context.signIn, isDeviceCode: false, isRemember: true, isInteractive: false, signal: context.signal },
+    // What the sign-in has to say is about this mailbox among many: it names the row.
+    { ...context.signIn, stderr: (text) => context.signIn.stderr(`${rowId}: ${text}`), isDeviceCode: false, isRemember: true, isInteractive: false, signal: context.signal },
   );
   return tokens.ok ? ok({ oauth: tokens.value }) : tokens;
 };
@@ -121,9 +122,9 @@ export const runMailbox = async (row: BatchRow, credentials: RowCredentials, con
     tell('running');
     const from = withFingerprint(row.from, context.fingerprints?.from);
     const to = withFingerprint(row.to, context.fingerprints?.to);
-    const fromSecrets = await secretsOf(credentials.from, 'from', from, context);
+    const fromSecrets = await secretsOf(row.id, credentials.from, 'from', from, context);
     if (!fromSecrets.ok) return failed(fromSecrets.error, 'Could not sign in to the source: ');
-    const toSecrets = await secretsOf(credentials.to, 'to', to, context);
+    const toSecrets = await secretsOf(row.id, credentials.to, 'to', to, context);
     if (!toSecrets.ok) return failed(toSecrets.error, 'Could not sign in to the destination: ');
 
     const ends = jobEndsOf({ location: from, secrets: fromSecrets.value }, [{ target: 'account', location: to, secrets: toSecrets.value }], context.timeouts);

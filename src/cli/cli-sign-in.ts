@@ -163,7 +163,7 @@ export const signInSide = async (sign: SideSignIn, environment: SignInEnvironmen
       if (first.ok) return ok(tokens);
       if (!first.error.needsSignIn) return first;
       await keychain.remove(key);
-      environment.stderr(`The kept sign-in of the ${SIDE_NAME[sign.side]} no longer works (${first.error.message}) Signing in anew.\n`);
+      environment.stderr(`The kept sign-in of the ${SIDE_NAME[sign.side]} no longer works (${first.error.message})${environment.isInteractive === false ? '' : ' Signing in anew.'}\n`);
     }
   }
   if (environment.isInteractive === false) return err(noKeptSignIn(sign, provider.value.name));
