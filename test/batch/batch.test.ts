@@ -8,14 +8,15 @@
  *   new server refuses the password reported as failed with the server's refusal (exit 1), the
  *   others verified; the CSV and HTML reports say so.
  * - Run again: a fast no-op (no message read or appended).
- * - Split into 3 shards by GNU parallel over one CSV and one state folder: the union is exact.
+ * - Split into 3 shards by GNU parallel, with the README's own recipe, over one CSV and one state
+ *   folder: the union is exact.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseCsv } from '../../src/batch/parse-csv.js';
 import type { MailboxSummary } from '../../src/contract/batch.js';
 import { runCli, type CliResult } from '../faults/cli-child.js';
@@ -79,7 +80,7 @@ describe('mailferry batch: 50 mailboxes between two Dovecots', { concurrency: fa
 
   test('killed with SIGKILL mid-batch, run again at once: every mailbox exact; the one whose password is refused fails alone (exit 1); reports say so', async () => {
     const csv = office.writeCsv('office.csv', destination, { wrongPasswordFor: wrong });
-    const state = join(office.dir, 'state');
+    const state = join(office.dir, 'state-office');
     const report = { csv: join(office.dir, 'report.csv'), html: join(office.dir, 'report.html') };
     let finished = 0;
     const killed = await runCli(batchArgs(csv, state, ['--parallel', '4']), {
@@ -138,7 +139,7 @@ describe('mailferry batch: 50 mailboxes between two Dovecots', { concurrency: fa
     office.sourceProxy.wire().clear();
     destination.proxy.wire().clear();
     const started = Date.now();
-    const again = await runCli(batchArgs(csv, join(office.dir, 'state'), ['--parallel', '4']), { env: office.env, limitMs: RUN_LIMIT_MS });
+    const again = await runCli(batchArgs(csv, join(office.dir, 'state-office'), ['--parallel', '4']), { env: office.env, limitMs: RUN_LIMIT_MS });
     const seconds = (Date.now() - started) / 1000;
     assert.equal(again.code, 1, again.stderr.slice(-3000));
     const { mailboxes } = summaryOf(again);
@@ -150,14 +151,26 @@ describe('mailferry batch: 50 mailboxes between two Dovecots', { concurrency: fa
     await assertOfficeExact(office, destination, mailboxes.filter((m) => m.id !== wrong).map((m) => m.id));
   });
 
-  test('GNU parallel runs 3 shards over one CSV and one state folder: each mailbox in exactly one shard, the union exact', async () => {
+  test("GNU parallel runs the README's recipe: 3 shards over one CSV and one state folder, each mailbox in exactly one shard, the union exact", async () => {
     const second = await office.addDestination();
-    const csv = office.writeCsv('office-shards.csv', second);
-    const state = join(office.dir, 'state-shards');
+    office.writeCsv('users.csv', second);
+    // The recipe as the README gives it, run by sh in the folder of users.csv.
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const lines = readme.split('\n');
+    const first = lines.findIndex((l) => l.startsWith('parallel '));
+    assert.ok(first >= 0, 'the README has a GNU parallel recipe');
+    let last = first;
+    while (lines[last]?.endsWith('\\')) last++;
+    const recipe = lines.slice(first, last + 1).join('\n');
+    assert.match(recipe, /mailferry batch users\.csv --state-dir state --shard \{\}\/3 --report-csv report-\{\}\.csv ::: 1 2 3$/);
+    // `mailferry` here is the working tree's command line; the test servers speak plain IMAP on 127.0.0.1.
+    const bin = join(office.dir, 'bin');
+    mkdirSync(bin);
+    const tsx = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+    writeFileSync(join(bin, 'mailferry'), `#!/bin/sh\nexec "${process.execPath}" --import "${tsx}" "${join(REPO, 'src', 'cli', 'main.ts')}" "$@" --allow-plaintext\n`, { mode: 0o755 });
     const home = makePrivateHome('batch-parallel');
-    const args = ['--will-cite', '--jobs', '3', '--halt', 'never', process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'batch', csv, '--state-dir', state, '--allow-plaintext', '--shard', '{}/3', '--report-csv', join(office.dir, 'shard-{}.csv'), '--parallel', '2', ':::', '1', '2', '3'];
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn('parallel', args, { cwd: REPO, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...home.env, NO_COLOR: '1', ...office.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('sh', ['-c', recipe], { cwd: office.dir, env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, ...home.env, NO_COLOR: '1', ...office.env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -168,17 +181,19 @@ describe('mailferry batch: 50 mailboxes between two Dovecots', { concurrency: fa
       child.on('error', reject);
       child.on('close', (exit) => {
         clearTimeout(limit);
+        rmSync(home.dir, { recursive: true, force: true });
         if (exit !== 0) console.log(output.slice(-4000));
         resolve(exit);
       });
     });
     assert.equal(code, 0, 'every shard exited 0 (GNU parallel exits with the number of failed jobs)');
-    const shards = [1, 2, 3].map((i) => csvRows(join(office.dir, `shard-${i}.csv`)));
+    const shards = [1, 2, 3].map((i) => csvRows(join(office.dir, `report-${i}.csv`)));
     // Shard I holds the rows whose position modulo 3 is I-1.
     for (const [i, rows] of shards.entries()) assert.deepEqual(rows.map((r) => Number(r.row) % 3), rows.map(() => (i + 1) % 3), `shard ${i + 1}`);
     const union = shards.flat();
     assert.deepEqual(union.map((r) => r.id).sort(), office.users.map((u) => u.name).sort(), 'each mailbox in exactly one shard');
     assert.deepEqual(union.filter((r) => r.status !== 'verified'), []);
+    assert.deepEqual(readdirSync(join(office.dir, 'state')).sort(), office.users.map((u) => u.name).sort(), 'one state folder, a journal folder per mailbox');
     await Promise.all([second.proxy.whenIdle(IDLE_WAIT_MS), office.sourceProxy.whenIdle(IDLE_WAIT_MS)]);
     await assertOfficeExact(office, second, office.users.map((u) => u.name));
     assertNothingDestructiveOn(office.sourceProxy, second.proxy);
