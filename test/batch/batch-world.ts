@@ -61,19 +61,20 @@ export const inPool = async <T>(items: readonly T[], limit: number, work: (item:
   }));
 };
 
-const corpusOf = (i: number): Corpus =>
+/** A mailbox of the office: `perFolder` (default 1 to 4) messages in each of three folders; the first one has every awkward case. */
+const corpusOf = (i: number, perFolder?: number): Corpus =>
   i === 0
-    ? generateCorpus({ seed: 'office-0', messagesPerFolder: 2 })
-    : generateCorpus({ seed: `office-${i}`, folders: [{ segments: ['INBOX'] }, { segments: ['Sent'], specialUse: '\\Sent' }, { segments: ['Projects', String(2020 + (i % 5))] }], messagesPerFolder: 1 + (i % 4), specials: false, sizeRange: [800, 24_000] });
+    ? generateCorpus({ seed: 'office-0', messagesPerFolder: perFolder ?? 2 })
+    : generateCorpus({ seed: `office-${i}`, folders: [{ segments: ['INBOX'] }, { segments: ['Sent'], specialUse: '\\Sent' }, { segments: ['Projects', String(2020 + (i % 5))] }], messagesPerFolder: perFolder ?? 1 + (i % 4), specials: false, sizeRange: [800, 24_000] });
 
 const envName = (side: 'SRC' | 'DST', name: string): string => `${side}_PW_${name.toUpperCase()}`;
 
-export const startOffice = async (count: number): Promise<Office> => {
+export const startOffice = async (count: number, options: { messagesPerFolder?: number } = {}): Promise<Office> => {
   const users: OfficeUser[] = Array.from({ length: count }, (_, i) => ({ name: userName(i), sourcePassword: `src-${userName(i)}-Pw7`, destinationPassword: `dst-${userName(i)}-Pw9` }));
   const dir = mkdtempSync(join(tmpdir(), 'mf-batch-office-'));
   const source = await startDovecot({ users: users.map((u) => ({ name: u.name, password: u.sourcePassword })) });
   await inPool(users.map((_, i) => i), 6, async (i) => {
-    await fillAccount(source.account((users[i] as OfficeUser).name), corpusOf(i));
+    await fillAccount(source.account((users[i] as OfficeUser).name), corpusOf(i, options.messagesPerFolder));
   });
   const sourceProxy = await startFaultProxy({ targetHost: '127.0.0.1', targetPort: source.port });
   const sourceBefore = new Map<string, AccountSnapshot>();
