@@ -33,6 +33,7 @@ export const BATCH_COLUMNS = [
   'folder',
   'exclude',
 ] as const;
+/** A column a users CSV may have. */
 export type BatchColumn = (typeof BATCH_COLUMNS)[number];
 const REQUIRED: readonly BatchColumn[] = ['id', 'from', 'to'];
 
@@ -50,6 +51,7 @@ export type SideLogin =
   /** OAuth2: a provider with a sign-in kept on this computer, or a ready token from `tokenEnv`. */
   | { kind: 'oauth'; provider?: string; tokenEnv?: string };
 
+/** One mailbox of a batch, as its row says (secrets not read yet). */
 export interface BatchRow {
   id: string;
   row: number;
@@ -63,6 +65,7 @@ export interface BatchRow {
   exclude: string[];
 }
 
+/** How a users CSV is read. */
 export interface BatchFileOptions {
   /** imap:// locations may be plain IMAP (the batch's --allow-plaintext). */
   allowPlaintext: boolean;

@@ -17,11 +17,13 @@ const MAX_PASSWORD_FILE_BYTES = 4096;
 /** What one side logs in with, read and checked; the OAuth2 token source is made when the row starts. */
 export type SideCredential = { kind: 'none' } | { kind: 'password'; password: string } | { kind: 'oauth'; provider?: string; readyToken?: string };
 
+/** What both sides of a row sign in with. */
 export interface RowCredentials {
   from: SideCredential;
   to: SideCredential;
 }
 
+/** Where a row's secrets are looked up. */
 export type LoginEnvironment = Pick<SignInEnvironment, 'env' | 'settings' | 'keychain'> & {
   /** Client IDs given for the whole batch (--from-client-id / --to-client-id). */
   clientIds?: { from?: string; to?: string };

@@ -11,11 +11,13 @@ export const BATCH_REPORT_COLUMNS = ['id', 'row', 'status', 'messages', 'bytes',
 
 const cellsOf = (m: MailboxSummary): (string | number)[] => [m.id, m.row, m.status, m.messages, m.bytes, m.refused, m.needsAttentionFolders.join(';'), m.durationS, m.reason ?? ''];
 
+/** The batch report as CSV: the header, then one line per mailbox. */
 export const batchReportToCsv = (mailboxes: readonly MailboxSummary[]): string =>
   [BATCH_REPORT_COLUMNS as readonly (string | number)[], ...mailboxes.map(cellsOf)].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 
 const STATUS_TEXT: Record<MailboxSummary['status'], string> = { verified: 'verified', failed: 'failed', 'needs-attention': 'needs attention', 'not-run': 'not run' };
 
+/** The batch report as a standalone web page. */
 export const batchReportToHtml = (mailboxes: readonly MailboxSummary[], finishedAt: number): string => {
   const count = (status: MailboxSummary['status']): number => mailboxes.filter((m) => m.status === status).length;
   const rows = mailboxes

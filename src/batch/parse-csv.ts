@@ -8,12 +8,14 @@
  */
 import { err, ok, type Result } from '../contract/result.js';
 
+/** One record of a CSV file. */
 export interface CsvRecord {
   fields: string[];
   /** The file line (1-based) the record starts on. */
   line: number;
 }
 
+/** Where and why a file is not RFC 4180 CSV. */
 export interface CsvSyntaxError {
   /** The file line (1-based) of the problem. */
   line: number;
@@ -25,6 +27,7 @@ const COMMA = 44;
 const CR = 13;
 const LF = 10;
 
+/** The records of a CSV text (BOM already removed), or the first syntax error with its line. */
 export const parseCsv = (text: string): Result<CsvRecord[], CsvSyntaxError> => {
   const records: CsvRecord[] = [];
   const n = text.length;

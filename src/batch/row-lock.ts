@@ -15,8 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
 import { sleep } from '../engine/backoff.js';
+import { isProcessAlive } from '../fs/is-process-alive.js';
 import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from '../fs/write-file-atomic.js';
 
+/** The lock file in each mailbox's state folder. */
 export const ROW_LOCK_FILE = '.mailferry-row-lock';
 /** How often a held lock is renewed. */
 export const RENEW_MS = 5_000;
@@ -33,25 +35,18 @@ interface LockInfo {
   token: string;
 }
 
+/** A held lock. */
 export interface RowLock {
   release(): Promise<void>;
 }
 
+/** Tunables of a row lock (tests shorten them). */
 export interface RowLockOptions {
   now?: () => number;
   leaseMs?: number;
   renewMs?: number;
   signal?: AbortSignal;
 }
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 const readLock = async (file: string): Promise<{ info?: LockInfo; renewedAt: number } | undefined> => {
   try {
@@ -90,7 +85,7 @@ export const lockRow = async (dir: string, options: RowLockOptions = {}): Promis
     }
     const other = await readLock(file);
     if (!other) continue;
-    const isGone = other.info !== undefined && other.info.host === info.host && (other.info.pid === process.pid ? false : !isAlive(other.info.pid));
+    const isGone = other.info !== undefined && other.info.host === info.host && other.info.pid !== process.pid && !isProcessAlive(other.info.pid);
     const isExpired = now() - other.renewedAt > leaseMs;
     if (isGone || isExpired) {
       // Moved aside rather than deleted: of two takers, only one rename finds it.

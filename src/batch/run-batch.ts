@@ -36,6 +36,7 @@ export const parseShard = (text: string): Shard | undefined => {
 export const rowsOfShard = <R extends { row: number }>(rows: readonly R[], shard: Shard | undefined): R[] =>
   shard ? rows.filter((r) => (r.row - 1) % shard.count === shard.index - 1) : [...rows];
 
+/** How a batch runs: a mailbox's context plus how many at once, the batch's cap and its observer. */
 export interface BatchSettings extends Omit<MailboxContext, 'onEvent' | 'throttle'> {
   /** Mailboxes at once. */
   parallel: number;

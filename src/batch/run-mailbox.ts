@@ -31,6 +31,7 @@ import { lockRow, type RowLockOptions } from './row-lock.js';
 /** What a mailbox tells the batch as it goes. */
 export type MailboxEvent = { type: 'status'; progress: MailboxProgress } | { type: 'plan'; plan: CopyPlan } | { type: 'job'; event: JobEvent };
 
+/** Everything a mailbox of a batch runs with, shared by the batch's mailboxes. */
 export interface MailboxContext {
   /** The batch's state folder; this mailbox's is `<stateDir>/<id>`. */
   stateDir: string;

@@ -19,7 +19,7 @@ import { parseShard, rowsOfShard, runBatch, type Shard } from '../batch/run-batc
 import { PAUSE_REASON } from '../engine/run-job.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import { defaultStateDirectory, describeJobLocation, jobLocationOf } from '../jobs/job-records.js';
-import { byteRate, gmailAllMailOf, jobSettingsOf, positiveInt, retryBaseMsOf, timeoutsOf, UsageError } from './cli-options.js';
+import { byteRate, gmailAllMailOf, jobSettingsOf, positiveInt, retryBaseMsOf, SHARED_OPTIONS, timeoutsOf, UsageError } from './cli-options.js';
 import { formatBytes, jsonLine, shown, terminalSafe } from './format.js';
 import type { CliIo } from './run-cli.js';
 
@@ -30,6 +30,7 @@ const EXIT_USAGE = 2;
 /** How often the human progress line is printed. */
 const HUMAN_PROGRESS_INTERVAL_MS = 5_000;
 
+/** `mailferry batch --help`. */
 export const BATCH_USAGE = `Usage: mailferry batch FILE.csv [options]
 
 Moves many mailboxes, one row of FILE.csv each (RFC 4180, UTF-8, a header row, columns in any
@@ -67,24 +68,10 @@ run (listed, with the reason); 2 invalid input (each problem with its row and li
 Run the same command again to resume: finished mailboxes are passed over quickly.`;
 
 const OPTIONS = {
+  ...SHARED_OPTIONS,
   parallel: { type: 'string' },
   'state-dir': { type: 'string' },
   shard: { type: 'string' },
-  'report-csv': { type: 'string' },
-  'report-html': { type: 'string' },
-  json: { type: 'boolean' },
-  'allow-plaintext': { type: 'boolean' },
-  connections: { type: 'string' },
-  'max-rate': { type: 'string' },
-  timeout: { type: 'string' },
-  'max-failures': { type: 'string' },
-  'retry-delay': { type: 'string' },
-  'gmail-all-mail': { type: 'string' },
-  'from-fingerprint': { type: 'string' },
-  'to-fingerprint': { type: 'string' },
-  'from-client-id': { type: 'string' },
-  'to-client-id': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `row 3 (line 4), column from: …` */

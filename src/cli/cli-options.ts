@@ -2,8 +2,28 @@
  * The option values `copy` and `batch` share: checked here once, a person's mistake thrown as a
  * UsageError with a sentence saying what is expected (exit status 2).
  */
+import type { ParseArgsConfig } from 'node:util';
 import type { PlanOptions } from '../contract/plan.js';
 import type { ConnectTimeouts } from '../imap/connect-imap.js';
+
+/** The options `copy` and `batch` both take, with the same meaning (parseArgs definitions). */
+export const SHARED_OPTIONS = {
+  'from-client-id': { type: 'string' },
+  'to-client-id': { type: 'string' },
+  'allow-plaintext': { type: 'boolean' },
+  'from-fingerprint': { type: 'string' },
+  'to-fingerprint': { type: 'string' },
+  'gmail-all-mail': { type: 'string' },
+  connections: { type: 'string' },
+  'max-rate': { type: 'string' },
+  timeout: { type: 'string' },
+  'max-failures': { type: 'string' },
+  'retry-delay': { type: 'string' },
+  json: { type: 'boolean' },
+  'report-csv': { type: 'string' },
+  'report-html': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
 
 /** A mistake in the command line; the message says what is expected. */
 export class UsageError extends Error {}

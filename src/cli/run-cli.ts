@@ -27,7 +27,7 @@ import { readOAuthSettings } from '../auth/oauth-settings.js';
 import type { AppJobReport } from '../contract/ipc.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import { reportToCsv, reportToHtml } from '../service/report-export.js';
-import { gmailAllMailOf, jobSettingsOf, renamesOf, retryBaseMsOf, timeoutsOf, UsageError } from './cli-options.js';
+import { gmailAllMailOf, jobSettingsOf, renamesOf, retryBaseMsOf, SHARED_OPTIONS, timeoutsOf, UsageError } from './cli-options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INCOMPLETE = 1;
@@ -105,35 +105,21 @@ Exit status: 0 every selected folder verified complete; 1 something failed or wa
 (the move then stops with "sign in again"; run the same command again to sign in and resume).`;
 
 const OPTIONS = {
+  ...SHARED_OPTIONS,
   from: { type: 'string' },
   to: { type: 'string' },
   'from-password-env': { type: 'string' },
   'to-password-env': { type: 'string' },
   'from-oauth': { type: 'string' },
   'to-oauth': { type: 'string' },
-  'from-client-id': { type: 'string' },
-  'to-client-id': { type: 'string' },
   'device-code': { type: 'boolean' },
   'from-token-env': { type: 'string' },
   'to-token-env': { type: 'string' },
   remember: { type: 'boolean' },
-  'allow-plaintext': { type: 'boolean' },
-  'from-fingerprint': { type: 'string' },
-  'to-fingerprint': { type: 'string' },
   folder: { type: 'string', multiple: true },
   exclude: { type: 'string', multiple: true },
   map: { type: 'string', multiple: true },
-  'gmail-all-mail': { type: 'string' },
   state: { type: 'string' },
-  connections: { type: 'string' },
-  'max-rate': { type: 'string' },
-  timeout: { type: 'string' },
-  'max-failures': { type: 'string' },
-  'retry-delay': { type: 'string' },
-  json: { type: 'boolean' },
-  'report-csv': { type: 'string' },
-  'report-html': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 

@@ -21,6 +21,7 @@ export interface JobDestination {
   open(): Promise<Result<DestinationStore>>;
 }
 
+/** A job's source and destinations, each with a way to open a fresh store. */
 export interface JobEnds {
   source: MailLocation;
   openSource(): Promise<Result<SourceStore>>;

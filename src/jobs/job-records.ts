@@ -27,6 +27,7 @@ export interface JobPartRecord {
   selectedPaths: string[];
 }
 
+/** What a job is and where it stands, as saved beside its journals (`job.json`). */
 export interface JobRecord {
   jobId: string;
   source: JobLocation;
@@ -73,21 +74,26 @@ export const jobLocationOf = (location: MailLocation): JobLocation => {
 export const locationKey = (location: JobLocation): string =>
   'archive' in location ? `archive:${path.resolve(location.archive)}` : `imap:${location.user.toLowerCase()}@${location.host.toLowerCase()}:${location.port}`;
 
+/** A job's id: from its two locations only, so the same move finds its journals again. */
 export const jobIdOf = (source: JobLocation, destination: JobLocation): string =>
   createHash('sha256').update(`${locationKey(source)}\n${locationKey(destination)}`).digest('hex').slice(0, 16);
 
 /** A location for people: `user@host`, or the archive. */
 export const describeJobLocation = (location: JobLocation): string => ('archive' in location ? location.archive : `${location.user}@${location.host}`);
 
+/** Where a job's record, report and journals live. */
 export const jobDirectory = (stateDir: string, jobId: string): string => path.join(stateDir, 'jobs', jobId);
+/** Where a job's (or a part's) folder journals live. */
 export const journalDirectory = (stateDir: string, jobId: string): string => path.join(jobDirectory(stateDir, jobId), 'folders');
 
+/** Writes a job's record whole (atomic and durable). */
 export const saveJobRecord = async (stateDir: string, record: JobRecord): Promise<void> =>
   writeFileAtomic(path.join(jobDirectory(stateDir, record.jobId), 'job.json'), JSON.stringify(record, null, 2));
 
 const isJobRecord = (v: unknown): v is JobRecord =>
   typeof v === 'object' && v !== null && typeof (v as JobRecord).jobId === 'string' && typeof (v as JobRecord).status === 'string' && typeof (v as JobRecord).source === 'object';
 
+/** A job's record, or undefined when there is none (or it cannot be read). */
 export const loadJobRecord = async (stateDir: string, jobId: string): Promise<JobRecord | undefined> => {
   try {
     const parsed: unknown = JSON.parse(await fs.readFile(path.join(jobDirectory(stateDir, jobId), 'job.json'), 'utf8'));

@@ -14,6 +14,7 @@ export type JobPlans = Partial<Record<FolderTarget, CopyPlan>>;
 /** Why a job could not be planned: a side that did not open (login, TLS, network), or the planning itself. */
 export type PlanJobFailure = MigrationError & { failedAt: 'source' | FolderTarget | 'plan' };
 
+/** Plans every destination of a job over one source connection; copies nothing. */
 export const planJob = async (ends: JobEnds, options: PlanOptions): Promise<Result<JobPlans, PlanJobFailure>> => {
   const [source, ...destinations] = await Promise.all([ends.openSource(), ...ends.destinations.map((d) => d.open())]);
   const opened = destinations.flatMap((d) => (d.ok ? [d.value] : []));

@@ -36,6 +36,7 @@ export interface PreparedJob {
 /** Source paths per destination; a destination without an entry gets the folders its plan selects. */
 export type JobRoutes = Partial<Record<FolderTarget, readonly string[]>>;
 
+/** What a person chose for a job: plan options, folders per destination, settings. */
 export interface JobChoice {
   options: PlanOptions;
   routes: JobRoutes;

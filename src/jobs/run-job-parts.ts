@@ -17,6 +17,7 @@ import { createPartMerger, mergeReports, updateReport } from './job-parts.js';
 import { journalDirectory, saveJobRecord, saveJobReport } from './job-records.js';
 import type { PreparedJob } from './prepare-job.js';
 
+/** How a run is watched and stopped. */
 export interface RunJobPartsOptions {
   signal?: AbortSignal;
   backoff?: BackoffPolicy;
@@ -30,6 +31,7 @@ export interface RunJobPartsOptions {
   throttle?: RunJobDeps['throttle'];
 }
 
+/** How a run ended: the job's report and each part's own. */
 export interface JobOutcome {
   /** The job's report, every row marked with its part's target. */
   report: AppJobReport;

@@ -32,6 +32,7 @@ export interface AccountSettingsStore {
 /** Encrypted password storage. safeStorage in the app. */
 export type CredentialVault = RoleVault;
 
+/** What the account concern needs from main (stores, vaults, the browser). */
 export interface AccountServiceDeps {
   settings: AccountSettingsStore;
   vault: CredentialVault;
@@ -55,8 +56,10 @@ export interface EndsWanted {
   source?: ArchiveLocation;
 }
 
+/** The channels the account concern answers. */
 export type AccountChannel = 'accounts:load' | 'accounts:save' | 'accounts:signIn' | 'accounts:signOut' | 'accounts:test' | 'presets:lookup';
 
+/** The account concern: its channels, and the ends of a job for the job and report concerns. */
 export type AccountService = ChannelHandlers<AccountChannel> & {
   /** The ends of a job of the app: the accounts with their passwords or sign-ins, and any archives. */
   jobEnds(want: EndsWanted): Promise<Result<JobEnds>>;
@@ -64,6 +67,7 @@ export type AccountService = ChannelHandlers<AccountChannel> & {
 
 const ROLE_NAME: Record<AccountRole, string> = { source: 'old', destination: 'new' };
 
+/** The account concern over its stores; passwords kept in memory for the session. */
 export const createAccountService = (deps: AccountServiceDeps): AccountService => {
   const passwords = new Map<AccountRole, string>();
   const signIns = createAccountSignIns({ vault: deps.tokenVault ?? memoryVault(), openExternal: deps.openExternal, defaults: deps.signInDefaults, signInTimeoutMs: deps.signInTimeoutMs });

@@ -24,6 +24,7 @@ import { createReportService } from './report-service.js';
 
 export type { AccountSettingsStore, CredentialVault, StoredAccount } from './account-service.js';
 
+/** What the engine side of the app needs from main. */
 export interface AppServiceDeps extends AccountServiceDeps {
   stateDir: string;
   emit(event: AppJobEvent): void;
@@ -54,6 +55,7 @@ export type AppService = {
   isBusy(): boolean;
 };
 
+/** The engine side of every channel, from its concerns. */
 export const createAppService = (deps: AppServiceDeps): AppService => {
   const { jobEnds, ...accountHandlers } = createAccountService(deps);
   const accounts = { jobEnds };

@@ -33,6 +33,7 @@ import type { ChannelHandlers } from './channel-handlers.js';
 /** A mailbox's progress goes out at most this often (its status changes at once). */
 export const BATCH_PROGRESS_INTERVAL_MS = 300;
 
+/** What the batch concern needs from main: dialogs, the environment, the keychain, an event sink. */
 export interface BatchServiceDeps {
   /** Where each mailbox's journals live (`<dir>/<id>`); the CLI's default is the same folder. */
   stateDir: string;
@@ -50,8 +51,10 @@ export interface BatchServiceDeps {
   backoff?: BackoffPolicy;
 }
 
+/** The channels the batch concern answers. */
 export type BatchChannel = 'batch:open' | 'batch:start' | 'batch:stop' | 'batch:export' | 'batch:folders';
 
+/** The batch concern: its channels, quitting and whether a batch runs. */
 export type BatchService = ChannelHandlers<BatchChannel> & {
   shutdown(): Promise<void>;
   isBusy(): boolean;
@@ -83,6 +86,7 @@ const folderOfReport = (f: FolderReport): AppFolderProgress => ({
   ...(f.error ? { lastError: f.error } : {}),
 });
 
+/** The batch concern; see the file header for its invariants. */
 export const createBatchService = (deps: BatchServiceDeps): BatchService => {
   let loaded: LoadedBatch | undefined;
   let running: { controller: AbortController; done: Promise<void> } | undefined;

@@ -25,6 +25,7 @@ import type { JobEnds } from '../jobs/job-ends.js';
 import type { AccountService, EndsWanted } from './account-service.js';
 import type { ChannelHandlers } from './channel-handlers.js';
 
+/** What the job concern needs: the state folder, the account ends, the event sink. */
 export interface JobServiceDeps {
   stateDir: string;
   accounts: Pick<AccountService, 'jobEnds'>;
@@ -34,8 +35,10 @@ export interface JobServiceDeps {
   backoff?: BackoffPolicy;
 }
 
+/** The channels the job concern answers. */
 export type JobChannel = 'plan:load' | 'jobs:start' | 'jobs:pause' | 'jobs:cancel' | 'jobs:resume' | 'jobs:retryFolder' | 'jobs:retryFailed' | 'jobs:list' | 'jobs:report' | 'archive:chooseFolder';
 
+/** The job concern: its channels, the last report of a job, quitting. */
 export type JobService = ChannelHandlers<JobChannel> & {
   /** The last report of a job: of this session's run, or the one saved beside its record. */
   reportOf(jobId: string): Promise<AppJobReport | undefined>;
@@ -68,6 +71,7 @@ const collisionText = (plan: CopyPlan | undefined, paths: string[], target: Fold
   return `Some folders would land in the same place in the ${TARGET_NAME[target]}: ${collisions.map((f) => `${f.source.path} → ${f.destinationPath}`).join(', ')}. Rename one of them.`;
 };
 
+/** The job concern; see the file header for its invariants. */
 export const createJobService = (deps: JobServiceDeps): JobService => {
   const running = new Map<string, RunningJob>();
   const reports = new Map<string, AppJobReport>();

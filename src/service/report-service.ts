@@ -11,6 +11,7 @@ import type { AccountService } from './account-service.js';
 import type { ChannelHandlers } from './channel-handlers.js';
 import { reportToCsv, reportToHtml } from './report-export.js';
 
+/** What the report concern needs: reports, the source (for .eml), a save dialog. */
 export interface ReportServiceDeps {
   stateDir: string;
   accounts: Pick<AccountService, 'jobEnds'>;
@@ -19,8 +20,10 @@ export interface ReportServiceDeps {
   chooseSavePath(suggestedName: string): Promise<string | undefined>;
 }
 
+/** The channels the report concern answers. */
 export type ReportChannel = 'reports:export' | 'messages:saveEml';
 
+/** The report concern. */
 export const createReportService = (deps: ReportServiceDeps): ChannelHandlers<ReportChannel> => ({
   async 'reports:export'({ jobId, format }) {
     const report = await deps.reportOf(jobId);
