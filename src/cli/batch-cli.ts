@@ -142,9 +142,11 @@ export const runBatchCli = async (argv: string[], io: CliIo): Promise<number> =>
   const rows = readBatchFile(bytes, { allowPlaintext: values['allow-plaintext'] === true, baseDir: path.dirname(path.resolve(file)) });
   if (!rows.ok) return invalid(rows.error, file);
   const chosen = rowsOfShard(rows.value, shard);
+  // The sign-in settings file matters only to OAuth2 rows: a broken one stops only a batch that has them.
   const oauthSettings = await readOAuthSettings(defaultStateDirectory());
-  if (!oauthSettings.ok) return invalid([{ reason: oauthSettings.error.message }], file);
-  const signIn = { env: io.env, settings: oauthSettings.value, keychain: io.keychain, clientIds: { from: values['from-client-id'], to: values['to-client-id'] } };
+  const hasOAuth = chosen.some((r) => r.fromLogin.kind === 'oauth' || r.toLogin.kind === 'oauth');
+  if (!oauthSettings.ok && hasOAuth) return invalid([{ reason: oauthSettings.error.message }], file);
+  const signIn = { env: io.env, settings: oauthSettings.ok ? oauthSettings.value : {}, keychain: io.keychain, clientIds: { from: values['from-client-id'], to: values['to-client-id'] } };
   // Only this shard's secrets: another machine may hold the others.
   const credentials = await readRowLogins(chosen, signIn);
   if (!credentials.ok) return invalid(credentials.error, file);

@@ -160,6 +160,7 @@ export const createBatchService = (deps: BatchServiceDeps): BatchService => {
       try {
         bytes = await fs.readFile(file);
       } catch (e) {
+        loaded = undefined;
         return ok({ file, mailboxes: [], problems: [{ reason: `The file cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).` }], progress: [], isRunning: false });
       }
       const rows = readBatchFile(bytes, { allowPlaintext, baseDir: path.dirname(file) });
