@@ -155,6 +155,31 @@ describe('IPC handlers in main', () => {
     assert.equal(reached.length, good.length, 'no refused request reached a handler');
   });
 
+  test('batch requests: no path from the renderer (main asks with a dialog), ids as the CSV allows them, bounded numbers', async () => {
+    const { handlers, reached } = recordingHandlers();
+    const good: [InvokeChannel, unknown][] = [
+      ['batch:open', { allowPlaintext: false }],
+      ['batch:start', { parallel: 4 }],
+      ['batch:start', { parallel: 1, connectionsPerSide: 2, maxBytesPerSecond: 1_000_000 }],
+      ['batch:stop', undefined],
+      ['batch:export', { format: 'html' }],
+      ['batch:folders', { id: 'alice.smith-2' }],
+    ];
+    for (const [channel, payload] of good) assert.equal((await handleInvoke(channel, own, payload, handlers, trusted)).ok, true, `${channel} ${JSON.stringify(payload)} should pass`);
+    const bad: [InvokeChannel, unknown][] = [
+      ['batch:open', { allowPlaintext: false, path: '/etc/passwd' }],
+      ['batch:open', undefined],
+      ['batch:start', { parallel: 0 }],
+      ['batch:start', { parallel: 4, env: { PW: 'x' } }],
+      ['batch:start', { parallel: 1000 }],
+      ['batch:export', { format: 'csv', path: '/tmp/x.csv' }],
+      ['batch:folders', { id: '../etc' }],
+      ['batch:folders', { id: '' }],
+    ];
+    for (const [channel, payload] of bad) assert.equal((await handleInvoke(channel, own, payload, handlers, trusted)).ok, false, `${channel} ${JSON.stringify(payload)} should be refused`);
+    assert.equal(reached.length, good.length);
+  });
+
   test('a handler that throws becomes an internal error value, not a rejected invoke', async () => {
     const { handlers } = recordingHandlers();
     handlers['jobs:list'] = async () => {

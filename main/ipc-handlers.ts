@@ -86,6 +86,15 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
   'reports:export': z.strictObject({ jobId, format: z.enum(['csv', 'html']) }),
   'messages:saveEml': z.strictObject({ jobId, sourcePath: path, uid: z.number().int().min(1).max(4_294_967_295) }),
   'archive:chooseFolder': z.undefined(),
+  'batch:open': z.strictObject({ allowPlaintext: z.boolean() }),
+  'batch:start': z.strictObject({
+    parallel: z.number().int().min(1).max(32),
+    connectionsPerSide: z.number().int().min(1).max(8).optional(),
+    maxBytesPerSecond: z.number().int().min(0).optional(),
+  }),
+  'batch:stop': z.undefined(),
+  'batch:export': z.strictObject({ format: z.enum(['csv', 'html']) }),
+  'batch:folders': z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/) }),
 };
 
 export type InvokeHandlers = { [C in InvokeChannel]: (request: InvokeRequest<C>) => Promise<InvokeResponse<C>> };

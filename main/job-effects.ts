@@ -3,7 +3,7 @@
  * mail moves, progress on the taskbar or dock, a notification when it ends. Driven by the
  * same JobEvents the renderer gets; Electron's pieces come in as functions so this is testable.
  */
-import type { JobEvent, JobStatus } from '../src/contract/job.js';
+import { ACTIVE_JOB_STATUSES as ACTIVE, type JobEvent, type JobStatus } from '../src/contract/job.js';
 
 export interface DesktopEffects {
   keepAwake(isOn: boolean): void;
@@ -11,8 +11,6 @@ export interface DesktopEffects {
   setProgress(fraction: number, mode: 'normal' | 'paused' | 'error'): void;
   notify(title: string, body: string): void;
 }
-
-const ACTIVE: ReadonlySet<JobStatus> = new Set(['queued', 'scanning', 'copying', 'verifying']);
 
 export function createJobEffects(effects: DesktopEffects): (event: JobEvent) => void {
   let isAwake = false;

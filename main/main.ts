@@ -10,7 +10,8 @@ import { app, BrowserWindow, dialog, ipcMain, Notification, powerSaveBlocker, sa
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventChannel } from '../src/contract/ipc.js';
-import type { AppJobEvent } from '../src/contract/ipc.js';
+import type { AppJobEvent, BatchEvent } from '../src/contract/ipc.js';
+import { createOsKeychain } from '../src/cli/os-keychain.js';
 import { createAppService, type AppService } from '../src/service/app-service.js';
 import { createCredentialVault } from './credential-vault.js';
 import { signInDefaultsFrom } from './sign-in-defaults.js';
@@ -24,6 +25,7 @@ const PRELOAD = path.join(HERE, 'preload.cjs');
 const RENDERER_INDEX = path.join(HERE, '..', '..', 'dist-renderer', 'index.html');
 const PAGE_URL = pathToFileURL(RENDERER_INDEX).href;
 const JOB_EVENTS: EventChannel = 'jobs:event';
+const BATCH_EVENTS: EventChannel = 'batch:event';
 
 let win: BrowserWindow | null = null;
 let service: AppService | null = null;
@@ -72,6 +74,19 @@ async function chooseFolder(): Promise<string | undefined> {
     buttonLabel: 'Use this folder',
     defaultPath: app.getPath('documents'),
     properties: ['openDirectory', 'createDirectory', 'promptToCreate'],
+  };
+  const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? undefined : result.filePaths[0];
+}
+
+/** The users CSV of a batch (IT staff moving many mailboxes). */
+async function chooseUsersCsv(): Promise<string | undefined> {
+  const options: Electron.OpenDialogOptions = {
+    title: 'Open a users CSV',
+    buttonLabel: 'Open',
+    defaultPath: app.getPath('documents'),
+    filters: [{ name: 'Users CSV', extensions: ['csv'] }],
+    properties: ['openFile'],
   };
   const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
   return result.canceled ? undefined : result.filePaths[0];
@@ -131,6 +146,15 @@ async function start(): Promise<void> {
     },
     chooseSavePath,
     chooseFolder,
+    // Batches: the CSV names environment variables and files for passwords, and may use the
+    // sign-ins the command line kept in the OS keychain; journals where the command line keeps them.
+    chooseOpenPath: chooseUsersCsv,
+    batchStateDir: path.join(app.getPath('userData'), 'batch'),
+    env: process.env,
+    keychain: createOsKeychain(),
+    emitBatch(event: BatchEvent) {
+      if (win && !win.isDestroyed()) win.webContents.send(BATCH_EVENTS, event);
+    },
   });
 
   win = createWindow();

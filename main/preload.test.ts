@@ -44,7 +44,7 @@ test('the preload exposes one named function per channel and nothing generic', a
   const { exposed, invoked, required } = runPreload();
   assert.deepEqual(required, ['electron'], 'a single self-contained CommonJS file');
   const api = exposed.mailferry!;
-  const expected = [...INVOKE_CHANNELS.map((c) => bridgeNameOf(c) as string), 'onJobEvent'].sort();
+  const expected = [...INVOKE_CHANNELS.map((c) => bridgeNameOf(c) as string), 'onJobEvent', 'onBatchEvent'].sort();
   assert.deepEqual(Object.keys(api).sort(), expected);
   assert.ok(!('invoke' in api) && !('send' in api));
   for (const channel of INVOKE_CHANNELS) {
@@ -54,13 +54,18 @@ test('the preload exposes one named function per channel and nothing generic', a
   assert.deepEqual(invoked.map((i) => i.channel), [...INVOKE_CHANNELS], 'each function calls its own channel only');
 });
 
-test('job events are forwarded without the IPC event object, and can be unsubscribed', () => {
-  const { exposed, listeners } = runPreload();
-  const seen: unknown[] = [];
-  const unsubscribe = exposed.mailferry!.onJobEvent!((e: unknown) => seen.push(e)) as () => void;
-  const channel = listeners.get('jobs:event')!;
-  for (const l of channel) l({ sender: 'ipc internals' }, { type: 'log', jobId: 'j' });
-  assert.deepEqual(seen, [{ type: 'log', jobId: 'j' }]);
-  unsubscribe();
-  assert.equal(channel.size, 0);
-});
+for (const [subscribe, channelName, payload] of [
+  ['onJobEvent', 'jobs:event', { type: 'log', jobId: 'j' }],
+  ['onBatchEvent', 'batch:event', { type: 'batch-status', isRunning: true }],
+] as const) {
+  test(`${channelName} events are forwarded without the IPC event object, and can be unsubscribed`, () => {
+    const { exposed, listeners } = runPreload();
+    const seen: unknown[] = [];
+    const unsubscribe = exposed.mailferry![subscribe]!((e: unknown) => seen.push(e)) as () => void;
+    const channel = listeners.get(channelName)!;
+    for (const l of channel) l({ sender: 'ipc internals' }, payload);
+    assert.deepEqual(seen, [payload]);
+    unsubscribe();
+    assert.equal(channel.size, 0);
+  });
+}

@@ -51,6 +51,7 @@ const TEST_MACHINE_NEEDS = [
   { name: 'tmux', path: '/usr/bin/tmux' },
   { name: 'GNOME Keyring', path: '/usr/bin/gnome-keyring-daemon' },
   { name: 'D-Bus', path: '/usr/bin/dbus-run-session' },
+  { name: 'GNU parallel', path: '/usr/bin/parallel' },
   { name: 'Cyrus (unpacked)', path: join(TEST_SERVERS_ROOT, 'cyrus', '.mailferry-installed') },
   { name: 'Courier (unpacked)', path: join(TEST_SERVERS_ROOT, 'courier', '.mailferry-installed') },
 ];

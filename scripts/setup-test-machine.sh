@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs from Debian (as root): Dovecot, Chromium, a CJK font for
-# screenshots, openssl, and private unpacked copies of Cyrus and Courier. Idempotent.
+# screenshots, openssl, GNU parallel, and private unpacked copies of Cyrus and Courier. Idempotent.
 # `.ci/run` calls it; `npm test` calls it too when something is missing and it runs as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,9 @@ done
 # fonts-wqy-microhei: CJK glyphs, so folder names like 日本語 render in the browser tests' screenshots.
 # mutt and tmux: a test opens the mbox and Maildir archives in mutt, in a real terminal.
 apt-get install -y dovecot-imapd dovecot-core openssl chromium fonts-wqy-microhei mutt tmux
+# parallel: GNU parallel runs `mailferry batch --shard I/N` over several processes in a test (and
+# is one of the two recipes the README gives for many machines).
+apt-get install -y --no-install-recommends parallel
 # gnome-keyring and dbus: the CLI's --remember keeps OAuth2 sign-ins in the Secret Service; a
 # test runs it on a private D-Bus session with its own keyring under a temp HOME.
 apt-get install -y --no-install-recommends gnome-keyring dbus

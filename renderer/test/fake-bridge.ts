@@ -3,7 +3,7 @@
  * records its call and answers from a table the test can change; `emit` pushes job events.
  * Test helper only — the app never imports it.
  */
-import type { AppJobEvent, AppPlan, InvokeChannel, InvokeRequest, InvokeResponse, MailferryBridge } from '../../src/contract/ipc.js';
+import type { AppJobEvent, AppPlan, BatchEvent, BatchView, InvokeChannel, InvokeRequest, InvokeResponse, MailferryBridge } from '../../src/contract/ipc.js';
 import type { ArchiveLocation } from '../../src/contract/account.js';
 import type { FolderProgress, JobProgress, JobReport } from '../../src/contract/job.js';
 import type { CopyPlan, FolderPlan, SpecialUse } from '../../src/contract/plan.js';
@@ -15,6 +15,7 @@ export type FakeHandlers = { [C in InvokeChannel]: Handler<C> };
 const CHANNELS: InvokeChannel[] = [
   'accounts:load', 'accounts:save', 'accounts:signIn', 'accounts:signOut', 'accounts:test', 'presets:lookup', 'plan:load', 'jobs:start', 'jobs:pause', 'jobs:resume',
   'jobs:cancel', 'jobs:retryFolder', 'jobs:retryFailed', 'jobs:list', 'jobs:report', 'reports:export', 'messages:saveEml', 'archive:chooseFolder',
+  'batch:open', 'batch:start', 'batch:stop', 'batch:export', 'batch:folders',
 ];
 
 /** Where the fake folder dialog points. */
@@ -179,11 +180,24 @@ export function sampleReport(jobId: string, withFailures = true): JobReport {
   };
 }
 
+/** A users CSV of three mailboxes, as main reads it. */
+export function sampleBatch(): BatchView {
+  const mailboxes = ['alice', 'bob', 'carol'].map((id, i) => ({ id, row: i + 1, line: i + 2, source: `${id}@imap.old.example.org`, destination: `${id}@outlook.office365.com` }));
+  return {
+    file: '/home/it/users.csv',
+    mailboxes,
+    problems: [],
+    progress: mailboxes.map((m) => ({ id: m.id, row: m.row, status: 'waiting', messagesDone: 0, messagesTotal: 0, bytesDone: 0, bytesTotal: 0 })),
+    isRunning: false,
+  };
+}
+
 export interface FakeBridge {
   bridge: MailferryBridge;
   handlers: FakeHandlers;
   calls: { channel: InvokeChannel; request: unknown }[];
   emit(event: AppJobEvent): void;
+  emitBatch(event: BatchEvent): void;
   callsTo(channel: InvokeChannel): unknown[];
 }
 
@@ -212,6 +226,11 @@ export function createFakeBridge(overrides: Partial<FakeHandlers> = {}): FakeBri
     'reports:export': ({ format }) => ({ ok: true, value: { path: `/home/user/Documents/mailferry-report.${format}` } }),
     'messages:saveEml': ({ uid }) => ({ ok: true, value: { path: `/home/user/Documents/message-${uid}.eml` } }),
     'archive:chooseFolder': () => ({ ok: true, value: { path: ARCHIVE_DIR } }),
+    'batch:open': () => ({ ok: true, value: sampleBatch() }),
+    'batch:start': () => ({ ok: true, value: undefined }),
+    'batch:stop': () => ({ ok: true, value: undefined }),
+    'batch:export': ({ format }) => ({ ok: true, value: { path: `/home/it/mailferry-batch-report.${format}` } }),
+    'batch:folders': ({ id }) => ({ ok: true, value: { id, folders: [], source: 'none' } }),
     ...overrides,
   } as FakeHandlers;
   const bridge = {} as Record<string, unknown>;
@@ -225,12 +244,20 @@ export function createFakeBridge(overrides: Partial<FakeHandlers> = {}): FakeBri
     listeners.add(listener);
     return () => listeners.delete(listener);
   };
+  const batchListeners = new Set<(e: BatchEvent) => void>();
+  bridge.onBatchEvent = (listener: (e: BatchEvent) => void) => {
+    batchListeners.add(listener);
+    return () => batchListeners.delete(listener);
+  };
   return {
     bridge: bridge as unknown as MailferryBridge,
     handlers,
     calls,
     emit: (event) => {
       for (const l of listeners) l(event);
+    },
+    emitBatch: (event) => {
+      for (const l of batchListeners) l(event);
     },
     callsTo: (channel) => calls.filter((c) => c.channel === channel).map((c) => c.request),
   };

@@ -1,25 +1,14 @@
 /**
- * File-system steps the archive formats share (fsync of a directory, folder-name clashes) and the
- * one place file-system failures become MigrationErrors. Reads and writes go through
- * archive-jail.ts, which keeps them inside the archive.
+ * File-system steps the archive formats share (folder-name clashes; fsync of a directory comes
+ * from src/fs/) and the one place file-system failures become MigrationErrors. Reads and writes
+ * go through archive-jail.ts, which keeps them inside the archive.
  */
 import { promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrationError, type MigrationError } from '../contract/result.js';
 import { fileNameKey } from './archive-names.js';
 
-/** fsync a directory so a rename or a new file in it survives a power cut (no-op where unsupported). */
-export const fsyncDirectory = async (dir: string): Promise<void> => {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Windows cannot open a directory for fsync; its renames are durable enough with the file fsynced.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-};
+export { fsyncDirectory } from '../fs/write-file-atomic.js';
 
 /**
  * The name INBOX has in a folder tree: IMAP's INBOX is case-insensitive, file names may not be

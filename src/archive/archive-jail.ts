@@ -21,12 +21,12 @@
 import { constants, promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { migrationError } from '../contract/result.js';
-import { fsyncDirectory } from './archive-fs.js';
+import { fsyncDirectory, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from '../fs/write-file-atomic.js';
 
 /** Mode of every file an archive store creates: readable and writable by the user only. */
-export const ARCHIVE_FILE_MODE = 0o600;
+export const ARCHIVE_FILE_MODE = PRIVATE_FILE_MODE;
 /** Mode of every directory an archive store creates. */
-export const ARCHIVE_DIRECTORY_MODE = 0o700;
+export const ARCHIVE_DIRECTORY_MODE = PRIVATE_DIRECTORY_MODE;
 
 // Windows has neither; there lstat stands in for O_NOFOLLOW, and FIFOs do not exist.
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -148,10 +148,9 @@ export class ArchiveJail {
   /** Replaces `file` atomically with `data` (small metadata files only); a link of that name is replaced, never followed. */
   async replace(file: string, data: Buffer | string): Promise<void> {
     const target = this.inside(file);
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-    await this.writeNew(temp, data);
-    await fs.rename(temp, target);
-    await fsyncDirectory(path.dirname(target));
+    // The levels on the way are checked here; the temp file is created without following a link.
+    await this.refuseLinks(path.dirname(target));
+    await writeFileAtomic(target, data);
   }
 
   /**

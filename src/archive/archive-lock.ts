@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { migrationError } from '../contract/result.js';
 import { ArchiveJail } from './archive-jail.js';
+import { isProcessAlive } from '../fs/is-process-alive.js';
 
 export const LOCK_FILE = '.mailferry-lock';
 const TAKEOVER_ATTEMPTS = 3;
@@ -26,15 +27,6 @@ interface LockInfo {
 
 /** Locks this process holds, by lock file; set before any await so concurrent openers share one. */
 const held = new Map<string, { count: number; ready: Promise<void> }>();
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 const readLock = async (file: string): Promise<LockInfo | undefined> => {
   try {
@@ -100,7 +92,7 @@ const acquire = async (file: string): Promise<void> => {
       continue;
     }
     // Ours but not in `held`: left by a store of this process that never closed. Gone: crashed.
-    if (other.host === info.host && (other.pid === process.pid || !isAlive(other.pid))) {
+    if (other.host === info.host && (other.pid === process.pid || !isProcessAlive(other.pid))) {
       await fs.rm(file, { force: true });
       continue;
     }

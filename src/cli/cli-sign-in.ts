@@ -47,6 +47,11 @@ export interface SignInEnvironment {
   /** `--json`: also tells the sign-in prompt as an event. */
   emitEvent?(event: Record<string, unknown>): void;
   signal?: AbortSignal;
+  /**
+   * False where nobody is there to sign in (a batch): only a kept sign-in or a ready token is
+   * used, and its absence is an error at once instead of a prompt that would wait for ever.
+   */
+  isInteractive?: boolean;
 }
 
 /** True when there is a display to open a browser on (always on macOS and Windows). */
@@ -55,8 +60,15 @@ export const hasDisplay = (env: Record<string, string | undefined>, platform: No
 
 const providerKeyOf = (provider: OAuthProvider): string => (provider.server.kind === 'issuer' ? provider.server.issuer.href : provider.id);
 
+const providerOf = (name: string, environment: Pick<SignInEnvironment, 'env' | 'settings'>): Result<OAuthProvider> =>
+  resolveProvider(name, { tenant: environment.env.MAILFERRY_OAUTH_TENANT ?? environment.settings.microsoft?.tenant, scope: environment.env.MAILFERRY_OAUTH_SCOPE });
+
+/** Where `--remember` keeps this side's sign-in in the keychain. */
+const keptSignInKey = (sign: SideSignIn, provider: OAuthProvider, clientId: OAuthClientId): string =>
+  refreshTokenKey({ provider: providerKeyOf(provider), clientId: clientId.clientId, user: sign.endpoint.user, host: sign.endpoint.host });
+
 /** The app's registration for this provider: the option, then MAILFERRY_OAUTH_CLIENT_ID, then the settings file. */
-const clientIdFor = (sign: SideSignIn, provider: OAuthProvider, environment: SignInEnvironment): Result<OAuthClientId> => {
+const clientIdFor = (sign: SideSignIn, provider: OAuthProvider, environment: Pick<SignInEnvironment, 'env' | 'settings'>): Result<OAuthClientId> => {
   const fromSettings = environment.settings[providerKeyOf(provider)] ?? environment.settings[provider.id];
   const clientId = sign.clientId ?? environment.env.MAILFERRY_OAUTH_CLIENT_ID ?? fromSettings?.clientId;
   if (!clientId) {
@@ -92,6 +104,30 @@ const signInInteractively = async (oauth: OAuthClient, sign: SideSignIn, environ
   });
 };
 
+/** Where a side signs in has no kept sign-in, and nobody is there to sign in. */
+const noKeptSignIn = (sign: SideSignIn, providerName: string) =>
+  migrationError(
+    'bad-input',
+    `No sign-in at ${providerName} is kept on this computer for ${sign.endpoint.user} (${SIDE_NAME[sign.side]}), and a batch cannot ask for one: sign in once with "mailferry copy … --${sign.side === 'source' ? 'from' : 'to'}-oauth … --remember", or give a ready access token (${sign.side === 'source' ? 'from' : 'to'}_token_env).`,
+    { needsSignIn: sign.side },
+  );
+
+/**
+ * Whether a kept sign-in (`--remember`) exists for this side, without using it: what a batch
+ * checks before it starts. An error when the provider or its client ID cannot be resolved.
+ */
+export const hasKeptSignIn = async (sign: SideSignIn, environment: Pick<SignInEnvironment, 'env' | 'settings' | 'keychain'>): Promise<Result<boolean>> => {
+  if (sign.provider === undefined) return ok(false);
+  const provider = providerOf(sign.provider, environment);
+  if (!provider.ok) return provider;
+  const clientId = clientIdFor(sign, provider.value, environment);
+  if (!clientId.ok) return clientId;
+  if (!environment.keychain) return ok(false);
+  const kept = await environment.keychain.load(keptSignInKey(sign, provider.value, clientId.value));
+  if (!kept.ok) return kept;
+  return ok(kept.value !== undefined);
+};
+
 /**
  * A token source for one side: a ready token, or a sign-in (kept, or new). Errors are
  * MigrationErrors; a refused sign-in says "sign in again".
@@ -101,7 +137,7 @@ export const signInSide = async (sign: SideSignIn, environment: SignInEnvironmen
     return ok(createStaticTokenSource(sign.readyToken, 'The mail server', sign.side));
   }
   if (sign.provider === undefined) return err(migrationError('bad-input', 'No sign-in provider was given.'));
-  const provider = resolveProvider(sign.provider, { tenant: environment.env.MAILFERRY_OAUTH_TENANT ?? environment.settings.microsoft?.tenant, scope: environment.env.MAILFERRY_OAUTH_SCOPE });
+  const provider = providerOf(sign.provider, environment);
   if (!provider.ok) return provider;
   if (sign.readyToken !== undefined) return ok(createStaticTokenSource(sign.readyToken, provider.value.name, sign.side));
   const clientId = clientIdFor(sign, provider.value, environment);
@@ -110,7 +146,7 @@ export const signInSide = async (sign: SideSignIn, environment: SignInEnvironmen
   if (!oauth.ok) return oauth;
 
   const keychain = environment.isRemember ? environment.keychain : undefined;
-  const key = refreshTokenKey({ provider: providerKeyOf(provider.value), clientId: clientId.value.clientId, user: sign.endpoint.user, host: sign.endpoint.host });
+  const key = keptSignInKey(sign, provider.value, clientId.value);
   const keep = async (refreshToken: string): Promise<void> => {
     const saved = await keychain?.save(key, refreshToken);
     if (saved && !saved.ok) environment.stderr(`mailferry: ${saved.error.message} The sign-in is not kept; you will be asked to sign in next time.\n`);
@@ -127,9 +163,10 @@ export const signInSide = async (sign: SideSignIn, environment: SignInEnvironmen
       if (first.ok) return ok(tokens);
       if (!first.error.needsSignIn) return first;
       await keychain.remove(key);
-      environment.stderr(`The kept sign-in of the ${SIDE_NAME[sign.side]} no longer works (${first.error.message}) Signing in anew.\n`);
+      environment.stderr(`The kept sign-in of the ${SIDE_NAME[sign.side]} no longer works (${first.error.message})${environment.isInteractive === false ? '' : ' Signing in anew.'}\n`);
     }
   }
+  if (environment.isInteractive === false) return err(noKeptSignIn(sign, provider.value.name));
   const tokens = await signInInteractively(oauth.value, sign, environment);
   if (!tokens.ok) return tokens;
   if (tokens.value.refreshToken) await keep(tokens.value.refreshToken);

@@ -1,28 +1,33 @@
 /**
- * The command-line front end: `mailferry plan` and `mailferry copy`. Exit status: 0 when every
- * selected folder is verified complete, 1 when anything failed or was refused (all of it
- * listed), 2 for bad arguments, an unreachable server, TLS or login failure.
+ * The command-line front end: `mailferry plan` and `mailferry copy` (`mailferry batch` is
+ * batch-cli.ts). Exit status: 0 when every selected folder is verified complete, 1 when anything
+ * failed or was refused (all of it listed), 2 for bad arguments, an unreachable server, TLS or
+ * login failure.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
 import type { AccountCredentials } from '../contract/account.js';
-import type { JobEvent, JobReport } from '../contract/job.js';
-import type { CopyPlan, PlanOptions, Preflight } from '../contract/plan.js';
+import { FOLDER_PROBLEM_STATUSES, FOLDER_WAITING_STATUSES, type JobEvent, type JobReport } from '../contract/job.js';
+import type { CopyPlan, PlanOptions } from '../contract/plan.js';
 import type { MigrationError, Result } from '../contract/result.js';
-import type { ConnectTimeouts } from '../imap/connect-imap.js';
 import { err, migrationError } from '../contract/result.js';
-import { planCopy } from '../engine/plan-copy.js';
-import { preflightPlan } from '../engine/preflight.js';
-import { journaledBytes } from '../engine/folder-journal.js';
-import { jobFolderOf, PAUSE_REASON, runJob } from '../engine/run-job.js';
-import { defaultStateDirectory, jobIdOf, journalDirectory, saveJobRecord, loadJobRecord } from '../engine/job-state.js';
+import { PAUSE_REASON } from '../engine/run-job.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
+import { jobEndsOf } from '../jobs/job-ends.js';
+import { defaultStateDirectory } from '../jobs/job-records.js';
+import { planJob } from '../jobs/plan-job.js';
+import { prepareJob } from '../jobs/prepare-job.js';
+import { startJobParts } from '../jobs/run-job-parts.js';
 import { formatPlan, formatPreflight, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
 import { parseLocation, type Location } from './location-url.js';
-import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
+import type { LocationSecrets } from '../locations/open-location.js';
 import type { RefreshTokenStore } from '../auth/refresh-token-store.js';
 import { signInSide } from './cli-sign-in.js';
 import { readOAuthSettings } from '../auth/oauth-settings.js';
+import type { AppJobReport } from '../contract/ipc.js';
+import { writeFileAtomic } from '../fs/write-file-atomic.js';
+import { reportToCsv, reportToHtml } from '../service/report-export.js';
+import { gmailAllMailOf, jobSettingsOf, renamesOf, retryBaseMsOf, SHARED_OPTIONS, timeoutsOf, UsageError } from './cli-options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INCOMPLETE = 1;
@@ -52,6 +57,8 @@ Never deletes or changes anything on either side; resumable; verified.
 Usage:
   mailferry plan --from URL --to URL [options]   show each folder, its size and where it lands; copies nothing
   mailferry copy --from URL --to URL [options]   copy (or resume, or bring over what is new)
+  mailferry batch FILE.csv [options]             many mailboxes, one row of a users CSV each
+                                                 ("mailferry batch --help" lists its columns and options)
 
   URL: imaps://USER@HOST[:PORT]   implicit TLS (default port 993)
        imap://USER@HOST[:PORT]    STARTTLS required (default port 143)
@@ -93,6 +100,8 @@ Options:
                             removes one, never touches mail Mailferry did not copy
   --retry-delay SECONDS     first retry delay; doubles up to 60 s (default 1)
   --json                    one JSON event per line on stdout; the last line is the summary
+  --report-csv FILE         also write the report as CSV (one row per folder and per message not moved)
+  --report-html FILE        also write the report as a web page
   -h, --help                this text
   --version                 the version
 
@@ -101,66 +110,26 @@ Exit status: 0 every selected folder verified complete; 1 something failed or wa
 (the move then stops with "sign in again"; run the same command again to sign in and resume).`;
 
 const OPTIONS = {
+  ...SHARED_OPTIONS,
   from: { type: 'string' },
   to: { type: 'string' },
   'from-password-env': { type: 'string' },
   'to-password-env': { type: 'string' },
   'from-oauth': { type: 'string' },
   'to-oauth': { type: 'string' },
-  'from-client-id': { type: 'string' },
-  'to-client-id': { type: 'string' },
   'device-code': { type: 'boolean' },
   'from-token-env': { type: 'string' },
   'to-token-env': { type: 'string' },
   remember: { type: 'boolean' },
-  'allow-plaintext': { type: 'boolean' },
-  'from-fingerprint': { type: 'string' },
-  'to-fingerprint': { type: 'string' },
   folder: { type: 'string', multiple: true },
   exclude: { type: 'string', multiple: true },
   map: { type: 'string', multiple: true },
-  'gmail-all-mail': { type: 'string' },
   state: { type: 'string' },
-  connections: { type: 'string' },
-  'max-rate': { type: 'string' },
-  timeout: { type: 'string' },
-  'max-failures': { type: 'string' },
-  'sync-flags': { type: 'boolean' },
   'refused-to': { type: 'string' },
-  'retry-delay': { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-class UsageError extends Error {}
-
-const positiveInt = (raw: string | undefined, name: string, fallback: number): number => {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} needs a whole number of 1 or more, not "${raw}".`);
-  return n;
-};
-
-const byteRate = (raw: string | undefined): number => {
-  if (raw === undefined) return 0;
-  const m = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/.exec(raw.trim());
-  if (!m) throw new UsageError(`--max-rate needs bytes per second like 500K or 5M, not "${raw}".`);
-  const factor = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] as string).toLowerCase()] as number;
-  return Math.round(Number(m[1]) * factor);
-};
-
-const renamesOf = (pairs: string[] | undefined): Record<string, string> => {
-  const renames: Record<string, string> = {};
-  for (const pair of pairs ?? []) {
-    const at = pair.indexOf('=');
-    if (at <= 0 || at === pair.length - 1) throw new UsageError(`--map needs SRC=DST, not "${pair}".`);
-    renames[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return renames;
-};
 
 /** Runs the CLI; returns the exit status. Never throws for a person's mistake. */
 export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
@@ -168,6 +137,11 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   // unescaped still cannot act on the terminal (each field is escaped with `shown` as well).
   const out = (text: string): void => io.stdout(terminalSafe(text));
   const say = (text: string): void => io.stderr(terminalSafe(text));
+  if (argv[0] === 'batch') {
+    // Loaded only for a batch: copy and plan start without it.
+    const { runBatchCli } = await import('./batch-cli.js');
+    return runBatchCli(argv.slice(1), io);
+  }
   let values: Values;
   let positionals: string[];
   try {
@@ -186,7 +160,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   }
   const command = positionals[0];
   if (command !== 'plan' && command !== 'copy') {
-    say(`mailferry: ${command ? `unknown command "${shown(command)}"` : 'no command given'}; use "plan" or "copy".\nRun "mailferry --help" for usage.\n`);
+    say(`mailferry: ${command ? `unknown command "${shown(command)}"` : 'no command given'}; use "plan", "copy" or "batch".\nRun "mailferry --help" for usage.\n`);
     return EXIT_USAGE;
   }
   const json = values.json === true;
@@ -213,64 +187,34 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   if (!setup.ok) return fail(setup.error, EXIT_USAGE);
   const { from, to, secrets, planOptions, stateDir, settings, timeouts } = setup.value;
 
-  const openSource = () => openLocationAsSource(from, secrets.from, timeouts);
-  const openDestination = () => openLocationAsDestination(to, secrets.to, timeouts);
-  const [source, destination] = await Promise.all([openSource(), openDestination()]);
-  if (!source.ok || !destination.ok) {
-    if (source.ok) await source.value.close();
-    if (destination.ok) await destination.value.close();
-    const error = !source.ok ? source.error : (destination as { ok: false; error: MigrationError }).error;
-    const side = !source.ok ? 'source' : 'destination';
+  const ends = jobEndsOf({ location: from, secrets: secrets.from }, [{ target: 'account', location: to, secrets: secrets.to }], timeouts);
+  const plans = await planJob(ends, planOptions, { stateDir });
+  if (!plans.ok) {
+    const { failedAt, ...error } = plans.error;
+    if (failedAt === 'plan') return fail(error, error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
+    const side = failedAt === 'source' ? 'source' : 'destination';
     return fail({ ...error, message: `Could not open the ${side}: ${error.message}` }, EXIT_USAGE, side === 'source' ? 'from' : 'to');
   }
-  const jobId = jobIdOf(locationForJob(from), locationForJob(to));
-  let plan: Result<CopyPlan>;
-  let preflight: Result<Preflight> | undefined;
-  try {
-    plan = await planCopy(source.value, destination.value, planOptions);
-    if (plan.ok) {
-      const pairs = plan.value.folders.filter((f) => f.isSelected).map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath }));
-      const alreadyCopiedBytes = await journaledBytes(journalDirectory(stateDir, jobId), pairs);
-      preflight = await preflightPlan(source.value, destination.value, plan.value, { alreadyCopiedBytes });
-    }
-  } finally {
-    await Promise.allSettled([source.value.close(), destination.value.close()]);
-  }
-  if (!plan.ok) return fail(plan.error, plan.error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
-  if (preflight && !preflight.ok) return fail(preflight.error, preflight.error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
-  if (json) emitJson({ type: 'plan', plan: plan.value, preflight: preflight?.value });
-  else out(formatPlan(plan.value) + '\n' + (preflight ? formatPreflight(preflight.value, setup.value.refusedTo !== undefined) : ''));
+  const plan = plans.value.account as CopyPlan;
+  // The pre-flight rides beside the plan in the plan event (plan --json's `preflight`).
+  const { preflight, ...planOnly } = plan;
+  if (json) emitJson({ type: 'plan', plan: planOnly, preflight });
+  else out(formatPlan(plan) + '\n' + (preflight ? formatPreflight(preflight, setup.value.refusedTo !== undefined) : ''));
 
-  const unknownFolders = [...(planOptions.include ?? []), ...(planOptions.exclude ?? [])].filter((p) => !plan.value.folders.some((f) => f.source.path === p));
+  const unknownFolders = [...(planOptions.include ?? []), ...(planOptions.exclude ?? [])].filter((p) => !plan.folders.some((f) => f.source.path === p));
   if (unknownFolders.length > 0) {
     return fail(migrationError('bad-input', `No such source folder: ${unknownFolders.join(', ')}.`), EXIT_USAGE);
   }
   if (command === 'plan') {
-    if (json) emitJson({ type: 'summary', exitCode: plan.value.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK });
-    return plan.value.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK;
+    if (json) emitJson({ type: 'summary', exitCode: plan.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK });
+    return plan.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK;
   }
-  if (plan.value.hasCollisions) {
-    const lines = plan.value.folders.filter((f) => f.isSelected && f.collidesWith.length).map((f) => `  ${shown(f.source.path)} → ${shown(f.destinationPath)}`);
+  if (plan.hasCollisions) {
+    const lines = plan.folders.filter((f) => f.isSelected && f.collidesWith.length).map((f) => `  ${shown(f.source.path)} → ${shown(f.destinationPath)}`);
     say(`mailferry: these folders would land in the same destination folder; nothing was copied:\n${lines.join('\n')}\nUse --map SRC=DST or --exclude PATH.\n`);
     if (json) emitJson({ type: 'summary', exitCode: EXIT_INCOMPLETE, error: migrationError('bad-input', 'Folder collisions') });
     return EXIT_INCOMPLETE;
   }
-
-  const selected = plan.value.folders.filter((f) => f.isSelected);
-  const previous = await loadJobRecord(stateDir, jobId);
-  const record = {
-    jobId,
-    source: locationForJob(from),
-    destination: locationForJob(to),
-    options: planOptions,
-    selectedPaths: selected.map((f) => f.source.path),
-    createdAt: previous?.createdAt ?? Date.now(),
-    updatedAt: Date.now(),
-    status: 'copying' as const,
-    bytesDone: 0,
-    bytesTotal: plan.value.selectedBytes,
-  };
-  await saveJobRecord(stateDir, record);
 
   let lastHumanLine = 0;
   let signInError: MigrationError | undefined;
@@ -283,12 +227,12 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     if (event.type === 'progress' && Date.now() - lastHumanLine >= HUMAN_PROGRESS_INTERVAL_MS) {
       lastHumanLine = Date.now();
       say(formatProgressLine(event.progress) + '\n');
-    } else if (event.type === 'folder-status' && ['verified', 'incomplete', 'needs-attention', 'retrying', 'settling'].includes(event.folder.status)) {
+    } else if (event.type === 'folder-status' && (event.folder.status === 'verified' || FOLDER_PROBLEM_STATUSES.has(event.folder.status) || FOLDER_WAITING_STATUSES.has(event.folder.status))) {
       const f = event.folder;
       const detail =
         f.status === 'settling' && f.settleUntil !== undefined
           ? `: an earlier upload may still be arriving at the new server; nothing is sent again for ${Math.max(1, Math.ceil((f.settleUntil - Date.now()) / 1000))} s`
-          : (f.status === 'retrying' || f.status === 'needs-attention' || f.status === 'incomplete') && f.lastError
+          : (f.status === 'retrying' || FOLDER_PROBLEM_STATUSES.has(f.status)) && f.lastError
             ? `: ${shown(f.lastError.message)}`
             : '';
       say(`${shown(f.sourcePath)}: ${f.status}${detail}\n`);
@@ -296,12 +240,12 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
       say(`${shown(event.message)}\n`);
     }
   };
-  const report: JobReport = await runJob(
-    selected.map((f) => jobFolderOf(f, preflight?.value.maxMessageBytes)),
-    { openSource, openDestination, journalDirectory: journalDirectory(stateDir, jobId), openRefusedTo: refusedToOpener(setup.value.refusedTo, timeouts) },
-    { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } },
-  );
-  await saveJobRecord(stateDir, { ...record, updatedAt: Date.now(), status: report.status, bytesDone: report.totals.bytesCopied });
+  const job = await prepareJob(stateDir, ends, plans.value, { options: planOptions, routes: {}, settings, refusedTo: setup.value.refusedTo });
+  if (!job.ok) return fail(job.error, EXIT_USAGE);
+  const run = await startJobParts(stateDir, job.value, { signal: io.signal, onPartEvent: (_target, event) => onEvent(event), backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } });
+  const outcome = await run.finished;
+  const report: JobReport = (outcome.partReports[0] as (typeof outcome.partReports)[number]).report;
+  await writeReports(values, report, to);
   if (signInError) {
     // The journal keeps everything done so far: the same command signs in again and resumes.
     if (json) emitJson({ type: 'summary', exitCode: EXIT_USAGE, report, error: signInError });
@@ -317,10 +261,13 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   return exitCode;
 };
 
-/** Opens the --refused-to archive for the job, if one was named. */
-const refusedToOpener = (location: Location | undefined, timeouts: ConnectTimeouts) => (location ? () => openLocationAsDestination(location, {}, timeouts) : undefined);
-
-const locationForJob = (location: Location) => (location.kind === 'imap' ? location.endpoint : { archive: `${location.archive.format}:${path.resolve(location.archive.path)}` });
+/** `--report-csv` / `--report-html`: the report as the app exports it (rows of an archive copy say so). */
+const writeReports = async (values: Values, report: JobReport, to: Location): Promise<void> => {
+  if (!values['report-csv'] && !values['report-html']) return;
+  const exported: AppJobReport = to.kind === 'archive' ? { ...report, folders: report.folders.map((f) => ({ ...f, target: 'archive' })), archive: to.archive } : report;
+  if (values['report-csv']) await writeFileAtomic(path.resolve(values['report-csv']), reportToCsv(exported));
+  if (values['report-html']) await writeFileAtomic(path.resolve(values['report-html']), reportToHtml(exported));
+};
 
 const readPassword = async (location: Location, envName: string | undefined, defaultEnv: string, side: string, io: CliIo): Promise<string | undefined> => {
   if (location.kind !== 'imap') return undefined;
@@ -389,10 +336,7 @@ const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<stri
   const toSecrets = await secretsFor(to.value, values, 'to', io, emitJson);
   if (!toSecrets.ok) return signInFailed(toSecrets.error, 'destination');
   const secrets: { from: LocationSecrets; to: LocationSecrets } = { from: fromSecrets.value, to: toSecrets.value };
-  const gmailAllMail = values['gmail-all-mail'];
-  if (gmailAllMail !== undefined && gmailAllMail !== 'skip' && gmailAllMail !== 'archive-only') throw new UsageError(`--gmail-all-mail takes "skip" or "archive-only", not "${gmailAllMail}".`);
-  const planOptions: PlanOptions = { include: values.folder ?? [], exclude: values.exclude ?? [], renames: renamesOf(values.map), gmailAllMail };
-  const timeoutSeconds = positiveInt(values.timeout, 'timeout', 60);
+  const planOptions: PlanOptions = { include: values.folder ?? [], exclude: values.exclude ?? [], renames: renamesOf(values.map), gmailAllMail: gmailAllMailOf(values['gmail-all-mail']) };
   let refusedTo: Location | undefined;
   if (values['refused-to'] !== undefined) {
     const parsed = parseLocation(values['refused-to'], false);
@@ -408,14 +352,9 @@ const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<stri
       planOptions,
       refusedTo,
       stateDir: values.state ? path.resolve(values.state) : defaultStateDirectory(),
-      settings: {
-        connectionsPerSide: positiveInt(values.connections, 'connections', 2),
-        maxBytesPerSecond: byteRate(values['max-rate']),
-        maxConsecutiveFailures: positiveInt(values['max-failures'], 'max-failures', 5),
-        syncFlags: values['sync-flags'] === true,
-      },
-      timeouts: { socketTimeoutMs: timeoutSeconds * 1000, greetingTimeoutMs: Math.min(16_000, timeoutSeconds * 1000), connectionTimeoutMs: Math.min(30_000, timeoutSeconds * 1000) },
-      retryBaseMs: Math.round(Number(values['retry-delay'] ?? '1') * 1000) || 1000,
+      settings: jobSettingsOf(values),
+      timeouts: timeoutsOf(values.timeout),
+      retryBaseMs: retryBaseMsOf(values['retry-delay']),
     },
   };
 };

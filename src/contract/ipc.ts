@@ -7,6 +7,7 @@ import type { AccountEndpoint, ArchiveLocation } from './account.js';
 import type { CopyPlan, PlanOptions } from './plan.js';
 import type { FailedMessage, FolderProgress, FolderReport, JobEvent, JobReport, JobSettings, JobProgress, JobStatus } from './job.js';
 import type { MigrationError, Result } from './result.js';
+import type { BatchInputProblem, BatchMailbox, MailboxProgress, MailboxSummary } from './batch.js';
 
 export type AccountRole = 'source' | 'destination';
 
@@ -125,6 +126,41 @@ export type AppJobEvent =
   | { type: 'message-failed'; jobId: string; failure: AppFailedMessage }
   | { type: 'report'; jobId: string; report: AppJobReport };
 
+/**
+ * A users CSV opened in the app (IT staff moving many mailboxes): its mailboxes and where each
+ * stands, or every problem found in it (then nothing can start).
+ */
+export interface BatchView {
+  /** The CSV's path. */
+  file: string;
+  mailboxes: BatchMailbox[];
+  problems: BatchInputProblem[];
+  progress: MailboxProgress[];
+  isRunning: boolean;
+}
+
+/** What the app may change for a batch run (the rest is as the CLI's defaults). */
+export interface StartBatchRequest {
+  /** Mailboxes at once. */
+  parallel: number;
+  connectionsPerSide?: number;
+  /** A cap for the whole batch (0: none). */
+  maxBytesPerSecond?: number;
+}
+
+/** One mailbox's folders, for its folder tree: as its run reports them, or as its last saved report left them. */
+export interface BatchFolders {
+  id: string;
+  folders: AppFolderProgress[];
+  /** The source's hierarchy separator, when known (from the mailbox's plan). */
+  delimiter?: string;
+  /** Where they come from: this session's run, a report saved by an earlier run, or nothing yet. */
+  source: 'run' | 'saved-report' | 'none';
+}
+
+/** Pushed while a batch runs: a mailbox's progress (absolute numbers), and the batch's start and end. */
+export type BatchEvent = { type: 'mailbox'; progress: MailboxProgress } | { type: 'batch-status'; isRunning: boolean; summaries?: MailboxSummary[] };
+
 /** channel → [request, response]. Every response is a Result so failures are values. */
 export interface InvokeMap {
   'accounts:load': [void, Result<{ source?: SavedAccount; destination?: SavedAccount }>];
@@ -154,11 +190,22 @@ export interface InvokeMap {
   'messages:saveEml': [{ jobId: string; sourcePath: string; uid: number }, Result<{ path: string }>];
   /** Asks main to show a folder picker (new folders allowed); `cancelled` when the user closes it. */
   'archive:chooseFolder': [void, Result<{ path: string }>];
+  /**
+   * Asks main for a users CSV (a file dialog), reads and checks it; a CSV with problems is a value
+   * with `problems`. `allowPlaintext`: its imap:// locations may be unencrypted (as --allow-plaintext).
+   */
+  'batch:open': [{ allowPlaintext: boolean }, Result<BatchView>];
+  'batch:start': [StartBatchRequest, Result<void>];
+  /** Pauses every running mailbox (each journal keeps what is done) and waits for them. */
+  'batch:stop': [void, Result<void>];
+  'batch:export': [{ format: 'csv' | 'html' }, Result<{ path: string }>];
+  'batch:folders': [{ id: string }, Result<BatchFolders>];
 }
 
 /** channel → payload, pushed from main to the renderer. */
 export interface EventMap {
   'jobs:event': AppJobEvent;
+  'batch:event': BatchEvent;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -178,6 +225,8 @@ export type MailferryBridge = {
 } & {
   /** Subscribe to job events; returns an unsubscribe function. */
   onJobEvent(listener: (event: AppJobEvent) => void): () => void;
+  /** Subscribe to batch events; returns an unsubscribe function. */
+  onBatchEvent(listener: (event: BatchEvent) => void): () => void;
 };
 
 /** The list of invoke channels at run time (kept in sync with InvokeMap by the type below). */
@@ -200,6 +249,11 @@ export const INVOKE_CHANNELS = [
   'reports:export',
   'messages:saveEml',
   'archive:chooseFolder',
+  'batch:open',
+  'batch:start',
+  'batch:stop',
+  'batch:export',
+  'batch:folders',
 ] as const satisfies readonly InvokeChannel[];
 
 // Compile-time check that INVOKE_CHANNELS lists every channel of InvokeMap.

@@ -18,6 +18,24 @@ export type FolderStatus =
   | 'paused'
   | 'cancelled';
 
+/**
+ * The job statuses by what they mean to whoever watches a job. Every front end (the app's main
+ * process and renderer, the job module, the CLI) asks these sets, so the meanings are written once.
+ */
+/** A run is under way: the computer stays awake, progress is shown. */
+export const ACTIVE_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['queued', 'scanning', 'copying', 'verifying']);
+/** A run has ended (an engine run reports one of these last); `paused` ends a run but not the job. */
+export const RUN_END_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['done', 'needs-attention', 'paused', 'cancelled']);
+/** The job is over until someone starts it anew: its report is final. */
+export const FINISHED_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['done', 'needs-attention', 'cancelled']);
+/** The job can go on where it stopped (a run was under way when the app closed, or it was paused). */
+export const RESUMABLE_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>([...ACTIVE_JOB_STATUSES, 'paused']);
+
+/** A folder ended its pass without being verified: a person may look and retry it. */
+export const FOLDER_PROBLEM_STATUSES: ReadonlySet<FolderStatus> = new Set<FolderStatus>(['incomplete', 'needs-attention']);
+/** A folder waits for a moment it knows (its next attempt, or until an earlier upload can no longer land). */
+export const FOLDER_WAITING_STATUSES: ReadonlySet<FolderStatus> = new Set<FolderStatus>(['retrying', 'settling']);
+
 /** Absolute counters: a lost or repeated event harms nothing. */
 export interface Counters {
   messagesTotal: number;

@@ -54,6 +54,8 @@ export interface CopyPlan {
   selectedBytes: number;
   /** True if any two selected folders land on one destination folder; copying refuses to start. */
   hasCollisions: boolean;
+  /** What the selection will meet on the destination (quota, size limit, ...), when it was looked at. */
+  preflight?: Preflight;
 }
 
 /** A message the destination is known to refuse, found before anything is copied. */

@@ -79,6 +79,8 @@ export interface RunJobDeps {
    * the whole job at the first such message. Without it they are reported as refused.
    */
   openRefusedTo?(): Promise<Result<DestinationStore>>;
+  /** A bandwidth cap shared with other jobs (a batch of mailboxes); default: this job's own maxBytesPerSecond. */
+  throttle?: (bytes: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
   random?: () => number;
 }
@@ -113,7 +115,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   };
   const startedAt = now();
   const tracker = new ProgressTracker(folders, startedAt, now);
-  const throttle = createBandwidthLimiter(settings.maxBytesPerSecond, now);
+  const throttle = deps.throttle ?? createBandwidthLimiter(settings.maxBytesPerSecond, now);
 
   // One controller for the job: the caller's signal, a fatal error, or a full quota stop it.
   const job = new AbortController();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { jobDirectory, writeFileAtomic } from '../engine/job-state.js';
+import { saveJobReport } from '../jobs/job-records.js';
 import { createAppService } from './app-service.js';
 import { csvCell, reportToCsv, reportToHtml } from './report-export.js';
 import { reportWithFailures } from '../../test/support/report-fixtures.js';
@@ -121,7 +121,7 @@ describe('exporting a report through the app', () => {
     const stateDir = mkdtempSync(path.join(tmpdir(), 'mailferry-export-'));
     try {
       const report = reportWithFailures([{ folder: '=cmd|"/c calc"!A1', subject: '\uFF1DSUM(A1)', server: '\t+1', reason: '@x' }]);
-      await writeFileAtomic(path.join(jobDirectory(stateDir, report.jobId), 'report.json'), JSON.stringify(report));
+      await saveJobReport(stateDir, report);
       const target = path.join(stateDir, 'exported.csv');
       const service = createAppService({
         stateDir,

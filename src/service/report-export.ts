@@ -32,7 +32,8 @@ export const reportToCsv = (report: AppJobReport): string => {
   return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 };
 
-const escapeHtml = (value: string | number | undefined): string =>
+/** Text for HTML: markup characters as entities, so a subject or folder name shows as text. */
+export const escapeHtml = (value: string | number | undefined): string =>
   String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 export const reportToHtml = (report: AppJobReport): string => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fromLine } from '../../src/archive/mboxrd.js';
-import { writeFileAtomic } from '../../src/engine/job-state.js';
+import { writeFileAtomic } from '../../src/fs/write-file-atomic.js';
 import { runCliCaptured } from '../engine/cli-harness.js';
 import { testMessage as message, treeState } from './archive-helpers.js';
 

@@ -14,7 +14,9 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { INVOKE_CHANNELS, bridgeNameOf, type MailferryBridge } from '../../src/contract/ipc.js';
+import { INVOKE_CHANNELS, bridgeNameOf, type AppJobEvent, type BatchEvent, type MailferryBridge } from '../../src/contract/ipc.js';
+import type { AppService } from '../../src/service/app-service.js';
+import { handleInvoke, type InvokeEventLike } from '../../main/ipc-handlers.js';
 import type { JobEvent } from '../../src/contract/job.js';
 import { privateHomeEnv } from '../support/private-home.js';
 
@@ -63,6 +65,27 @@ export async function serveRenderer(root?: string): Promise<{ url: string; close
   return { url: `http://127.0.0.1:${address.port}/`, close: () => new Promise<void>((ok) => server.close(() => ok())) };
 }
 
+/**
+ * A bridge over the real AppService shaped as the preload's: each request validated as main's
+ * handlers validate it; job and batch events from the listener sets the service's emit feeds.
+ */
+export function serviceBridge(service: AppService, listeners: Set<(e: AppJobEvent) => void>, batchListeners: Set<(e: BatchEvent) => void> = new Set()): MailferryBridge {
+  const own: InvokeEventLike = { sender: { id: 1 }, senderFrame: { url: 'app', parent: null } };
+  const bridge: Record<string, unknown> = {};
+  for (const channel of INVOKE_CHANNELS) {
+    bridge[bridgeNameOf(channel)] = (request?: unknown) => handleInvoke(channel, own, request, service, () => true, (m) => console.log(`[main] ${m}`));
+  }
+  const subscribe =
+    <E>(set: Set<(e: E) => void>) =>
+    (listener: (e: E) => void) => {
+      set.add(listener);
+      return () => set.delete(listener);
+    };
+  bridge.onJobEvent = subscribe(listeners);
+  bridge.onBatchEvent = subscribe(batchListeners);
+  return bridge as unknown as MailferryBridge;
+}
+
 export interface AppPage {
   page: Page;
   context: BrowserContext;
@@ -99,14 +122,22 @@ export async function openApp(url: string, bridge: MailferryBridge, viewport = {
   await page.addInitScript((bridgeNames: string[]) => {
     const w = window as unknown as Record<string, unknown>;
     const listeners = new Set<(e: unknown) => void>();
+    const batchListeners = new Set<(e: unknown) => void>();
     const api: Record<string, unknown> = {};
     for (const name of bridgeNames) api[name] = (request?: unknown) => (w[`__mailferry_${name}`] as (r?: unknown) => Promise<unknown>)(request);
     api.onJobEvent = (listener: (e: unknown) => void) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     };
+    api.onBatchEvent = (listener: (e: unknown) => void) => {
+      batchListeners.add(listener);
+      return () => batchListeners.delete(listener);
+    };
     w.__mailferryEmit = (event: unknown) => {
       for (const l of listeners) l(event);
+    };
+    w.__mailferryEmitBatch = (event: unknown) => {
+      for (const l of batchListeners) l(event);
     };
     w.mailferry = Object.freeze(api);
   }, names);
@@ -114,9 +145,19 @@ export async function openApp(url: string, bridge: MailferryBridge, viewport = {
   const push = async (event: JobEvent): Promise<void> => {
     await page.evaluate((e) => (window as unknown as { __mailferryEmit(e: unknown): void }).__mailferryEmit(e), event);
   };
-  const unsubscribe = bridge.onJobEvent((event) => {
+  const pushBatch = async (event: BatchEvent): Promise<void> => {
+    await page.evaluate((e) => (window as unknown as { __mailferryEmitBatch(e: unknown): void }).__mailferryEmitBatch(e), event);
+  };
+  const unsubscribeJobs = bridge.onJobEvent((event) => {
     push(event).catch(() => undefined); // the page may be closing
   });
+  const unsubscribeBatch = bridge.onBatchEvent((event) => {
+    pushBatch(event).catch(() => undefined);
+  });
+  const unsubscribe = (): void => {
+    unsubscribeJobs();
+    unsubscribeBatch();
+  };
 
   try {
     await page.goto(url);

@@ -12,17 +12,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INVOKE_CHANNELS, bridgeNameOf, type AccountRole, type MailferryBridge } from '../../src/contract/ipc.js';
+import type { AccountRole } from '../../src/contract/ipc.js';
 import type { JobEvent } from '../../src/contract/job.js';
 import { createAppService, type StoredAccount } from '../../src/service/app-service.js';
-import { handleInvoke, type InvokeEventLike } from '../../main/ipc-handlers.js';
 import { generateCorpus, fillAccount } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { snapshotAccount } from '../support/mail-snapshot.js';
 import { signInInBrowser, startOAuthServer, TEST_CLIENT_ID, type OAuthTestServer } from '../support/oauth-server.js';
 import { assertNoTokenIn, assertNoTokenInFiles } from '../support/token-leaks.js';
-import { buildRenderer, openApp, serveRenderer } from './harness.js';
+import { buildRenderer, openApp, serveRenderer, serviceBridge } from './harness.js';
 
 const SOURCE_USER = { name: 'olduser', password: 'old-Secret-0a1f' };
 const DESTINATION_USER = { name: 'newuser', password: 'new-Secret-93bd' };
@@ -83,14 +82,7 @@ describe('OAuth2 sign-in in the app', { concurrency: false }, () => {
       backoff: { baseMs: 200, capMs: 400 },
       signInTimeoutMs: 60_000,
     });
-    const own: InvokeEventLike = { sender: { id: 1 }, senderFrame: { url: 'app', parent: null } };
-    const bridge: Record<string, unknown> = {};
-    for (const channel of INVOKE_CHANNELS) bridge[bridgeNameOf(channel)] = (request?: unknown) => handleInvoke(channel, own, request, service, () => true);
-    bridge.onJobEvent = (listener: (e: JobEvent) => void) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    };
-    const app = await openApp(server.url, bridge as unknown as MailferryBridge);
+    const app = await openApp(server.url, serviceBridge(service, listeners));
     const { page } = app;
     try {
       await app.waitForState('accounts');

@@ -32,6 +32,8 @@ export interface CliRunOptions {
   /** SIGKILL once this resolves (e.g. when the fault proxy has seen a whole APPEND). */
   killOn?: Promise<unknown>;
   env?: Record<string, string>;
+  /** The child is killed and the run fails after this long (default CHILD_LIMIT_MS). */
+  limitMs?: number;
 }
 
 export const cliArgs = (world: World, extra: string[] = []): string[] => [
@@ -77,10 +79,11 @@ export const runCli = (args: string[], options: CliRunOptions = {}): Promise<Cli
       killed = true;
       child.kill('SIGKILL');
     };
+    const limitMs = options.limitMs ?? CHILD_LIMIT_MS;
     const limit = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`CLI did not finish within ${CHILD_LIMIT_MS} ms:\n${stderr.slice(-2000)}`));
-    }, CHILD_LIMIT_MS);
+      reject(new Error(`CLI did not finish within ${limitMs} ms:\n${stderr.slice(-2000)}`));
+    }, limitMs);
     let killTimer = options.killAfterMs !== undefined ? setTimeout(kill, options.killAfterMs) : undefined;
     void options.killOn?.then(kill, () => undefined);
     const killIn = (ms: number): void => {

@@ -50,6 +50,12 @@ export function AccountsScreen() {
           Choose folders
         </button>
       </div>
+      <p className="batch-entry muted">
+        Moving many mailboxes at once (IT staff)?{' '}
+        <button type="button" className="button-link" onClick={() => goTo('batch')}>
+          Open a users CSV instead
+        </button>
+      </p>
     </section>
   );
 }

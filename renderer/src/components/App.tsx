@@ -8,6 +8,7 @@ import { AccountsScreen } from './AccountsScreen.js';
 import { FoldersScreen } from './FoldersScreen.js';
 import { MoveScreen } from './MoveScreen.js';
 import { ReportScreen } from './ReportScreen.js';
+import { BatchScreen } from './BatchScreen.js';
 import { ResumeBanner } from './ResumeBanner.js';
 import { Notice } from './Notice.js';
 
@@ -22,7 +23,10 @@ const STEPS: { screen: Screen; label: string }[] = [
 export function useAppStateName(): string {
   const screen = useAppStore((s) => s.screen);
   const jobStatus = useAppStore((s) => s.jobStatus);
+  const batchState = useAppStore((s) => s.batchState);
   if (screen === 'copying' && jobStatus !== null && TERMINAL_JOB_STATUSES.has(jobStatus)) return 'done';
+  // The batch screen: `batch-idle`, `batch-ready`, `batch-invalid`, `batch-running`, `batch-finished`…
+  if (screen === 'batch') return `batch-${batchState}`;
   return screen;
 }
 
@@ -44,22 +48,26 @@ export function App() {
           <Icon name="ferry" className="brand-icon" />
           <span className="brand-name">Mailferry</span>
         </div>
-        <nav aria-label="Steps">
-          <ol className="steps">
-            {STEPS.map((step, index) => (
-              <li
-                key={step.screen}
-                className={index === currentStep ? 'step current' : index < currentStep ? 'step done' : 'step'}
-                aria-current={index === currentStep ? 'step' : undefined}
-              >
-                <span className="step-number" aria-hidden="true">
-                  {index < currentStep ? <Icon name="check" /> : index + 1}
-                </span>
-                {step.label}
-              </li>
-            ))}
-          </ol>
-        </nav>
+        {screen === 'batch' ? (
+          <p className="header-mode">Many mailboxes</p>
+        ) : (
+          <nav aria-label="Steps">
+            <ol className="steps">
+              {STEPS.map((step, index) => (
+                <li
+                  key={step.screen}
+                  className={index === currentStep ? 'step current' : index < currentStep ? 'step done' : 'step'}
+                  aria-current={index === currentStep ? 'step' : undefined}
+                >
+                  <span className="step-number" aria-hidden="true">
+                    {index < currentStep ? <Icon name="check" /> : index + 1}
+                  </span>
+                  {step.label}
+                </li>
+              ))}
+            </ol>
+          </nav>
+        )}
       </header>
       <main className="app-main">
         <ResumeBanner />
@@ -68,6 +76,7 @@ export function App() {
         {screen === 'folders' && <FoldersScreen />}
         {screen === 'copying' && <MoveScreen />}
         {screen === 'report' && <ReportScreen />}
+        {screen === 'batch' && <BatchScreen />}
       </main>
     </div>
   );

@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import { memo, useEffect, useState } from 'react';
-import type { FolderStatus, JobStatus } from '../../../src/contract/job.js';
+import { FOLDER_PROBLEM_STATUSES, FOLDER_WAITING_STATUSES, type FolderStatus, type JobStatus } from '../../../src/contract/job.js';
 import type { AppFolderProgress as FolderProgress, FolderTarget } from '../../../src/contract/ipc.js';
 import { useAppStore, useAppStoreApi } from '../store/context.js';
 import { rowKey, TERMINAL_JOB_STATUSES } from '../store/types.js';
@@ -86,13 +86,13 @@ export function MoveScreen() {
   const isPaused = jobStatus === 'paused';
   // Pause and Resume share one place and keep the keyboard focus: they are never `disabled`
   // (a disabled button drops focus), only marked busy while the engine answers.
-  const now = useNow(folderOrder.some((p) => folders[p]?.status === 'retrying' || folders[p]?.status === 'settling'));
+  const now = useNow(folderOrder.some((p) => folders[p] !== undefined && FOLDER_WAITING_STATUSES.has(folders[p].status)));
 
   const bytesDone = progress?.bytesDone ?? 0;
   const bytesTotal = progress?.bytesTotal ?? 0;
   const list = folderOrder.map((p) => folders[p]!).filter(Boolean);
   const verified = list.filter((f) => f.status === 'verified').length;
-  const attention = list.filter((f) => f.status === 'needs-attention' || f.status === 'incomplete').length;
+  const attention = list.filter((f) => FOLDER_PROBLEM_STATUSES.has(f.status)).length;
   // Rows name their destination once any of them goes to the archive.
   const showTarget = list.some((f) => f.target === 'archive');
 
@@ -240,14 +240,14 @@ const isSameRow = (a: RowProps, b: RowProps): boolean => {
     f.retryAt === g.retryAt &&
     f.attempt === g.attempt &&
     f.lastError?.message === g.lastError?.message &&
-    ((f.status !== 'retrying' && f.status !== 'settling') || a.now === b.now)
+    (!FOLDER_WAITING_STATUSES.has(f.status) || a.now === b.now)
   );
 };
 
 const FolderProgressRow = memo(function FolderProgressRow({ folder, now, showTarget, onRetry }: RowProps) {
   const stateText = folderStateText(folder, now);
   const where = showTarget ? ` (${TARGET_LABEL[folder.target ?? 'account'].toLowerCase()})` : '';
-  const canRetry = folder.status === 'needs-attention' || folder.status === 'incomplete';
+  const canRetry = FOLDER_PROBLEM_STATUSES.has(folder.status);
   return (
     <li className={`folder-progress status-${folder.status}`} data-path={folder.sourcePath} data-target={folder.target ?? 'account'} data-status={folder.status}>
       <div className="fp-head">

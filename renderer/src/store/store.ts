@@ -10,6 +10,7 @@ import { createAppSlice } from './app-slice.js';
 import { createAccountsSlice } from './accounts-slice.js';
 import { createFoldersSlice } from './folders-slice.js';
 import { createJobSlice } from './job-slice.js';
+import { createBatchSlice } from './batch-slice.js';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -19,10 +20,16 @@ export function createAppStore(bridge: MailferryBridge): AppStore {
     ...createAccountsSlice(...a),
     ...createFoldersSlice(...a),
     ...createJobSlice(...a),
+    ...createBatchSlice(...a),
   }));
 }
 
 /** Wires the bridge's events into the store; returns the unsubscribe function. */
 export function connectBridgeEvents(store: AppStore): () => void {
-  return store.getState().bridge.onJobEvent((event) => store.getState().applyJobEvent(event));
+  const offJobs = store.getState().bridge.onJobEvent((event) => store.getState().applyJobEvent(event));
+  const offBatch = store.getState().bridge.onBatchEvent((event) => store.getState().applyBatchEvent(event));
+  return () => {
+    offJobs();
+    offBatch();
+  };
 }

@@ -6,6 +6,9 @@ import type {
   AppJobProgress,
   AppJobReport,
   AppPlan,
+  BatchEvent,
+  BatchFolders,
+  BatchView,
   ConnectionCheck,
   FolderTarget,
   JobSummary,
@@ -15,9 +18,11 @@ import type {
 } from '../../../src/contract/ipc.js';
 import type { ArchiveFormat, Security } from '../../../src/contract/account.js';
 import type { JobStatus } from '../../../src/contract/job.js';
+import type { MailboxProgress, MailboxSummary } from '../../../src/contract/batch.js';
 import type { MigrationError } from '../../../src/contract/result.js';
 
-export type Screen = 'accounts' | 'folders' | 'copying' | 'report';
+/** The four steps of one person's move, and the screen for IT staff moving many mailboxes. */
+export type Screen = 'accounts' | 'folders' | 'copying' | 'report' | 'batch';
 
 export interface ConnectionTest {
   state: 'idle' | 'testing' | 'ok' | 'failed';
@@ -171,10 +176,35 @@ export interface JobSlice {
   adoptJob(jobId: string | null): void;
 }
 
-export type AppState = AppSlice & AccountsSlice & FoldersSlice & JobSlice;
+/** A users CSV and its mailboxes (IT staff). */
+export interface BatchSlice {
+  /** The CSV as main read it (mailboxes, or its problems); null before one is opened. */
+  batch: BatchView | null;
+  batchState: 'idle' | 'opening' | 'invalid' | 'ready' | 'running' | 'stopping' | 'finished';
+  /** Latest progress per mailbox id. */
+  mailboxes: Record<string, MailboxProgress>;
+  batchSummaries: MailboxSummary[] | null;
+  /** Mailboxes at once. */
+  batchParallel: number;
+  /** imap:// locations of the CSV may be unencrypted. */
+  batchAllowPlaintext: boolean;
+  /** The mailbox whose folder tree is open, and its folders. */
+  openMailboxId: string | null;
+  mailboxFolders: BatchFolders | null;
+  openBatch(): Promise<void>;
+  startBatch(): Promise<void>;
+  stopBatch(): Promise<void>;
+  exportBatch(format: 'csv' | 'html'): Promise<void>;
+  openMailbox(id: string | null): Promise<void>;
+  setBatchParallel(parallel: number): void;
+  setBatchAllowPlaintext(isAllowed: boolean): void;
+  applyBatchEvent(event: BatchEvent): void;
+}
+
+export type AppState = AppSlice & AccountsSlice & FoldersSlice & JobSlice & BatchSlice;
 
 /** The key of a folder row on the Move screen: a folder going to both places has two rows. */
 export const rowKey = (folder: { sourcePath: string; target?: FolderTarget | undefined }): string => `${folder.target ?? 'account'}\u0000${folder.sourcePath}`;
 
-export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['done', 'needs-attention', 'cancelled']);
-export const RESUMABLE_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['queued', 'scanning', 'copying', 'verifying', 'paused']);
+/** The job status sets, from the contract where their meanings are written once. */
+export { FINISHED_JOB_STATUSES as TERMINAL_JOB_STATUSES, RESUMABLE_JOB_STATUSES } from '../../../src/contract/job.js';

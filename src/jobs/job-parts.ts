@@ -1,7 +1,7 @@
 /**
- * One job as the app shows it may go to two places: the new account and a local archive. The
- * service runs each place as its own engine job (its own journals, one after the other) and
- * this module folds their events into the events of the one job the user sees.
+ * One job may go to two places: the new account and a local archive. Each place runs as its own
+ * engine job (its own journals, one after the other; see run-job-parts.ts) and this module folds
+ * their events and reports into those of the one job the user sees.
  *
  * Invariants:
  * - Every folder row leaving here carries its `target`; a folder going to both places is two rows.
@@ -13,7 +13,7 @@
 import { waitingProgress } from '../engine/progress-tracker.js';
 import type { AppFolderProgress, AppFolderReport, AppJobEvent, AppJobReport, FolderTarget } from '../contract/ipc.js';
 import type { ArchiveLocation } from '../contract/account.js';
-import type { JobEvent, JobReport, JobStatus } from '../contract/job.js';
+import { RUN_END_STATUSES, type JobEvent, type JobReport, type JobStatus } from '../contract/job.js';
 import type { MigrationError } from '../contract/result.js';
 import type { JobFolder } from '../engine/run-job.js';
 
@@ -21,8 +21,6 @@ export interface PartFolders {
   target: FolderTarget;
   folders: JobFolder[];
 }
-
-const TERMINAL: ReadonlySet<JobStatus> = new Set<JobStatus>(['done', 'needs-attention', 'paused', 'cancelled']);
 
 /** The status of the whole job from the statuses its parts ended with (parts not run do not count). */
 export const combinedStatus = (statuses: JobStatus[]): JobStatus => {
@@ -125,7 +123,7 @@ export const createPartMerger = (jobId: string, parts: PartFolders[], emit: (eve
         case 'progress': {
           for (const f of event.progress.folders) rows.set(rowKey(target, f.sourcePath), { ...f, target });
           bytesPerSecond = event.progress.bytesPerSecond;
-          if (!TERMINAL.has(event.progress.status)) status = event.progress.status;
+          if (!RUN_END_STATUSES.has(event.progress.status)) status = event.progress.status;
           emit({ type: 'progress', jobId, progress: progress() });
           return;
         }
@@ -137,7 +135,7 @@ export const createPartMerger = (jobId: string, parts: PartFolders[], emit: (eve
         }
         case 'job-status':
           if (event.error) lastError = { error: event.error, target };
-          if (TERMINAL.has(event.status)) return; // the part's end; the job goes on or `finish` ends it
+          if (RUN_END_STATUSES.has(event.status)) return; // the part's end; the job goes on or `finish` ends it
           status = event.status;
           emit({ type: 'job-status', jobId, status: event.status, ...(event.error ? { error: event.error, target } : {}) });
           return;
