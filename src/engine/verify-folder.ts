@@ -178,12 +178,18 @@ export const reportFromJournal = (
   const expected = expectedUids ?? [...state.done.keys(), ...state.failed.keys()];
   let copied = 0;
   let alreadyThere = 0;
+  let copiedBytes = 0;
+  let alreadyThereBytes = 0;
   const failed: FailedMessage[] = [];
   for (const uid of expected) {
     const done = state.done.get(uid);
-    if (done?.t === 'copied') copied++;
-    else if (done?.t === 'present') alreadyThere++;
-    else {
+    if (done?.t === 'copied') {
+      copied++;
+      copiedBytes += done.size;
+    } else if (done?.t === 'present') {
+      alreadyThere++;
+      alreadyThereBytes += done.size;
+    } else {
       const failure = state.failed.get(uid);
       if (failure) {
         failed.push({
@@ -208,6 +214,8 @@ export const reportFromJournal = (
     copied,
     alreadyThere,
     skipped: isFromFastPath ? srcState.messages - copied - alreadyThere : skipped,
+    copiedBytes,
+    alreadyThereBytes,
     failed,
     isComplete,
   };
