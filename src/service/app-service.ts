@@ -29,7 +29,8 @@ import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { connectImap, disconnectImap, type ConnectTimeouts } from '../imap/connect-imap.js';
 import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
 import { createAccountSignIns, type RoleVault, type SignInDefaults } from './account-sign-ins.js';
-import { lookupPreset } from './provider-presets.js';
+import { lookupPreset, presetForMxHost } from './provider-presets.js';
+import { discoverServer, type DiscoveryOptions } from '../discovery/discover-server.js';
 import { reportToCsv, reportToHtml } from './report-export.js';
 import { createPartMerger, mergeReports, updateReport } from './job-parts.js';
 
@@ -67,6 +68,8 @@ export interface AppServiceDeps {
   /** Client IDs to fall back on (MAILFERRY_OAUTH_CLIENT_ID, oauth-clients.json). */
   signInDefaults?: SignInDefaults;
   signInTimeoutMs?: number;
+  /** Where discovery asks (tests point it at their own DNS and HTTP servers); absent: the system's resolver, ports 443/80. */
+  discovery?: Pick<DiscoveryOptions, 'dnsServers' | 'httpPort' | 'httpsPort'>;
 }
 
 /** One handler per invoke channel: main and the tests derive their tables from this type. */
@@ -361,6 +364,16 @@ export const createAppService = (deps: AppServiceDeps): AppService => {
     },
     async 'presets:lookup'({ email }): Promise<Result<ProviderPreset | null>> {
       return ok(lookupPreset(email));
+    },
+    async 'accounts:discover'({ email }) {
+      return discoverServer(email, { ...deps.discovery, presetForMxHost });
+    },
+    async 'links:open'({ url }) {
+      const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+      if (protocol !== 'https:' && protocol !== 'http:') return err(migrationError('bad-input', 'Only web addresses (http or https) open in the browser.'));
+      if (!deps.openExternal) return err(migrationError('bad-input', 'Opening a web page is not available here.'));
+      await deps.openExternal(url);
+      return ok(undefined);
     },
     async 'plan:load'({ options, archive, source }): Promise<Result<AppPlan>> {
       if (source && archive) return err(migrationError('bad-input', 'A restore from an archive goes to the new account only.'));
