@@ -13,34 +13,20 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INVOKE_CHANNELS, bridgeNameOf, type AccountRole, type AppJobEvent, type AppJobReport, type MailferryBridge } from '../../src/contract/ipc.js';
+import type { AccountRole, AppJobEvent, AppJobReport } from '../../src/contract/ipc.js';
 import type { AccountEndpoint } from '../../src/contract/account.js';
-import { createAppService, type AppService } from '../../src/service/app-service.js';
+import { createAppService } from '../../src/service/app-service.js';
 import { openLocationAsSource } from '../../src/locations/open-location.js';
 import { fingerprintOfMessage } from '../../src/engine/fingerprint.js';
-import { handleInvoke, type InvokeEventLike } from '../../main/ipc-handlers.js';
 import { fillAccount, generateCorpus, generateFolderOfSize } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { snapshotAccount, type AccountSnapshot } from '../support/mail-snapshot.js';
-import { buildRenderer, openApp, serveRenderer, type AppPage } from './harness.js';
+import { buildRenderer, OFFLINE_DISCOVERY, openApp, serveRenderer, serviceBridge, type AppPage } from './harness.js';
 import { createHash } from 'node:crypto';
 
 const SOURCE_USER = { name: 'olduser', password: 'old-Archive-51c2' };
 const DESTINATION_USER = { name: 'newuser', password: 'new-Archive-9e07' };
 const SECRETS = [SOURCE_USER.password, DESTINATION_USER.password];
-
-function serviceBridge(service: AppService, listeners: Set<(e: AppJobEvent) => void>): MailferryBridge {
-  const own: InvokeEventLike = { sender: { id: 1 }, senderFrame: { url: 'app', parent: null } };
-  const bridge: Record<string, unknown> = {};
-  for (const channel of INVOKE_CHANNELS) {
-    bridge[bridgeNameOf(channel)] = (request?: unknown) => handleInvoke(channel, own, request, service, () => true, (m) => console.log(`[main] ${m}`));
-  }
-  bridge.onJobEvent = (listener: (e: AppJobEvent) => void) => {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  };
-  return bridge as unknown as MailferryBridge;
-}
 
 /** What the source holds per folder, without messages flagged \Deleted (which are never copied). */
 const liveMessages = (snapshot: AccountSnapshot, path: string) => snapshot.folders.find((f) => f.path === path)?.messages.filter((m) => !m.flags.includes('\\Deleted')) ?? [];
@@ -111,6 +97,7 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
         events.push(event);
         for (const l of listeners) l(event);
       },
+      discovery: OFFLINE_DISCOVERY,
       chooseSavePath: async (name) => join(work, name),
       chooseFolder: async () => {
         folderDialogs += 1;
@@ -151,7 +138,9 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
       await page.getByRole('button', { name: 'Choose a folder…' }).click();
       await page.getByTestId('archive-path').filter({ hasText: archiveDir }).waitFor();
       assert.equal(dialogs(), 1);
+      await page.getByRole('button', { name: 'More options' }).click();
       assert.equal(await page.getByRole('radio', { name: /mbox/ }).isChecked(), true);
+      await page.getByRole('button', { name: 'More options' }).click();
       await page.getByTestId('route-chooser').waitFor();
 
       const row = (path: string) => page.locator(`[role="treeitem"][data-path="${path}"]`);

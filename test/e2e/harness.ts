@@ -14,11 +14,19 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { INVOKE_CHANNELS, bridgeNameOf, type MailferryBridge } from '../../src/contract/ipc.js';
+import { INVOKE_CHANNELS, bridgeNameOf, type AppJobEvent, type MailferryBridge } from '../../src/contract/ipc.js';
 import type { JobEvent } from '../../src/contract/job.js';
+import type { AppService } from '../../src/service/app-service.js';
+import { handleInvoke, type InvokeEventLike } from '../../main/ipc-handlers.js';
 import { privateHomeEnv } from '../support/private-home.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/**
+ * Autodiscovery for the AppServices of these tests: its DNS server is a port on 127.0.0.1 where
+ * nothing answers, so each lookup fails at once and no test asks the machine's own resolver
+ * (network only on 127.0.0.1). test/e2e/autodiscovery.test.ts points it at a real local one.
+ */
+export const OFFLINE_DISCOVERY = { dnsServers: ['127.0.0.1:9'] };
 export const SCREENS_DIR = join(ROOT, 'test-results', 'screens');
 const CHROMIUM = process.env.MAILFERRY_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -155,4 +163,21 @@ export async function openApp(url: string, bridge: MailferryBridge, viewport = {
       await rm(browserDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A bridge over a real AppService shaped as the preload's, each request validated as main does;
+ * job events go to `listeners` (which the service's `emit` feeds).
+ */
+export function serviceBridge(service: AppService, listeners: Set<(e: AppJobEvent) => void>): MailferryBridge {
+  const own: InvokeEventLike = { sender: { id: 1 }, senderFrame: { url: 'app', parent: null } };
+  const bridge: Record<string, unknown> = {};
+  for (const channel of INVOKE_CHANNELS) {
+    bridge[bridgeNameOf(channel)] = (request?: unknown) => handleInvoke(channel, own, request, service, () => true, (m) => console.log(`[main] ${m}`));
+  }
+  bridge.onJobEvent = (listener: (e: AppJobEvent) => void) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
+  return bridge as unknown as MailferryBridge;
 }

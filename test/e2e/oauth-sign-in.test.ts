@@ -22,7 +22,7 @@ import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { snapshotAccount } from '../support/mail-snapshot.js';
 import { signInInBrowser, startOAuthServer, TEST_CLIENT_ID, type OAuthTestServer } from '../support/oauth-server.js';
 import { assertNoTokenIn, assertNoTokenInFiles } from '../support/token-leaks.js';
-import { buildRenderer, openApp, serveRenderer } from './harness.js';
+import { buildRenderer, OFFLINE_DISCOVERY, openApp, serveRenderer } from './harness.js';
 
 const SOURCE_USER = { name: 'olduser', password: 'old-Secret-0a1f' };
 const DESTINATION_USER = { name: 'newuser', password: 'new-Secret-93bd' };
@@ -65,6 +65,7 @@ describe('OAuth2 sign-in in the app', { concurrency: false }, () => {
       stateDir: join(stateDir, 'jobs'),
       settings: { getAccount: (role) => accounts.get(role), setAccount: (role, a) => void accounts.set(role, a) },
       vault: { save: () => undefined, load: () => undefined, remove: () => undefined },
+      discovery: OFFLINE_DISCOVERY,
       tokenVault: { save: (role, t) => void kept.set(role, t), load: (role) => kept.get(role), remove: (role) => void kept.delete(role) },
       openExternal: async (url) => {
         opened.push(url);

@@ -10,17 +10,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INVOKE_CHANNELS, bridgeNameOf, type MailferryBridge } from '../../src/contract/ipc.js';
 import type { JobEvent } from '../../src/contract/job.js';
 import type { AccountRole } from '../../src/contract/ipc.js';
 import type { AccountEndpoint } from '../../src/contract/account.js';
-import { createAppService, type AppService } from '../../src/service/app-service.js';
-import { handleInvoke, type InvokeEventLike } from '../../main/ipc-handlers.js';
+import { createAppService } from '../../src/service/app-service.js';
 import { generateCorpus, generateFolderOfSize, fillAccount } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { snapshotAccount } from '../support/mail-snapshot.js';
-import { buildRenderer, openApp, serveRenderer } from './harness.js';
+import { buildRenderer, OFFLINE_DISCOVERY, openApp, serveRenderer, serviceBridge } from './harness.js';
 
 const SOURCE_USER = { name: 'olduser', password: 'old-Secret-4b1d' };
 const DESTINATION_USER = { name: 'newuser', password: 'new-Secret-77ea' };
@@ -34,20 +32,6 @@ const accounts = new Map<AccountRole, { email: string; endpoint: AccountEndpoint
 const settings = { getAccount: (role: AccountRole) => accounts.get(role), setAccount: (role: AccountRole, a: { email: string; endpoint: AccountEndpoint }) => void accounts.set(role, a) };
 const remembered = new Map<AccountRole, string>();
 const vault = { save: (role: AccountRole, pw: string) => void remembered.set(role, pw), load: (role: AccountRole) => remembered.get(role), remove: (role: AccountRole) => void remembered.delete(role) };
-
-/** A bridge over the AppService shaped as the preload's, each request validated as main does. */
-function serviceBridge(service: AppService, listeners: Set<(e: JobEvent) => void>): MailferryBridge {
-  const own: InvokeEventLike = { sender: { id: 1 }, senderFrame: { url: 'app', parent: null } };
-  const bridge: Record<string, unknown> = {};
-  for (const channel of INVOKE_CHANNELS) {
-    bridge[bridgeNameOf(channel)] = (request?: unknown) => handleInvoke(channel, own, request, service, () => true, (m) => console.log(`[main] ${m}`));
-  }
-  bridge.onJobEvent = (listener: (e: JobEvent) => void) => {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  };
-  return bridge as unknown as MailferryBridge;
-}
 
 describe('real engine between two Dovecots', { concurrency: false }, () => {
   let server: Awaited<ReturnType<typeof serveRenderer>>;
@@ -91,6 +75,7 @@ describe('real engine between two Dovecots', { concurrency: false }, () => {
         events.push(event);
         for (const l of listeners) l(event);
       },
+      discovery: OFFLINE_DISCOVERY,
       chooseSavePath: async (name) => {
         const path = join(stateDir, name);
         savedFiles.push(path);
@@ -236,6 +221,18 @@ describe('real engine between two Dovecots', { concurrency: false }, () => {
       sourceProxy.setFaults([{ kind: 'bandwidth', bytesPerSecond: 150_000, direction: 'server-to-client' }]);
       await app.page.getByRole('button', { name: 'Start moving' }).click();
       await app.page.locator('.folder-progress[data-path="Bulk"][data-status="copying"]').waitFor({ timeout: 60_000 });
+      // The speed chart draws the real copy as it goes: a point a second, and a line on the canvas.
+      const chart = app.page.getByTestId('speed-chart');
+      await app.page.waitForFunction(() => Number(document.querySelector('[data-testid="speed-chart"]')?.getAttribute('data-points')) >= 3, undefined, { timeout: 60_000 });
+      const strokePixels = await chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+        let count = 0;
+        // The line's colour (#1d6b8f), give or take its anti-aliased edges.
+        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x1d) + Math.abs(data[i + 1]! - 0x6b) + Math.abs(data[i + 2]! - 0x8f) < 60 && data[i + 3]! > 200) count += 1;
+        return count;
+      });
+      assert.ok(strokePixels > 20, `the chart drew its line (${strokePixels} pixels of it)`);
+      assert.match(await chart.innerText(), /Now [\d.]+ (bytes|KB|MB)\/s · average/);
       await app.screenshot('real-08-move-before-quit');
       // Quitting: main pauses running jobs (service.shutdown) and the window goes away.
       await first.service.shutdown();

@@ -37,9 +37,11 @@ export async function startDnsServer(zone: Record<string, ZoneRecords>): Promise
     const found = records.get(name);
     if (!found) response.header.rcode = Packet.RCODE.NXDOMAIN;
     const base = { name: question.name, class: Packet.CLASS.IN, ttl: 60 };
-    if (question.type === Packet.TYPE.A) for (const address of found?.a ?? []) response.answers.push({ ...base, type: Packet.TYPE.A, address });
-    if (question.type === Packet.TYPE.SRV) for (const srv of found?.srv ?? []) response.answers.push({ ...base, type: Packet.TYPE.SRV, ...srv });
-    if (question.type === Packet.TYPE.MX) for (const mx of found?.mx ?? []) response.answers.push({ ...base, type: Packet.TYPE.MX, ...mx });
+    // dns2 encodes plain record objects; its types ask for its class instances.
+    const answer = (record: object): (typeof response.answers)[number] => record as (typeof response.answers)[number];
+    if (question.type === Packet.TYPE.A) for (const address of found?.a ?? []) response.answers.push(answer({ ...base, type: Packet.TYPE.A, address }));
+    if (question.type === Packet.TYPE.SRV) for (const srv of found?.srv ?? []) response.answers.push(answer({ ...base, type: Packet.TYPE.SRV, ...srv }));
+    if (question.type === Packet.TYPE.MX) for (const mx of found?.mx ?? []) response.answers.push(answer({ ...base, type: Packet.TYPE.MX, ...mx }));
     void send(response);
   });
   await server.listen(0, '127.0.0.1');

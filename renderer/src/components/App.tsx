@@ -61,13 +61,16 @@ export function App() {
           </ol>
         </nav>
       </header>
-      <main className="app-main">
-        <ResumeBanner />
-        <Notice />
-        {screen === 'accounts' && <AccountsScreen />}
-        {screen === 'folders' && <FoldersScreen />}
-        {screen === 'copying' && <MoveScreen />}
-        {screen === 'report' && <ReportScreen />}
+      {/* The main area scrolls by itself under a fixed header, so each screen's action bar can stick to the window's bottom. */}
+      <main className="app-main" data-screen={screen}>
+        <div className="app-content">
+          <ResumeBanner />
+          <Notice />
+          {screen === 'accounts' && <AccountsScreen />}
+          {screen === 'folders' && <FoldersScreen />}
+          {screen === 'copying' && <MoveScreen />}
+          {screen === 'report' && <ReportScreen />}
+        </div>
       </main>
     </div>
   );
