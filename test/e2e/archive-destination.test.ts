@@ -171,6 +171,8 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
       await page.getByRole('button', { name: 'Start moving' }).click();
       await app.waitForState('copying');
       await app.waitForState('done');
+      // Finished folders fold into one line; open it to see each row with its destination.
+      await page.getByTestId('finished-line').click();
       await app.screenshot('archive-03-move-done');
       assert.deepEqual(await app.axe(), []);
       assert.equal(await page.locator('.folder-progress[data-target="archive"]').count(), 3);

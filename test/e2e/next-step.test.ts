@@ -290,6 +290,49 @@ describe('next step in view, problems on top, pictures (fake bridge)', () => {
     }
   });
 
+  test('the speed chart draws the transfer speed over time, with a gap for a pause', async () => {
+    const fake = createFakeBridge();
+    const app = await openApp(server.url, fake.bridge, SIZES[0]);
+    const { page } = app;
+    try {
+      await startWithFakeAccounts(app);
+      // The page's clock steps a second per event (the chart keeps one sample a second), instead of the test waiting.
+      const start = Date.now();
+      const speeds = Array.from({ length: 40 }, (_, i) => (2.4 + Math.sin(i / 4) * 0.9 + (i % 7) * 0.05) * MB);
+      for (const [i, bytesPerSecond] of speeds.entries()) {
+        await page.clock.setFixedTime(start + i * 1000);
+        if (i === 25) {
+          await page.getByRole('button', { name: 'Pause' }).click();
+          await page.locator('[data-job-status="paused"]').waitFor();
+        }
+        if (i === 30) {
+          await page.getByRole('button', { name: 'Resume' }).click();
+          await page.locator('[data-job-status="copying"]').waitFor();
+        }
+        const folders = movingFolders().map((f) => (f.status === 'copying' ? { ...f, bytesDone: Math.min(f.bytesTotal, f.bytesDone + i * MB) } : f));
+        await app.push({ type: 'progress', jobId: 'job-1', progress: jobProgress(folders, { bytesPerSecond, status: i >= 25 && i < 30 ? 'paused' : 'copying' }) });
+      }
+      const chart = page.getByTestId('speed-chart');
+      assert.equal(await chart.getAttribute('data-points'), String(speeds.length - 5), 'a point a second, none while paused');
+      const strokePixels = await chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x1d) + Math.abs(data[i + 1]! - 0x6b) + Math.abs(data[i + 2]! - 0x8f) < 60 && data[i + 3]! > 200) count += 1;
+        return count;
+      });
+      assert.ok(strokePixels > 200, `the line is drawn (${strokePixels} pixels)`);
+      assert.match(await chart.innerText(), /average [\d.]+ MB\/s · fastest 3\.[\d] MB\/s/);
+      await app.screenshot('next-15-move-chart');
+      await assertAccessible(app, 'move with the chart');
+      assert.deepEqual(app.problems, []);
+    } catch (e) {
+      await app.screenshot('next-failure-chart').catch(() => undefined);
+      throw e;
+    } finally {
+      await app.close();
+    }
+  });
+
   test('the report draws what happened by size, explains each category, and offers a retry only where it can help', async () => {
     const report = (jobId: string): JobReport => {
       const base = sampleReport(jobId);

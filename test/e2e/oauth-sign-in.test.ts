@@ -143,7 +143,7 @@ describe('OAuth2 sign-in in the app', { concurrency: false }, () => {
       await page.getByTestId('sign-in-again').waitFor({ timeout: 60_000 });
       assert.ok(revoked);
       assert.equal(await page.locator('[data-job-status]').getAttribute('data-job-status'), 'paused');
-      assert.match(await page.locator('[data-error-kind="auth"]').innerText(), /The old account needs you to sign in again[\s\S]*refused the sign-in.*— sign in again\./);
+      assert.match(await page.locator('[data-error-kind="auth"]').innerText(), /Old account: sign in again[\s\S]*refused the sign-in.*— sign in again\./);
       await app.screenshot('oauth-02-sign-in-again');
       assert.deepEqual(await app.axe(), []);
 

@@ -60,6 +60,7 @@ export function SpeedChart({ samples, isPaused, isFinished }: { samples: readonl
             ticks: { show: false },
             font: '12px system-ui, sans-serif',
             space: 70,
+            size: 30,
             // Clock time on one line (uPlot's default adds a date row).
             values: (u, values) => values.map((v) => clockTime(v, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0))),
           },
