@@ -181,3 +181,25 @@ export function serviceBridge(service: AppService, listeners: Set<(e: AppJobEven
   };
   return bridge as unknown as MailferryBridge;
 }
+
+/**
+ * With a fake bridge that accepts every account: fills in and tests both accounts, then goes to
+ * Choose folders and waits for the tree.
+ */
+export async function fillFakeAccountsAndChooseFolders(app: AppPage): Promise<void> {
+  const { page } = app;
+  await app.waitForState('accounts');
+  for (const role of ['source', 'destination']) {
+    const form = page.locator(`form[data-role="${role}"]`);
+    await form.getByLabel('E-mail address').fill(`${role}@example.org`);
+    await form.getByLabel('Password', { exact: true }).fill('pw');
+    await form.getByLabel('E-mail address').blur();
+    await form.getByRole('button', { name: 'Server settings' }).click();
+    await form.getByLabel('Server', { exact: true }).fill('imap.example.org');
+    await form.getByRole('button', { name: 'Test connection' }).click();
+    await form.getByTestId('test-ok').waitFor();
+  }
+  await page.getByRole('button', { name: 'Choose folders' }).click();
+  await app.waitForState('folders');
+  await page.getByRole('tree').waitFor();
+}

@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { buildRenderer, openApp, serveRenderer, type AppPage } from './harness.js';
+import { buildRenderer, fillFakeAccountsAndChooseFolders, openApp, serveRenderer, type AppPage } from './harness.js';
 import { createFakeBridge, folderProgress, jobProgress, largePlan, MB, samplePlan, sampleReport, tlsError, authError, type FakeBridge } from '../../renderer/test/fake-bridge.js';
 import type { FolderProgress, JobReport } from '../../src/contract/job.js';
 import type { DiscoveredServer } from '../../src/contract/ipc.js';
@@ -489,22 +489,8 @@ describe('next step in view, problems on top, pictures (fake bridge)', () => {
 
 /** Both accounts tested (the fake accepts anything), then Choose folders, then (unless told) Start moving. */
 async function startWithFakeAccounts(app: AppPage, options: { stopAtFolders?: boolean } = {}): Promise<void> {
-  const { page } = app;
-  await app.waitForState('accounts');
-  for (const role of ['source', 'destination']) {
-    const form = page.locator(`form[data-role="${role}"]`);
-    await form.getByLabel('E-mail address').fill(`${role}@example.org`);
-    await form.getByLabel('Password', { exact: true }).fill('pw');
-    await form.getByLabel('E-mail address').blur();
-    await form.getByRole('button', { name: 'Server settings' }).click();
-    await form.getByLabel('Server', { exact: true }).fill('imap.example.org');
-    await form.getByRole('button', { name: 'Test connection' }).click();
-    await form.getByTestId('test-ok').waitFor();
-  }
-  await page.getByRole('button', { name: 'Choose folders' }).click();
-  await app.waitForState('folders');
-  await page.getByRole('tree').waitFor();
+  await fillFakeAccountsAndChooseFolders(app);
   if (options.stopAtFolders) return;
-  await page.getByRole('button', { name: 'Start moving' }).click();
+  await app.page.getByRole('button', { name: 'Start moving' }).click();
   await app.waitForState('copying');
 }

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRenderer, openApp, serveRenderer, type AppPage } from './harness.js';
+import { buildRenderer, fillFakeAccountsAndChooseFolders, openApp, serveRenderer, type AppPage } from './harness.js';
 import { ARCHIVE_DIR, authError, createFakeBridge, folderProgress, jobProgress, largePlan, MB, sampleReport, tlsError } from '../../renderer/test/fake-bridge.js';
 import type { JobSummary } from '../../src/contract/ipc.js';
 import type { FolderProgress } from '../../src/contract/job.js';
@@ -207,18 +207,7 @@ describe('UI only (fake bridge)', () => {
     const app = await openApp(server.url, fake.bridge);
     const { page } = app;
     try {
-      for (const role of ['source', 'destination']) {
-        const form = page.locator(`form[data-role="${role}"]`);
-        await form.getByLabel('E-mail address').fill(`${role}@example.org`);
-        await form.getByLabel('Password', { exact: true }).fill('pw');
-        await form.getByLabel('E-mail address').blur();
-        await form.getByRole('button', { name: 'Server settings' }).click();
-        await form.getByLabel('Server', { exact: true }).fill('imap.example.org');
-        await form.getByRole('button', { name: 'Test connection' }).click();
-        await form.getByTestId('test-ok').waitFor();
-      }
-      await page.getByRole('button', { name: 'Choose folders' }).click();
-      await app.waitForState('folders');
+      await fillFakeAccountsAndChooseFolders(app);
       // A tree this large opens with its first level only; Expand all puts all 5000 rows in the list.
       const tree = page.getByRole('tree');
       assert.equal(await tree.getAttribute('data-row-count'), '20');
@@ -332,18 +321,7 @@ describe('UI only (fake bridge)', () => {
         return (el?.getAttribute('aria-label') ?? el?.labels?.[0]?.textContent ?? el?.textContent ?? '').trim();
       });
     try {
-      for (const role of ['source', 'destination']) {
-        const form = page.locator(`form[data-role="${role}"]`);
-        await form.getByLabel('E-mail address').fill(`${role}@example.org`);
-        await form.getByLabel('Password', { exact: true }).fill('pw');
-        await form.getByLabel('E-mail address').blur();
-        await form.getByRole('button', { name: 'Server settings' }).click();
-        await form.getByLabel('Server', { exact: true }).fill('imap.example.org');
-        await form.getByRole('button', { name: 'Test connection' }).click();
-        await form.getByTestId('test-ok').waitFor();
-      }
-      await page.getByRole('button', { name: 'Choose folders' }).click();
-      await app.waitForState('folders');
+      await fillFakeAccountsAndChooseFolders(app);
       // Keyboard from here on: the folder button, then Maildir with the arrow keys.
       await page.getByRole('button', { name: 'Choose a folder…' }).focus();
       await press('Enter');

@@ -141,6 +141,15 @@ export function MoveScreen() {
     onRetry: () => void retryFolder(f.sourcePath, f.target),
   });
 
+  const folderGroup = (group: Exclude<MoveGroup, 'finished'>, title?: string) =>
+    groups[group].length > 0 && (
+      <FolderGroup group={group} count={groups[group].length} title={title}>
+        {groups[group].map((f) => (
+          <FolderProgressRow key={rowKey(f)} {...rowProps(f)} />
+        ))}
+      </FolderGroup>
+    );
+
   return (
     <section className="screen screen-move" aria-labelledby="move-title">
       <div className="card overall">
@@ -201,29 +210,10 @@ export function MoveScreen() {
         )}
       </div>
 
-      {groups.attention.length > 0 && (
-        <FolderGroup group="attention" count={groups.attention.length}>
-          {groups.attention.map((f) => (
-            <FolderProgressRow key={rowKey(f)} {...rowProps(f)} />
-          ))}
-        </FolderGroup>
-      )}
-
+      {folderGroup('attention')}
       <SpeedChart samples={speedSamples} isPaused={isPaused} isFinished={isFinished} />
-      {groups.running.length > 0 && (
-        <FolderGroup group="running" count={groups.running.length} title={isPaused ? 'Paused' : undefined}>
-          {groups.running.map((f) => (
-            <FolderProgressRow key={rowKey(f)} {...rowProps(f)} />
-          ))}
-        </FolderGroup>
-      )}
-      {groups.waiting.length > 0 && (
-        <FolderGroup group="waiting" count={groups.waiting.length}>
-          {groups.waiting.map((f) => (
-            <FolderProgressRow key={rowKey(f)} {...rowProps(f)} />
-          ))}
-        </FolderGroup>
-      )}
+      {folderGroup('running', isPaused ? 'Paused' : undefined)}
+      {folderGroup('waiting')}
       {groups.finished.length > 0 && (
         <section className="folder-group finished" aria-labelledby={groupId('finished')}>
           <h2 id={groupId('finished')} tabIndex={-1} className="section-title group-title">
