@@ -79,7 +79,7 @@ async function fillAccounts(app: AppPage, fake: FakeBridge, size: string): Promi
   assert.equal((await source.getByTestId('fingerprint').textContent())!.trim(), tlsError.certificateFingerprint, 'the groups read as the whole fingerprint');
   await app.screenshot(`next-02-accounts-certificate-${size}`);
   await trust.click();
-  await source.getByTestId('test-ok').waitFor();
+  await assertInView(page, source.getByTestId('test-ok'), `the success message at ${size}`);
   assert.match(await source.getByTestId('test-ok').innerText(), /encrypted \(TLS\)/);
 
   const destination = page.locator('form[data-role="destination"]');

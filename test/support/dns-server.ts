@@ -7,6 +7,8 @@
 import dns2 from 'dns2';
 
 const { Packet } = dns2;
+/** RFC 1035 §4.1.1: the name does not exist. */
+const NXDOMAIN = 3;
 
 export interface ZoneRecords {
   a?: string[];
@@ -35,7 +37,7 @@ export async function startDnsServer(zone: Record<string, ZoneRecords>): Promise
     const name = question.name.toLowerCase();
     questions.push(`${TYPE_NAMES[question.type] ?? question.type} ${name}`);
     const found = records.get(name);
-    if (!found) response.header.rcode = Packet.RCODE.NXDOMAIN;
+    if (!found) response.header.rcode = NXDOMAIN;
     const base = { name: question.name, class: Packet.CLASS.IN, ttl: 60 };
     // dns2 encodes plain record objects; its types ask for its class instances.
     const answer = (record: object): (typeof response.answers)[number] => record as (typeof response.answers)[number];
