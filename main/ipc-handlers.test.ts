@@ -43,6 +43,19 @@ describe('IPC handlers in main', () => {
     assert.equal(reached.filter((r) => r.channel === 'accounts:signIn').length, 1);
   });
 
+  test('links open only as web addresses; discovery takes an address and nothing else', async () => {
+    const { handlers, reached } = recordingHandlers();
+    for (const good of ['https://myaccount.google.com/apppasswords', 'http://intranet.example.org/mail-help']) {
+      assert.equal((await handleInvoke('links:open', own, { url: good }, handlers, trusted)).ok, true, good);
+    }
+    for (const bad of [{ url: 'javascript:alert(1)' }, { url: 'file:///etc/passwd' }, { url: 'mailto:a@b.example' }, { url: 'https://x.example', target: '_blank' }, { url: `https://x.example/${'a'.repeat(3000)}` }, {}]) {
+      assert.equal((await handleInvoke('links:open', own, bad, handlers, trusted)).ok, false, JSON.stringify(bad).slice(0, 80));
+    }
+    assert.equal((await handleInvoke('accounts:discover', own, { email: 'me@uni.example' }, handlers, trusted)).ok, true);
+    assert.equal((await handleInvoke('accounts:discover', own, { email: 'me@uni.example', dnsServers: ['10.0.0.1'] }, handlers, trusted)).ok, false, 'no resolver from the renderer');
+    assert.deepEqual(reached.map((r) => r.channel), ['links:open', 'links:open', 'accounts:discover']);
+  });
+
   test('every channel of the contract is registered, and removed again', () => {
     const registered = new Set<string>();
     const fakeIpcMain = {

@@ -57,6 +57,8 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
   'accounts:signOut': z.strictObject({ role }),
   'accounts:test': z.strictObject({ role }),
   'presets:lookup': z.strictObject({ email: z.string().max(320) }),
+  'accounts:discover': z.strictObject({ email: z.string().trim().min(3).max(320) }),
+  'links:open': z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2000) }),
   'plan:load': z
     .strictObject({ options: planOptions, archive: archiveLocation.optional(), source: archiveLocation.optional() })
     .refine((r) => !(r.source && r.archive), { message: 'a restore goes to the account only', path: ['archive'] }),

@@ -6,6 +6,8 @@ import type { MailferryBridge } from '../../src/contract/ipc.js';
 import { connectBridgeEvents, createAppStore } from './store/store.js';
 import { StoreProvider } from './store/context.js';
 import { App } from './components/App.js';
+// uPlot's own rules first, so ours can adjust them; both end up in the one stylesheet file (CSP: style-src 'self').
+import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 
 declare global {

@@ -3,7 +3,7 @@
  * records its call and answers from a table the test can change; `emit` pushes job events.
  * Test helper only — the app never imports it.
  */
-import type { AppJobEvent, AppPlan, BatchEvent, BatchView, InvokeChannel, InvokeRequest, InvokeResponse, MailferryBridge } from '../../src/contract/ipc.js';
+import { INVOKE_CHANNELS, type AppJobEvent, type AppPlan, type BatchEvent, type BatchView, type InvokeChannel, type InvokeRequest, type InvokeResponse, type MailferryBridge } from '../../src/contract/ipc.js';
 import type { ArchiveLocation } from '../../src/contract/account.js';
 import type { FolderProgress, JobProgress, JobReport } from '../../src/contract/job.js';
 import type { CopyPlan, FolderPlan, SpecialUse } from '../../src/contract/plan.js';
@@ -12,11 +12,6 @@ import type { MigrationError } from '../../src/contract/result.js';
 type Handler<C extends InvokeChannel> = (request: InvokeRequest<C>) => InvokeResponse<C> | Promise<InvokeResponse<C>>;
 export type FakeHandlers = { [C in InvokeChannel]: Handler<C> };
 
-const CHANNELS: InvokeChannel[] = [
-  'accounts:load', 'accounts:save', 'accounts:signIn', 'accounts:signOut', 'accounts:test', 'presets:lookup', 'plan:load', 'jobs:start', 'jobs:pause', 'jobs:resume',
-  'jobs:cancel', 'jobs:retryFolder', 'jobs:retryFailed', 'jobs:list', 'jobs:report', 'reports:export', 'messages:saveEml', 'archive:chooseFolder',
-  'batch:open', 'batch:start', 'batch:stop', 'batch:export', 'batch:folders',
-];
 
 /** Where the fake folder dialog points. */
 export const ARCHIVE_DIR = '/home/maria/Mail archive';
@@ -214,6 +209,8 @@ export function createFakeBridge(overrides: Partial<FakeHandlers> = {}): FakeBri
       email.toLowerCase().endsWith('@gmail.com')
         ? { ok: true, value: { id: 'gmail', name: 'Gmail', host: 'imap.gmail.com', port: 993, security: 'tls', note: 'Gmail needs an app password when 2-Step Verification is on.', appPasswordUrl: 'https://myaccount.google.com/apppasswords' } }
         : { ok: true, value: null },
+    'accounts:discover': () => ({ ok: true, value: { found: null, asked: [] } }),
+    'links:open': () => ({ ok: true, value: undefined }),
     'plan:load': ({ archive }) => ({ ok: true, value: withArchive(samplePlan(), archive) }),
     'jobs:start': () => ({ ok: true, value: { jobId: 'job-1' } }),
     'jobs:pause': () => ({ ok: true, value: undefined }),
@@ -234,7 +231,7 @@ export function createFakeBridge(overrides: Partial<FakeHandlers> = {}): FakeBri
     ...overrides,
   } as FakeHandlers;
   const bridge = {} as Record<string, unknown>;
-  for (const channel of CHANNELS) {
+  for (const channel of INVOKE_CHANNELS) {
     bridge[bridgeName(channel)] = async (request: unknown) => {
       calls.push({ channel, request });
       return (handlers[channel] as Handler<InvokeChannel>)(request as never);

@@ -3,7 +3,7 @@
  * Channels are `domain:verb`. Main's handlers, the preload's named functions and the renderer's
  * `window.mailferry` type are all derived from these two maps; nothing else lists channels.
  */
-import type { AccountEndpoint, ArchiveLocation } from './account.js';
+import type { AccountEndpoint, ArchiveLocation, Security } from './account.js';
 import type { CopyPlan, PlanOptions } from './plan.js';
 import type { FailedMessage, FolderProgress, FolderReport, JobEvent, JobReport, JobSettings, JobProgress, JobStatus } from './job.js';
 import type { MigrationError, Result } from './result.js';
@@ -49,6 +49,36 @@ export interface ProviderPreset {
   appPasswordUrl?: string;
   /** The provider signs in with OAuth2 ("Sign in with Google"). */
   oauthProvider?: 'google' | 'microsoft';
+}
+
+/** How the settings of an address without a preset were found, in Thunderbird's order. */
+export type DiscoveryMethod = 'autoconfig' | 'well-known' | 'srv' | 'mx';
+
+/** Server settings found for an address (autoconfig file, DNS SRV records, or the MX host's provider). */
+export interface DiscoveredServer {
+  host: string;
+  port: number;
+  security: Security;
+  /** The user name the provider asks for (placeholders filled in), when it says. */
+  user?: string;
+  method: DiscoveryMethod;
+  /** What answered: the settings file's address, or the DNS name asked. */
+  foundAt: string;
+  /** True when the settings file came over plain HTTP: anyone on the way could have changed it. */
+  isUnencryptedLookup?: boolean;
+  /** The provider's own name (from the settings file, or the provider an MX host belongs to). */
+  providerName?: string;
+  /** For `mx`: the domain's mail exchanger, which told who the provider is. */
+  mxHost?: string;
+  /** For `mx` at a known provider: its preset (notes, app-password page, OAuth2). */
+  preset?: ProviderPreset;
+}
+
+/** What a discovery found, and what it asked on the way (said to the person when nothing was found). */
+export interface DiscoveryOutcome {
+  found: DiscoveredServer | null;
+  /** Each place asked, in order: e.g. `https://autoconfig.example.org/mail/config-v1.1.xml`, `_imaps._tcp.example.org`. */
+  asked: string[];
 }
 
 export interface ConnectionCheck {
@@ -175,6 +205,10 @@ export interface InvokeMap {
   'accounts:signOut': [{ role: AccountRole }, Result<SavedAccount>];
   'accounts:test': [{ role: AccountRole }, Result<ConnectionCheck>];
   'presets:lookup': [{ email: string }, Result<ProviderPreset | null>];
+  /** For an address with no preset: looks its server up (autoconfig file, DNS SRV, MX host's provider). */
+  'accounts:discover': [{ email: string }, Result<DiscoveryOutcome>];
+  /** Opens a web page (http or https only) in the person's own browser; main does it, never a window of ours. */
+  'links:open': [{ url: string }, Result<void>];
   /** With `archive`, the answer also maps every folder to its place in that archive. With `source`, the folders are the archive's (restore). */
   'plan:load': [{ options: PlanOptions; archive?: ArchiveLocation; source?: ArchiveLocation }, Result<AppPlan>];
   'jobs:start': [StartJobRequest, Result<{ jobId: string }>];
@@ -237,6 +271,8 @@ export const INVOKE_CHANNELS = [
   'accounts:signOut',
   'accounts:test',
   'presets:lookup',
+  'accounts:discover',
+  'links:open',
   'plan:load',
   'jobs:start',
   'jobs:pause',

@@ -91,6 +91,10 @@ export interface FolderReport {
   alreadyThere: number;
   /** Deliberately left out (e.g. flagged \Deleted on the source). */
   skipped: number;
+  /** Bytes of the `copied` messages (as the source gave them), where the journal knows them. */
+  copiedBytes?: number;
+  /** Bytes of the `alreadyThere` messages, where the journal knows them. */
+  alreadyThereBytes?: number;
   failed: FailedMessage[];
   /** True when verification found every expected message on the destination, each once. */
   isComplete: boolean;

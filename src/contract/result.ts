@@ -45,6 +45,12 @@ export interface MigrationError {
    * person signs in again, then resumes.
    */
   needsSignIn?: 'source' | 'destination';
+  /**
+   * Which side of the move it happened on: the source (the old account, or the archive read
+   * from) or the destination (the new account, or the archive written to). Set where a store is
+   * opened (src/locations/), so a person reads "the old account" rather than "the server".
+   */
+  side?: 'source' | 'destination';
 }
 
 export const migrationError = (

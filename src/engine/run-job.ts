@@ -378,9 +378,16 @@ const partialReport = (journal: FolderJournal, folder: JobFolder, status: Folder
   const state = journal.current;
   let copied = 0;
   let alreadyThere = 0;
+  let copiedBytes = 0;
+  let alreadyThereBytes = 0;
   for (const entry of state.done.values()) {
-    if (entry.t === 'copied') copied++;
-    else alreadyThere++;
+    if (entry.t === 'copied') {
+      copied++;
+      copiedBytes += entry.size;
+    } else {
+      alreadyThere++;
+      alreadyThereBytes += entry.size;
+    }
   }
   const failed: FailedMessage[] = [...state.failed.values()].map((f) => ({
     sourcePath: folder.sourcePath,
@@ -400,6 +407,8 @@ const partialReport = (journal: FolderJournal, folder: JobFolder, status: Folder
     copied,
     alreadyThere,
     skipped: 0,
+    copiedBytes,
+    alreadyThereBytes,
     failed,
     isComplete: false,
     error,

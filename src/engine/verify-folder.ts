@@ -179,12 +179,18 @@ export const reportFromJournal = (
   let copied = 0;
   let alreadyThere = 0;
   let archived = 0;
+  let copiedBytes = 0;
+  let alreadyThereBytes = 0;
   const failed: FailedMessage[] = [];
   for (const uid of expected) {
     const done = state.done.get(uid);
-    if (done?.t === 'copied') copied++;
-    else if (done?.t === 'present') alreadyThere++;
-    else if (state.archived.has(uid)) archived++;
+    if (done?.t === 'copied') {
+      copied++;
+      copiedBytes += done.size;
+    } else if (done?.t === 'present') {
+      alreadyThere++;
+      alreadyThereBytes += done.size;
+    } else if (state.archived.has(uid)) archived++;
     else {
       const failure = state.failed.get(uid);
       if (failure) {
@@ -210,6 +216,8 @@ export const reportFromJournal = (
     copied,
     alreadyThere,
     skipped: isFromFastPath ? srcState.messages - copied - alreadyThere - archived : skipped,
+    copiedBytes,
+    alreadyThereBytes,
     failed,
     isComplete,
     ...(archived > 0 ? { archived } : {}),

@@ -13,7 +13,8 @@ import { connectImap, disconnectImap, type ConnectTimeouts } from '../imap/conne
 import { jobEndsOf, type JobEnds } from '../jobs/job-ends.js';
 import type { LocationSecrets } from '../locations/open-location.js';
 import { createAccountSignIns, type RoleVault, type SignInDefaults } from './account-sign-ins.js';
-import { lookupPreset } from './provider-presets.js';
+import { lookupPreset, presetForMxHost } from './provider-presets.js';
+import { discoverServer, type DiscoveryOptions } from '../discovery/discover-server.js';
 import type { ChannelHandlers } from './channel-handlers.js';
 
 /** An account's settings: where it lives and, for OAuth2, where it signs in. Never a secret. */
@@ -39,8 +40,10 @@ export interface AccountServiceDeps {
   timeouts?: ConnectTimeouts;
   /** Encrypted storage of OAuth2 refresh tokens (safeStorage in the app), apart from passwords. */
   tokenVault?: RoleVault;
-  /** Opens the system browser for a sign-in (Electron's shell.openExternal). */
+  /** Opens the system browser for a sign-in or a link (Electron's shell.openExternal). */
   openExternal?(url: string): Promise<void>;
+  /** Where discovery asks (tests point it at their own DNS and HTTP servers); absent: the system's resolver, ports 443/80. */
+  discovery?: Pick<DiscoveryOptions, 'dnsServers' | 'httpPort' | 'httpsPort'>;
   /** Client IDs to fall back on (MAILFERRY_OAUTH_CLIENT_ID, oauth-clients.json). */
   signInDefaults?: SignInDefaults;
   signInTimeoutMs?: number;
@@ -57,7 +60,7 @@ export interface EndsWanted {
 }
 
 /** The channels the account concern answers. */
-export type AccountChannel = 'accounts:load' | 'accounts:save' | 'accounts:signIn' | 'accounts:signOut' | 'accounts:test' | 'presets:lookup';
+export type AccountChannel = 'accounts:load' | 'accounts:save' | 'accounts:signIn' | 'accounts:signOut' | 'accounts:test' | 'accounts:discover' | 'links:open' | 'presets:lookup';
 
 /** The account concern: its channels, and the ends of a job for the job and report concerns. */
 export type AccountService = ChannelHandlers<AccountChannel> & {
@@ -174,6 +177,16 @@ export const createAccountService = (deps: AccountServiceDeps): AccountService =
     },
     async 'presets:lookup'({ email }): Promise<Result<ProviderPreset | null>> {
       return ok(lookupPreset(email));
+    },
+    async 'accounts:discover'({ email }) {
+      return discoverServer(email, { ...deps.discovery, presetForMxHost });
+    },
+    async 'links:open'({ url }) {
+      const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+      if (protocol !== 'https:' && protocol !== 'http:') return err(migrationError('bad-input', 'Only web addresses (http or https) open in the browser.'));
+      if (!deps.openExternal) return err(migrationError('bad-input', 'Opening a web page is not available here.'));
+      await deps.openExternal(url);
+      return ok(undefined);
     },
   };
 };

@@ -21,7 +21,7 @@ import { fingerprintOfMessage } from '../../src/engine/fingerprint.js';
 import { fillAccount, generateCorpus, generateFolderOfSize } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { snapshotAccount, type AccountSnapshot } from '../support/mail-snapshot.js';
-import { buildRenderer, openApp, serveRenderer, serviceBridge, type AppPage } from './harness.js';
+import { buildRenderer, OFFLINE_DISCOVERY, openApp, serveRenderer, serviceBridge, type AppPage } from './harness.js';
 import { createHash } from 'node:crypto';
 
 const SOURCE_USER = { name: 'olduser', password: 'old-Archive-51c2' };
@@ -97,6 +97,7 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
         events.push(event);
         for (const l of listeners) l(event);
       },
+      discovery: OFFLINE_DISCOVERY,
       chooseSavePath: async (name) => join(work, name),
       chooseFolder: async () => {
         folderDialogs += 1;
@@ -137,7 +138,9 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
       await page.getByRole('button', { name: 'Choose a folder…' }).click();
       await page.getByTestId('archive-path').filter({ hasText: archiveDir }).waitFor();
       assert.equal(dialogs(), 1);
+      await page.getByRole('button', { name: 'More options' }).click();
       assert.equal(await page.getByRole('radio', { name: /mbox/ }).isChecked(), true);
+      await page.getByRole('button', { name: 'More options' }).click();
       await page.getByTestId('route-chooser').waitFor();
 
       const row = (path: string) => page.locator(`[role="treeitem"][data-path="${path}"]`);
@@ -168,6 +171,8 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
       await page.getByRole('button', { name: 'Start moving' }).click();
       await app.waitForState('copying');
       await app.waitForState('done');
+      // Finished folders fold into one line; open it to see each row with its destination.
+      await page.getByTestId('finished-line').click();
       await app.screenshot('archive-03-move-done');
       assert.deepEqual(await app.axe(), []);
       assert.equal(await page.locator('.folder-progress[data-target="archive"]').count(), 3);

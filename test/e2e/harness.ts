@@ -21,6 +21,12 @@ import type { JobEvent } from '../../src/contract/job.js';
 import { privateHomeEnv } from '../support/private-home.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/**
+ * Autodiscovery for the AppServices of these tests: its DNS server is a port on 127.0.0.1 where
+ * nothing answers, so each lookup fails at once and no test asks the machine's own resolver
+ * (network only on 127.0.0.1). test/e2e/autodiscovery.test.ts points it at a real local one.
+ */
+export const OFFLINE_DISCOVERY = { dnsServers: ['127.0.0.1:9'] };
 export const SCREENS_DIR = join(ROOT, 'test-results', 'screens');
 const CHROMIUM = process.env.MAILFERRY_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -196,4 +202,26 @@ export async function openApp(url: string, bridge: MailferryBridge, viewport = {
       await rm(browserDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * With a fake bridge that accepts every account: fills in and tests both accounts, then goes to
+ * Choose folders and waits for the tree.
+ */
+export async function fillFakeAccountsAndChooseFolders(app: AppPage): Promise<void> {
+  const { page } = app;
+  await app.waitForState('accounts');
+  for (const role of ['source', 'destination']) {
+    const form = page.locator(`form[data-role="${role}"]`);
+    await form.getByLabel('E-mail address').fill(`${role}@example.org`);
+    await form.getByLabel('Password', { exact: true }).fill('pw');
+    await form.getByLabel('E-mail address').blur();
+    await form.getByRole('button', { name: 'Server settings' }).click();
+    await form.getByLabel('Server', { exact: true }).fill('imap.example.org');
+    await form.getByRole('button', { name: 'Test connection' }).click();
+    await form.getByTestId('test-ok').waitFor();
+  }
+  await page.getByRole('button', { name: 'Choose folders' }).click();
+  await app.waitForState('folders');
+  await page.getByRole('tree').waitFor();
 }

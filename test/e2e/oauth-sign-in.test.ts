@@ -21,7 +21,7 @@ import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { snapshotAccount } from '../support/mail-snapshot.js';
 import { signInInBrowser, startOAuthServer, TEST_CLIENT_ID, type OAuthTestServer } from '../support/oauth-server.js';
 import { assertNoTokenIn, assertNoTokenInFiles } from '../support/token-leaks.js';
-import { buildRenderer, openApp, serveRenderer, serviceBridge } from './harness.js';
+import { buildRenderer, OFFLINE_DISCOVERY, openApp, serveRenderer, serviceBridge } from './harness.js';
 
 const SOURCE_USER = { name: 'olduser', password: 'old-Secret-0a1f' };
 const DESTINATION_USER = { name: 'newuser', password: 'new-Secret-93bd' };
@@ -64,6 +64,7 @@ describe('OAuth2 sign-in in the app', { concurrency: false }, () => {
       stateDir: join(stateDir, 'jobs'),
       settings: { getAccount: (role) => accounts.get(role), setAccount: (role, a) => void accounts.set(role, a) },
       vault: { save: () => undefined, load: () => undefined, remove: () => undefined },
+      discovery: OFFLINE_DISCOVERY,
       tokenVault: { save: (role, t) => void kept.set(role, t), load: (role) => kept.get(role), remove: (role) => void kept.delete(role) },
       openExternal: async (url) => {
         opened.push(url);
@@ -134,7 +135,7 @@ describe('OAuth2 sign-in in the app', { concurrency: false }, () => {
       await page.getByTestId('sign-in-again').waitFor({ timeout: 60_000 });
       assert.ok(revoked);
       assert.equal(await page.locator('[data-job-status]').getAttribute('data-job-status'), 'paused');
-      assert.match(await page.locator('[data-error-kind="auth"]').innerText(), /The old account needs you to sign in again[\s\S]*refused the sign-in.*— sign in again\./);
+      assert.match(await page.locator('[data-error-kind="auth"]').innerText(), /Old account: sign in again[\s\S]*refused the sign-in.*— sign in again\./);
       await app.screenshot('oauth-02-sign-in-again');
       assert.deepEqual(await app.axe(), []);
 

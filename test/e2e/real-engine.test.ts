@@ -18,7 +18,7 @@ import { generateCorpus, generateFolderOfSize, fillAccount } from '../support/co
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { snapshotAccount } from '../support/mail-snapshot.js';
-import { buildRenderer, openApp, serveRenderer, serviceBridge } from './harness.js';
+import { buildRenderer, OFFLINE_DISCOVERY, openApp, serveRenderer, serviceBridge } from './harness.js';
 
 const SOURCE_USER = { name: 'olduser', password: 'old-Secret-4b1d' };
 const DESTINATION_USER = { name: 'newuser', password: 'new-Secret-77ea' };
@@ -75,6 +75,7 @@ describe('real engine between two Dovecots', { concurrency: false }, () => {
         events.push(event);
         for (const l of listeners) l(event);
       },
+      discovery: OFFLINE_DISCOVERY,
       chooseSavePath: async (name) => {
         const path = join(stateDir, name);
         savedFiles.push(path);
@@ -220,6 +221,18 @@ describe('real engine between two Dovecots', { concurrency: false }, () => {
       sourceProxy.setFaults([{ kind: 'bandwidth', bytesPerSecond: 150_000, direction: 'server-to-client' }]);
       await app.page.getByRole('button', { name: 'Start moving' }).click();
       await app.page.locator('.folder-progress[data-path="Bulk"][data-status="copying"]').waitFor({ timeout: 60_000 });
+      // The speed chart draws the real copy as it goes: a point a second, and a line on the canvas.
+      const chart = app.page.getByTestId('speed-chart');
+      await app.page.waitForFunction(() => Number(document.querySelector('[data-testid="speed-chart"]')?.getAttribute('data-points')) >= 3, undefined, { timeout: 60_000 });
+      const strokePixels = await chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+        let count = 0;
+        // The line's colour (#1d6b8f), give or take its anti-aliased edges.
+        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x1d) + Math.abs(data[i + 1]! - 0x6b) + Math.abs(data[i + 2]! - 0x8f) < 60 && data[i + 3]! > 200) count += 1;
+        return count;
+      });
+      assert.ok(strokePixels > 20, `the chart drew its line (${strokePixels} pixels of it)`);
+      assert.match(await chart.innerText(), /Now [\d.]+ (bytes|KB|MB)\/s · average/);
       await app.screenshot('real-08-move-before-quit');
       // Quitting: main pauses running jobs (service.shutdown) and the window goes away.
       await first.service.shutdown();

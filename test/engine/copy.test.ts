@@ -81,6 +81,11 @@ describe('copy between two Dovecot accounts', () => {
     assert.ok(last.folders.every((f) => f.bytesDone === f.bytesTotal));
     const reisenReport = report.folders.find((f) => f.sourcePath === 'Reisen');
     assert.equal(reisenReport?.alreadyThere, 1, 'the identical message on the destination is found, not copied again');
+    // The report's sizes are those of the messages themselves (the app draws them by size).
+    const sourceReisen = withoutDeleted(sourceBefore).folders.find((f) => f.path === 'Reisen')!;
+    const sumOf = (sizes: number[]): number => sizes.reduce((n, s) => n + s, 0);
+    assert.equal((reisenReport?.copiedBytes ?? 0) + (reisenReport?.alreadyThereBytes ?? 0), sumOf(sourceReisen.messages.map((m) => m.size)));
+    assert.ok((reisenReport?.alreadyThereBytes ?? 0) > 0 && (reisenReport?.copiedBytes ?? 0) > 0);
     const inbox = report.folders.find((f) => f.sourcePath === 'INBOX');
     assert.equal(inbox?.skipped, 1, 'the \\Deleted message is skipped and counted');
 

@@ -48,9 +48,9 @@ describe('Accounts', () => {
   });
 
   const cases: [string, MigrationError, RegExp][] = [
-    ['wrong password', authError, /did not accept the user name or password/],
-    ['server not found', { kind: 'network', message: 'No server called imap.exmaple.org was found. Check the server name.', retryable: true }, /connection to the server failed[\s\S]*No server called/],
-    ['timeout', { kind: 'timeout', message: 'The server did not answer within 90 seconds.', retryable: true }, /did not answer in time/],
+    ['wrong password', authError, /^New account: sign-in refused[\s\S]*refused the user name or password/],
+    ['server not found', { kind: 'network', message: 'No server called imap.exmaple.org was found. Check the server name.', retryable: true }, /^New account: connection failed[\s\S]*No server called/],
+    ['timeout', { kind: 'timeout', message: 'The server did not answer within 90 seconds.', retryable: true }, /^New account: no answer in time[\s\S]*did not answer within 90 seconds/],
   ];
   for (const [name, error, expected] of cases) {
     test(`test connection explains a ${name} in plain words`, async () => {
@@ -60,6 +60,7 @@ describe('Accounts', () => {
       assert.match(alert.textContent!, expected);
       if (error.serverText) assert.match(alert.textContent!, /AUTHENTICATIONFAILED/);
       assert.equal(alert.getAttribute('data-error-kind'), error.kind);
+      assert.equal((q.getByLabelText('Password') as HTMLInputElement).value, 'pw', 'after a failed test the password stays, to be corrected');
     });
   }
 
@@ -67,7 +68,8 @@ describe('Accounts', () => {
     let calls = 0;
     const { fake } = renderApp({ 'accounts:test': () => (calls++ === 0 ? { ok: false, error: tlsError } : { ok: true, value: { capabilities: [] } }) });
     const { q } = await fillAndTest('source', 'me@selfhosted.example', 'pw');
-    assert.ok(q.getByText(tlsError.certificateFingerprint!));
+    assert.equal(q.getByTestId('fingerprint').textContent, tlsError.certificateFingerprint, 'the groups read as the whole fingerprint');
+    assert.deepEqual([...q.getByTestId('fingerprint').querySelectorAll('.fingerprint-group')].map((g) => g.textContent!.replace(/:$/, '').split(':').length), [4, 4, 4, 4, 4, 4, 4, 4]);
     await act(async () => {
       fireEvent.click(q.getByRole('button', { name: 'Trust this certificate' }));
     });

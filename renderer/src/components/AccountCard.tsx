@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
-import { useId, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import type { AccountRole } from '../../../src/contract/ipc.js';
 import type { Security } from '../../../src/contract/account.js';
 import { useAppStore } from '../store/context.js';
@@ -9,12 +9,17 @@ import { ErrorBox } from './ErrorBox.js';
 import { Icon } from './Icons.js';
 import { SignInField } from './SignInField.js';
 import { providerLabel } from '../store/accounts-slice.js';
+import { discoveredText, discoveryText } from '../lib/discovery-text.js';
+import { ExternalLink } from './ExternalLink.js';
+import { Fingerprint } from './Fingerprint.js';
 
+/** Security in words first, the protocol's name after it for those who know it. */
 const SECURITY_LABEL: Record<Security, string> = {
-  tls: 'TLS',
-  starttls: 'STARTTLS',
-  plain: 'None (unsafe)',
+  tls: 'Encrypted (TLS)',
+  starttls: 'Encrypted after connecting (STARTTLS)',
+  plain: 'Not encrypted (unsafe)',
 };
+export const SECURITY_WORDS: Record<Security, string> = { tls: 'encrypted (TLS)', starttls: 'encrypted (STARTTLS)', plain: 'not encrypted' };
 
 export function AccountCard({ role, title, subtitle }: { role: AccountRole; title: string; subtitle: string }) {
   const account = useAppStore((s) => s.accounts[role]);
@@ -28,6 +33,8 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
   const [password, setPassword] = useState('');
   const [showAdvanced, setShowAdvanced] = useState(false);
   const id = useId();
+  // A test's answer (and "Trust this certificate") is scrolled into view when it appears, above the action bar.
+  const revealRef = useCallback((el: HTMLElement | null) => el?.scrollIntoView?.({ block: 'nearest' }), []);
   const { test } = account;
   const isTesting = test.state === 'testing';
   const hasSecret = account.signIn ? account.isSignedIn : password !== '' || account.hasPassword;
@@ -37,10 +44,14 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
     if (!canTest || isPlainRefused) return;
-    const typed = password;
-    setPassword('');
-    await saveAndTest(role, typed === '' ? undefined : typed);
+    await saveAndTest(role, password === '' ? undefined : password);
   };
+  // Once main has the password and it worked, the field lets go of it; after a failure it stays,
+  // so a typo can be fixed without typing everything again.
+  useEffect(() => {
+    if (test.state === 'ok') setPassword('');
+  }, [test.state]);
+  const discoveryLine = account.preset ? undefined : discoveryText(account.discovery, account.isHostEdited ? undefined : account.host);
 
   return (
     <form className="card account-card" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)} data-role={role} noValidate>
@@ -62,9 +73,19 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
           onChange={(e) => setEmail(role, e.target.value)}
           onBlur={() => void lookupPreset(role)}
         />
-        {account.preset && (
+        {account.preset && account.discovery.state !== 'found' && (
           <p className="hint" data-testid="preset">
             <Icon name="check" className="hint-icon" /> Settings for {account.preset.name} filled in.
+          </p>
+        )}
+        {(discoveryLine !== undefined || (account.preset && account.discovery.state === 'found')) && (
+          <p className="hint" data-testid="discovery" data-state={account.discovery.state} aria-live="polite">
+            {account.discovery.state === 'looking' && <span className="spinner small-spinner" aria-hidden="true" />}
+            {account.discovery.state === 'found' && <Icon name="check" className="hint-icon" />}
+            {account.discovery.state === 'none' && <Icon name="warning" className="hint-icon warn" />}{' '}
+            {account.discovery.state === 'found' && account.discovery.outcome?.found
+              ? discoveredText(account.discovery.outcome.found, account.discovery.domain ?? '')
+              : discoveryLine}
           </p>
         )}
       </div>
@@ -90,8 +111,7 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
             {account.preset.appPasswordUrl && (
               <>
                 {' '}
-                Create one at{' '}
-                <span className="url">{account.preset.appPasswordUrl}</span>.
+                Create one at <ExternalLink href={account.preset.appPasswordUrl} />.
               </>
             )}
           </p>
@@ -115,20 +135,23 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
       )}
 
       <button type="button" className="button-link disclosure" aria-expanded={showAdvanced} onClick={() => setShowAdvanced(!showAdvanced)}>
-        <Icon name="chevron" className={showAdvanced ? 'chevron open' : 'chevron'} /> Server settings
-        {!showAdvanced && account.host !== '' && (
-          <span className="muted">
-            {' '}
-            — {account.host}:{account.port}, {account.security === 'tls' ? 'TLS' : account.security === 'starttls' ? 'STARTTLS' : 'unencrypted'}
-          </span>
-        )}
+        <Icon name="chevron" className={showAdvanced ? 'chevron open' : 'chevron'} />
+        <span>
+          Server settings
+          {!showAdvanced && account.host !== '' && (
+            <span className="muted">
+              {' '}
+              — {account.host}:{account.port}, {SECURITY_WORDS[account.security]}
+            </span>
+          )}
+        </span>
       </button>
 
       {showAdvanced && (
         <div className="server-fields">
           <div className="field grow">
             <label htmlFor={`${id}-host`}>Server</label>
-            <input id={`${id}-host`} name="host" spellCheck={false} value={account.host} placeholder="imap.example.com" onChange={(e) => update(role, { host: e.target.value })} />
+            <input id={`${id}-host`} name="host" spellCheck={false} value={account.host} placeholder="imap.example.com" onChange={(e) => update(role, { host: e.target.value, isHostEdited: true })} />
           </div>
           <div className="field port">
             <label htmlFor={`${id}-port`}>Port</label>
@@ -143,7 +166,7 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
               }}
             />
           </div>
-          <div className="field">
+          <div className="field security">
             <label htmlFor={`${id}-security`}>Security</label>
             <select
               id={`${id}-security`}
@@ -196,35 +219,39 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
         </button>
         <div className="test-result" aria-live="polite">
           {test.state === 'ok' && (
-            <p className="ok" data-testid="test-ok">
-              <Icon name="check" className="ok-icon" /> Connected{test.check?.serverName ? ` to ${test.check.serverName}` : ''}.
+            <p className="ok" data-testid="test-ok" ref={revealRef}>
+              <Icon name="check" className="ok-icon" /> Connected{test.check?.serverName ? ` to ${test.check.serverName}` : ''}, {SECURITY_WORDS[account.security]}.
             </p>
           )}
         </div>
       </div>
 
       {test.state === 'failed' && test.error && (
-        <ErrorBox error={test.error}>
-          {test.error.kind === 'auth' && !account.preset?.note && !account.signIn && (
-            <p className="hint">Some providers need an app password instead of your usual one when two-step sign-in is on.</p>
-          )}
-          {test.error.kind === 'tls' && test.error.certificateFingerprint && (
-            <div className="fingerprint">
-              <p>The certificate’s SHA-256 fingerprint:</p>
-              <code className="fingerprint-value">{test.error.certificateFingerprint}</code>
-              <p className="small">Trust it only if it matches what your provider or administrator tells you.</p>
-              <button type="button" className="button" onClick={() => void trustCertificate(role, test.error!.certificateFingerprint!)}>
-                Trust this certificate
-              </button>
-            </div>
-          )}
-        </ErrorBox>
+        <div className="test-failure" ref={revealRef}>
+          <ErrorBox error={test.error} who={title}>
+            {test.error.kind === 'auth' && !account.preset?.note && !account.signIn && (
+              <p className="hint">Some providers need an app password instead of your usual one when two-step sign-in is on.</p>
+            )}
+            {test.error.kind === 'tls' && test.error.certificateFingerprint && (
+              <div className="fingerprint">
+                <p>The certificate’s SHA-256 fingerprint:</p>
+                <Fingerprint value={test.error.certificateFingerprint} />
+                <p className="small">Trust it only if it matches what your provider or administrator tells you.</p>
+                <button type="button" className="button" onClick={() => void trustCertificate(role, test.error!.certificateFingerprint!)}>
+                  Trust this certificate
+                </button>
+              </div>
+            )}
+          </ErrorBox>
+        </div>
       )}
       {account.pinnedFingerprint && test.state !== 'failed' && (
-        <p className="hint">
-          <Icon name="lock" className="hint-icon" /> Trusting only the certificate with this fingerprint:
-          <code className="fingerprint-value">{account.pinnedFingerprint}</code>
-        </p>
+        <div className="hint pinned">
+          <p>
+            <Icon name="lock" className="hint-icon" /> Trusting only the certificate with this fingerprint:
+          </p>
+          <Fingerprint value={account.pinnedFingerprint} />
+        </div>
       )}
     </form>
   );

@@ -3,6 +3,7 @@
 import { useAppStore } from '../store/context.js';
 import { AccountCard } from './AccountCard.js';
 import { ScreenTitle } from './ScreenTitle.js';
+import { ActionBar } from './ActionBar.js';
 import { SourceArchiveCard, SourceKindChoice } from './SourceChoice.js';
 
 export function AccountsScreen() {
@@ -27,16 +28,25 @@ export function AccountsScreen() {
         {isRestore ? <SourceArchiveCard /> : <AccountCard role="source" title="Old account" subtitle="Mail is copied from here (read only)" />}
         <AccountCard role="destination" title="New account" subtitle="Mail is copied into here" />
       </div>
-      <div className="screen-actions">
-        <p className="muted" id="continue-hint">
-          {canContinue
-            ? isRestore
-              ? 'The archive is chosen and the new account answered. Next, choose the folders to bring back.'
-              : 'Both accounts answered. Next, choose the folders to keep.'
-            : isRestore
-              ? 'Choose the archive folder and test the new account to continue.'
-              : 'Test both connections to continue.'}
-        </p>
+      <p className="batch-entry muted">
+        Moving many mailboxes at once (IT staff)?{' '}
+        <button type="button" className="button-link" onClick={() => goTo('batch')}>
+          Open a users CSV instead
+        </button>
+      </p>
+      <ActionBar
+        summary={
+          <p className={canContinue ? 'ok-line' : 'muted'} id="continue-hint">
+            {canContinue
+              ? isRestore
+                ? 'The archive is chosen and the new account answered. Next, choose the folders to bring back.'
+                : 'Both accounts answered. Next, choose the folders to keep.'
+              : isRestore
+                ? `Next: ${[sourceOk ? '' : 'choose the archive folder', destinationOk ? '' : 'test the new account'].filter(Boolean).join(' and ')}.`
+                : `Next: test ${[sourceOk ? '' : 'the old account', destinationOk ? '' : 'the new account'].filter(Boolean).join(' and ')} (“Test connection”).`}
+          </p>
+        }
+      >
         <button
           type="button"
           className="button primary"
@@ -49,13 +59,7 @@ export function AccountsScreen() {
         >
           Choose folders
         </button>
-      </div>
-      <p className="batch-entry muted">
-        Moving many mailboxes at once (IT staff)?{' '}
-        <button type="button" className="button-link" onClick={() => goTo('batch')}>
-          Open a users CSV instead
-        </button>
-      </p>
+      </ActionBar>
     </section>
   );
 }

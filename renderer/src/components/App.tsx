@@ -69,14 +69,17 @@ export function App() {
           </nav>
         )}
       </header>
-      <main className="app-main">
-        <ResumeBanner />
-        <Notice />
-        {screen === 'accounts' && <AccountsScreen />}
-        {screen === 'folders' && <FoldersScreen />}
-        {screen === 'copying' && <MoveScreen />}
-        {screen === 'report' && <ReportScreen />}
-        {screen === 'batch' && <BatchScreen />}
+      {/* The main area scrolls by itself under a fixed header, so each screen's action bar can stick to the window's bottom. */}
+      <main className="app-main" data-screen={screen}>
+        <div className="app-content">
+          <ResumeBanner />
+          <Notice />
+          {screen === 'accounts' && <AccountsScreen />}
+          {screen === 'folders' && <FoldersScreen />}
+          {screen === 'copying' && <MoveScreen />}
+          {screen === 'report' && <ReportScreen />}
+          {screen === 'batch' && <BatchScreen />}
+        </div>
       </main>
     </div>
   );

@@ -63,10 +63,13 @@ describe('archive choices on the folders screen', () => {
     assert.equal(fake.callsTo('archive:chooseFolder').length, 1);
     assert.equal(screen.getByTestId('archive-path').textContent, ARCHIVE_DIR);
     assert.deepEqual(fake.callsTo('plan:load').at(-1), { options: { renames: {} }, archive: { format: 'mbox', path: ARCHIVE_DIR } });
+    // The format is an expert setting: under More options, each with its line.
+    assert.equal(screen.queryByRole('group', { name: 'Archive format' }), null);
+    await click(screen.getByRole('button', { name: 'More options' }));
     const formats = within(screen.getByRole('group', { name: 'Archive format' })).getAllByRole('radio') as HTMLInputElement[];
     assert.deepEqual(formats.map((r) => r.value), ['mbox', 'maildir', 'eml']);
     assert.equal(formats[0]!.checked, true);
-    const panel = screen.getByTestId('archive-panel').textContent!;
+    const panel = screen.getByTestId('more-options').textContent!;
     assert.match(panel, /Thunderbird and mutt/);
     assert.match(panel, /Dovecot and mutt/);
     assert.match(panel, /One file per message, named by date and subject/);
@@ -161,11 +164,16 @@ describe('archive rows on the Move and Report screens', () => {
       },
     ];
     push({ type: 'progress', jobId: 'job-1', progress: jobProgress(folders) });
-    const rows = [...document.querySelectorAll('.folder-progress')] as HTMLElement[];
-    assert.deepEqual(rows.map((r) => `${r.getAttribute('data-path')}:${r.getAttribute('data-target')}`), ['INBOX:account', 'Sent:account', 'INBOX:archive']);
-    assert.match(rows[0]!.textContent!, /New account/);
-    assert.match(rows[1]!.textContent!, /New account\s*Sent Items/);
-    assert.match(rows[2]!.textContent!, /Archive/);
+    // The archive row that needs attention comes first; the finished ones fold into a line that opens.
+    const first = document.querySelector('.folder-progress') as HTMLElement;
+    assert.equal(`${first.getAttribute('data-path')}:${first.getAttribute('data-target')}`, 'INBOX:archive');
+    assert.match(first.textContent!, /Archive/);
+    act(() => {
+      fireEvent.click(screen.getByTestId('finished-line'));
+    });
+    const row = (path: string, target: string): HTMLElement => document.querySelector(`.folder-progress[data-path="${path}"][data-target="${target}"]`) as HTMLElement;
+    assert.match(row('INBOX', 'account').textContent!, /New account/);
+    assert.match(row('Sent', 'account').textContent!, /New account\s*Sent Items/);
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Retry INBOX (archive)' }));
     });
@@ -173,7 +181,7 @@ describe('archive rows on the Move and Report screens', () => {
 
     // A full disk pauses the job: the headline speaks of the archive's disk, not the account.
     push({ type: 'job-status', jobId: 'job-1', status: 'paused', error: { kind: 'quota', message: 'The disk holding the archive is full; free some space and run again.', retryable: false }, target: 'archive' });
-    assert.match(screen.getByRole('alert').textContent!, /^The disk holding the archive is full/);
+    assert.match(screen.getByRole('alert').textContent!, /^Archive: disk full/);
     push({ type: 'job-status', jobId: 'job-1', status: 'done' });
     await act(async () => {
       await app.store.getState().showReport();

@@ -5,6 +5,8 @@ import type { FolderPlan } from '../../../src/contract/plan.js';
 import { useAppStore } from '../store/context.js';
 import { sourceArchiveOf } from '../store/folders-slice.js';
 import {
+  ancestorsOf,
+  totalBytesOf,
   checkStateOf,
   countSelected,
   destinationOf,
@@ -22,13 +24,20 @@ import {
   type FolderTree as Tree,
   type TreeNode,
 } from '../lib/folder-tree.js';
-import { formatBytes, formatCount } from '../lib/format.js';
+import { formatBytes, formatCount, plural } from '../lib/format.js';
+
+/** "12%", or "under 1%" for a folder that holds something but little. */
+const shareText = (share: number): string => (share > 0 && share < 0.01 ? 'under 1%' : `${Math.round(share * 100)}%`);
 import { Icon, folderIconFor, specialUseLabel } from './Icons.js';
 
 /** Fixed row height (px, matches .tree-row in the CSS): the list renders only the rows in view. */
 export const ROW_HEIGHT = 52;
 const OVERSCAN = 8;
 const DEFAULT_VIEWPORT = 520;
+/** Height (px, matches .sticky-row) of a parent row kept at the top while its children scroll. */
+export const STICKY_ROW_HEIGHT = 34;
+/** At most this many parents stay at the top (the nearest ones); deeper trees show the last few. */
+const MAX_STICKY = 3;
 
 const rowDomId = (treeId: string, index: number): string => `${treeId}-row-${index}`;
 
@@ -57,6 +66,7 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
   const accountSelected = useMemo(() => pathsByTarget(folders, selected, routes, hasArchive).account, [folders, selected, routes, hasArchive]);
   const collisions = useMemo(() => findCollisions(folders, accountSelected, renames), [folders, accountSelected, renames]);
   const archiveNames = useMemo(() => new Map((archivePlan?.folders ?? []).map((f) => [f.sourcePath, f.destinationPath])), [archivePlan]);
+  const totalBytes = useMemo(() => totalBytesOf(tree), [tree]);
 
   const [editingId, setEditingId] = useState<string | null>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -77,11 +87,27 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
     return () => observer.disconnect();
   }, []);
 
+  /** The parents kept at the top above the row at `index`, nearest last. */
+  const stickyFor = (index: number): string[] => {
+    const row = rows[index];
+    return row ? ancestorsOf(tree, row.id).slice(-MAX_STICKY) : [];
+  };
+  /** Parents of the first row that shows below them (a few rounds settle it: the band's height decides which row that is). */
+  const stickyAt = (top: number): string[] => {
+    if (top <= 0) return [];
+    let band: string[] = [];
+    for (let round = 0; round < 3; round += 1) band = stickyFor(Math.floor((top + band.length * STICKY_ROW_HEIGHT) / ROW_HEIGHT));
+    return band;
+  };
+  const sticky = stickyAt(scrollTop);
+
   const scrollIntoView = (index: number): void => {
     const el = scrollRef.current;
     if (!el) return;
     const top = index * ROW_HEIGHT;
-    if (top < el.scrollTop) el.scrollTop = top;
+    // Leave room for the parents that will stick above it, so they never cover the row.
+    const band = stickyFor(index).length * STICKY_ROW_HEIGHT;
+    if (top - band < el.scrollTop) el.scrollTop = Math.max(0, top - band);
     else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
     setScrollTop(el.scrollTop);
   };
@@ -179,6 +205,25 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
       onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
       data-row-count={rows.length}
     >
+      {sticky.length > 0 && (
+        // A copy of the parents' rows for the eye (the tree items themselves are below); a click jumps to the parent.
+        <div className="tree-sticky" aria-hidden="true" data-testid="sticky-parents">
+          <div className="tree-sticky-rows">
+            {sticky.map((id) => {
+              const node = tree.nodes.get(id)!;
+              return (
+                <div key={id} className="sticky-row" data-path={node.path ?? ''} onMouseDown={(e) => e.preventDefault()} onClick={() => moveTo(rows.findIndex((r) => r.id === id))}>
+                  <span className={`indent depth-${Math.min(node.depth, 12)}`} />
+                  <Icon name="chevron" className="chevron open" />
+                  <Icon name={folderIconFor(node.folder?.source.specialUse, node.path)} className="folder-icon" />
+                  <span className="name-text">{node.name}</span>
+                  <span className="muted small">{plural(node.childIds.length, 'subfolder')} · {formatBytes(node.subtreeBytes)}</span>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      )}
       <div className="tree-spacer" style={{ height: rows.length * ROW_HEIGHT }}>
         <div className="tree-window" style={{ transform: `translateY(${first * ROW_HEIGHT}px)` }}>
           {shown.map((row, i) => {
@@ -200,6 +245,8 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
                 collidesWith={node.path !== undefined ? collisions.get(node.path) : undefined}
                 route={hasArchive && node.path !== undefined ? routeOf(routes, node.path) : null}
                 archiveName={node.path !== undefined ? archiveNames.get(node.path) ?? node.path : undefined}
+                share={totalBytes > 0 ? (node.childIds.length > 0 ? node.subtreeBytes : node.ownBytes) / totalBytes : 0}
+                onCycleRoute={() => setRoute(selectablePathsUnder(tree, node.id), nextRoute(subtreeRoute(tree, node.id, routes)))}
                 onActivate={() => setActiveId(node.id)}
                 onToggle={() => toggle(node.id)}
                 onOpen={(open) => setOpen(node.id, open)}
@@ -233,6 +280,10 @@ interface FolderRowProps {
   /** Where the folder goes when an archive is chosen; null without one (always the new account). */
   route: Route | null;
   archiveName: string | undefined;
+  /** This row's share of all the mail by size (its subtree's for a parent), 0–1. */
+  share: number;
+  /** Mouse: the next place this folder (and its subfolders) goes; D in the tree does the same. */
+  onCycleRoute(): void;
   onActivate(): void;
   onToggle(): void;
   onOpen(open: boolean): void;
@@ -292,8 +343,12 @@ function FolderRow(props: FolderRowProps) {
         {hasChildren && <span className="subtotal">{formatCount(node.subtreeMessages)} in all</span>}
       </span>
       <span className="folder-size">
-        {node.isSelectable ? formatBytes(node.ownBytes) : '—'}
+        <span>{node.isSelectable ? formatBytes(node.ownBytes) : '—'}</span>
         {hasChildren && <span className="subtotal">{formatBytes(node.subtreeBytes)} in all</span>}
+        <span className="size-bar" aria-hidden="true">
+          <span className={hasChildren ? 'size-fill subtree' : 'size-fill'} style={{ width: `${Math.min(100, props.share * 100).toFixed(2)}%` }} />
+        </span>
+        <span className="visually-hidden">, {shareText(props.share)} of all mail</span>
       </span>
       <span className={route === 'both' ? 'folder-destination two-lines' : 'folder-destination'}>
         {destination !== undefined && node.isSelectable && (
@@ -316,6 +371,11 @@ function FolderRow(props: FolderRowProps) {
                     <Icon name="warning" /> also from {collidesWith.join(', ')}
                   </span>
                 )}
+              </span>
+            )}
+            {route !== null && (
+              <span className="route-switch" title="Click to change where it goes (or press D)" onClick={props.onCycleRoute} data-testid="route-switch">
+                {route === 'both' ? 'both' : route === 'archive' ? 'archive only' : 'new account'} <Icon name="retry" />
               </span>
             )}
             {isToArchive && (

@@ -1,8 +1,8 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
-import { useId, useMemo } from 'react';
+import { useId, useMemo, useState } from 'react';
 import { useAppStore, useAppStoreApi } from '../store/context.js';
-import { buildFolderTree, filterMatches, findCollisions, pathsByTarget, selectablePathsUnder, selectedTotals, visibleRows } from '../lib/folder-tree.js';
+import { buildFolderTree, filterMatches, findCollisions, pathsByTarget, selectablePathsUnder, selectedTotals, totalBytesOf, visibleRows } from '../lib/folder-tree.js';
 import { formatBytes, formatCount, formatEta, plural } from '../lib/format.js';
 import { ErrorBox } from './ErrorBox.js';
 import { FolderTree } from './FolderTree.js';
@@ -11,6 +11,8 @@ import { ScreenTitle } from './ScreenTitle.js';
 import { ArchivePanel } from './ArchivePanel.js';
 import { formatLabel } from './ArchiveFormatOptions.js';
 import { RouteChooser } from './RouteChooser.js';
+import { ActionBar } from './ActionBar.js';
+import { MoreOptions } from './MoreOptions.js';
 import { sourceArchiveOf } from '../store/folders-slice.js';
 
 /** A cautious rate for the estimate before anything has moved; the Move screen measures the real one. */
@@ -42,7 +44,8 @@ export function FoldersScreen() {
   const restoreFrom = sourceArchiveOf({ sourceKind, sourceArchivePath, sourceArchiveFormat });
   const hasArchive = archivePath !== null && restoreFrom === undefined;
   // Actions never change; take them from the store once rather than subscribing to all state.
-  const { setFilter, setSelected, setExpanded, loadPlan, goTo, startJob, setJobSettings } = useAppStoreApi().getState();
+  const { setFilter, setSelected, setExpanded, loadPlan, goTo, startJob } = useAppStoreApi().getState();
+  const [showOptions, setShowOptions] = useState(false);
   const treeId = useId().replace(/:/g, '');
 
   const tree = useMemo(() => (plan ? buildFolderTree(plan.folders) : null), [plan]);
@@ -106,12 +109,11 @@ export function FoldersScreen() {
       <div className="screen-intro">
         <ScreenTitle id="folders-title">Choose what to keep</ScreenTitle>
         <p className="lead">
-          {plural(folderCount, 'folder')} {restoreFrom ? `in the ${formatLabel(restoreFrom.format)} archive ${restoreFrom.path}` : 'on the old account'}. Tick what should come along; the name on the right is where it lands in the new
-          account (double-click or press Enter to change it).
+          {plural(folderCount, 'folder')}, {formatBytes(totalBytesOf(tree))} {restoreFrom ? `in the ${formatLabel(restoreFrom.format)} archive ${restoreFrom.path}` : 'on the old account'}. Tick what comes along; the bars show where the space is.
         </p>
       </div>
 
-      {restoreFrom === undefined && <ArchivePanel />}
+      {restoreFrom === undefined && archivePath !== null && <ArchivePanel />}
 
       <div className="toolbar">
         <div className="search">
@@ -142,6 +144,7 @@ export function FoldersScreen() {
             {isAllExpanded ? 'Collapse all' : 'Expand all'}
           </button>
         </div>
+        {restoreFrom === undefined && archivePath === null && <ArchivePanel />}
       </div>
 
       <div className="tree-frame">
@@ -155,75 +158,60 @@ export function FoldersScreen() {
         <FolderTree tree={tree} treeId={treeId} />
       </div>
       <p className="muted small keyboard-hint">
-        Keyboard: arrows move and open folders, Space ticks, Enter renames, Home/End jump{hasArchive ? ', D switches new account / archive / both' : ''}.
+        Double-click a name on the right to rename it. Keys: arrows move and open, Space ticks, Enter renames{hasArchive ? ', D switches new account / archive / both' : ', Home/End jump'}.
       </p>
 
-      <div className="summary-bar" role="region" aria-label="Selection summary">
-        <div className="summary-figures" aria-live="polite">
-          {hasArchive ? (
-            <ul className="summary-targets" aria-label="Totals per destination">
-              <li data-testid="total-account">
-                <Icon name="arrow" className="arrow-icon" /> New account: <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} ·{' '}
-                {formatCount(totals.messages)} messages
-              </li>
-              <li data-testid="total-archive">
-                <Icon name="archive" className="archive-icon" /> Archive ({formatLabel(archiveFormat)}): <strong>{formatBytes(archiveTotals.bytes)}</strong> in{' '}
-                {plural(archiveTotals.folders, 'folder')} · {formatCount(archiveTotals.messages)} messages
-              </li>
-            </ul>
-          ) : (
-            <p className="summary-main">
-              <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} · {formatCount(totals.messages)} messages
+      <ActionBar
+        label="Selection and next step"
+        above={showOptions ? <MoreOptions id={`${treeId}-options`} hasArchive={hasArchive} /> : undefined}
+        summary={
+          <div className="summary-figures" aria-live="polite">
+            {hasArchive ? (
+              <ul className="summary-targets" aria-label="Totals per destination">
+                <li data-testid="total-account">
+                  <Icon name="arrow" className="arrow-icon" /> New account: <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} ·{' '}
+                  {formatCount(totals.messages)} messages
+                </li>
+                <li data-testid="total-archive">
+                  <Icon name="archive" className="archive-icon" /> Archive ({formatLabel(archiveFormat)}): <strong>{formatBytes(archiveTotals.bytes)}</strong> in{' '}
+                  {plural(archiveTotals.folders, 'folder')} · {formatCount(archiveTotals.messages)} messages
+                </li>
+              </ul>
+            ) : (
+              <p className="summary-main">
+                <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} · {formatCount(totals.messages)} messages
+              </p>
+            )}
+            <p className="muted small">
+              {totals.bytes + archiveTotals.bytes === 0 ? 'Nothing selected yet.' : `${estimateText(totals.bytes + archiveTotals.bytes)} at a typical 2 MB/s.`}
+              {quota && freeBytes !== null && ` The new account has ${formatBytes(freeBytes)} free.`}
+              {` ${plural(jobSettings.connectionsPerSide, 'connection')} per side, ${jobSettings.maxMegabytesPerSecond === 0 ? 'no speed limit' : `at most ${jobSettings.maxMegabytesPerSecond} MB/s`}.`}
             </p>
-          )}
-          <p className="muted small">
-            {totals.bytes + archiveTotals.bytes === 0 ? 'Nothing selected yet.' : `${estimateText(totals.bytes + archiveTotals.bytes)} at a typical 2 MB/s.`}
-            {quota && freeBytes !== null && ` The new account has ${formatBytes(freeBytes)} free.`}
-          </p>
-          {isOverQuota && (
-            <p className="warning-line" role="alert">
-              <Icon name="warning" /> The selection is {formatBytes(totals.bytes - (freeBytes ?? 0))} more than the new account has free. Folders
-              will stop when it is full; untick some, or make room first.
-            </p>
-          )}
-          {hasCollisions && (
-            <p className="warning-line" role="alert">
-              <Icon name="warning" /> {plural(collisions.size || archiveCollisions, 'selected folder')} would land in the same place
-              {collisions.size === 0 ? ' in the archive' : ''}. Rename one of each pair or untick it.
-            </p>
-          )}
-        </div>
-        <div className="summary-settings">
-          <label>
-            Connections
-            <select value={jobSettings.connectionsPerSide} onChange={(e) => setJobSettings({ connectionsPerSide: Number(e.target.value) })}>
-              {[1, 2, 3, 4].map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Speed limit
-            <select value={jobSettings.maxMegabytesPerSecond} onChange={(e) => setJobSettings({ maxMegabytesPerSecond: Number(e.target.value) })}>
-              {[0, 1, 2, 5, 10].map((n) => (
-                <option key={n} value={n}>
-                  {n === 0 ? 'none' : `${n} MB/s`}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
-        <div className="summary-actions">
-          <button type="button" className="button" onClick={() => goTo('accounts')}>
-            Back
-          </button>
-          <button type="button" className="button primary" disabled={!canStart} onClick={() => void startJob()}>
-            Start moving
-          </button>
-        </div>
-      </div>
+            {isOverQuota && (
+              <p className="warning-line" role="alert">
+                <Icon name="warning" /> The selection is {formatBytes(totals.bytes - (freeBytes ?? 0))} more than the new account has free. Folders
+                will stop when it is full; untick some, or make room first.
+              </p>
+            )}
+            {hasCollisions && (
+              <p className="warning-line" role="alert">
+                <Icon name="warning" /> {plural(collisions.size || archiveCollisions, 'selected folder')} would land in the same place
+                {collisions.size === 0 ? ' in the archive' : ''}. Rename one of each pair or untick it.
+              </p>
+            )}
+          </div>
+        }
+      >
+        <button type="button" className="button-link more-toggle" aria-expanded={showOptions} aria-controls={`${treeId}-options`} onClick={() => setShowOptions(!showOptions)}>
+          <Icon name="chevron" className={showOptions ? 'chevron up open' : 'chevron up'} /> More options
+        </button>
+        <button type="button" className="button" onClick={() => goTo('accounts')}>
+          Back
+        </button>
+        <button type="button" className="button primary" disabled={!canStart} onClick={() => void startJob()}>
+          Start moving
+        </button>
+      </ActionBar>
     </section>
   );
 }

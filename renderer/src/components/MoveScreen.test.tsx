@@ -34,6 +34,11 @@ describe('Move screen', () => {
       folderProgress('Drafts', { status: 'waiting', messagesTotal: 2, bytesTotal: 1000 }),
     ];
     push({ type: 'progress', jobId: 'job-1', progress: jobProgress(folders, { bytesPerSecond: 2 * MB, etaSeconds: 150 }) });
+    // Finished folders fold into one line; it opens.
+    assert.equal(document.querySelector('.folder-progress[data-path="INBOX"]'), null);
+    act(() => {
+      fireEvent.click(screen.getByTestId('finished-line'));
+    });
     const sentBar = within(row('Sent')).getByRole('progressbar');
     assert.equal(sentBar.getAttribute('aria-valuenow'), '50', 'by bytes, not by messages (25%)');
     assert.match(row('Sent').textContent!, /25 of 100 messages · 5\.0 MB of 10 MB/);

@@ -77,7 +77,7 @@ describe('Sign in with a provider', () => {
       error: { kind: 'auth', message: 'Google refused the sign-in: the token has expired or was revoked — sign in again.', retryable: false, needsSignIn: 'destination' },
     };
     act(() => app.fake.emit(event));
-    assert.match(screen.getByRole('alert').textContent!, /The new account needs you to sign in again/);
+    assert.match(screen.getByRole('alert').textContent!, /^New account: sign in again/);
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Sign in again and resume' }));
     });

@@ -66,7 +66,7 @@ export function SignInField({ role }: { role: AccountRole }) {
           </p>
         </>
       )}
-      {account.signInState === 'failed' && account.signInError && <ErrorBox error={account.signInError} />}
+      {account.signInState === 'failed' && account.signInError && <ErrorBox error={account.signInError} who={role === 'source' ? 'Old account' : 'New account'} />}
       <p className="small">
         <button type="button" className="button-link" onClick={() => setSignIn(role, null)}>
           Use a password instead

@@ -1,33 +1,56 @@
 import type { MigrationError, MigrationErrorKind } from '../../../src/contract/result.js';
 
-/** A short plain-words headline per kind; the engine's sentence explains the details below it. */
+/**
+ * A short label per kind, for headings. The engine's sentence below it says what happened and
+ * what to do, so the label never repeats it: it only names the kind of trouble.
+ */
 const TITLES: Record<MigrationErrorKind, string> = {
-  auth: 'The server did not accept the user name or password',
-  tls: 'The server’s certificate could not be trusted',
-  network: 'The connection to the server failed',
-  timeout: 'The server did not answer in time',
-  throttled: 'The server asked us to slow down',
-  quota: 'The new account is full',
-  rejected: 'The server refused a message',
+  auth: 'Sign-in refused',
+  tls: 'Certificate not trusted',
+  network: 'Connection failed',
+  timeout: 'No answer in time',
+  throttled: 'Asked to slow down',
+  quota: 'Mailbox full',
+  rejected: 'Message refused',
   'not-found': 'Not found',
-  'uidvalidity-changed': 'The server renumbered the folder',
-  surplus: 'Some messages are on the new account twice',
-  'bad-input': 'Something in the form needs a look',
+  'uidvalidity-changed': 'Folder renumbered by the server',
+  surplus: 'Extra copies on the new account',
+  'bad-input': 'Needs a look',
   cancelled: 'Stopped',
   internal: 'Something went wrong inside Mailferry',
 };
 
 /** Where a folder row went changes what some kinds mean: a full archive is a full disk, not a full account. */
 const ARCHIVE_TITLES: Partial<Record<MigrationErrorKind, string>> = {
-  quota: 'The disk holding the archive is full',
-  'bad-input': 'The archive folder cannot be written',
-  'not-found': 'A file of the archive is missing',
-  rejected: 'The archive could not store a message',
+  quota: 'Disk full',
+  'bad-input': 'Archive folder cannot be written',
+  'not-found': 'Archive file missing',
+  rejected: 'Message could not be stored',
 };
 
 export function errorTitle(error: MigrationError, target?: 'account' | 'archive'): string {
-  if (error.needsSignIn) return `The ${error.needsSignIn === 'source' ? 'old' : 'new'} account needs you to sign in again`;
-  return (target === 'archive' ? ARCHIVE_TITLES[error.kind] : undefined) ?? TITLES[error.kind];
+  if (error.needsSignIn) return 'Sign in again';
+  const isArchiveSide = target === 'archive' && error.side !== 'source';
+  return (isArchiveSide ? ARCHIVE_TITLES[error.kind] : undefined) ?? TITLES[error.kind];
+}
+
+/**
+ * Which account (or archive) an error is about, in plain words: "Old account", "New account",
+ * "Archive". Undefined when nothing says (an error inside Mailferry).
+ */
+export function errorWho(error: MigrationError, where: { target?: 'account' | 'archive' | undefined; isRestore?: boolean } = {}): string | undefined {
+  const side = error.needsSignIn ?? error.side;
+  if (side === 'source') return where.isRestore ? 'Archive being restored' : 'Old account';
+  if (side === 'destination') return where.target === 'archive' ? 'Archive' : 'New account';
+  if (where.target === 'archive') return 'Archive';
+  return undefined;
+}
+
+/** "Old account: Connection failed", or the label alone when nothing says where. */
+export function errorHeading(error: MigrationError, where: { target?: 'account' | 'archive' | undefined; isRestore?: boolean; who?: string } = {}): string {
+  const who = where.who ?? errorWho(error, where);
+  const title = errorTitle(error, where.target);
+  return who ? `${who}: ${title.charAt(0).toLowerCase()}${title.slice(1)}` : title;
 }
 
 /** The server's own words, when they add something to the engine's sentence. */

@@ -298,3 +298,15 @@ export function nextRoute(current: Route | 'mixed' | null): Route {
   if (current === null || current === 'mixed') return 'account';
   return ROUTE_CYCLE[(ROUTE_CYCLE.indexOf(current) + 1) % ROUTE_CYCLE.length]!;
 }
+
+/** The ids of a node's ancestors, the top level first (empty for a top-level folder). */
+export function ancestorsOf(tree: FolderTree, id: string): string[] {
+  const chain: string[] = [];
+  for (let cur = tree.nodes.get(id)?.parentId ?? null; cur !== null; cur = tree.nodes.get(cur)?.parentId ?? null) chain.unshift(cur);
+  return chain;
+}
+
+/** Bytes of the whole tree (every top-level subtree). */
+export function totalBytesOf(tree: FolderTree): number {
+  return tree.roots.reduce((n, id) => n + (tree.nodes.get(id)?.subtreeBytes ?? 0), 0);
+}

@@ -3,6 +3,7 @@ import type { AccountRole } from '../../../src/contract/ipc.js';
 import type { AccountEndpoint, Security } from '../../../src/contract/account.js';
 import type { SignInSettings } from '../../../src/contract/ipc.js';
 import type { AccountForm, AccountsSlice, AppState, SignInForm } from './types.js';
+import type { ProviderPreset } from '../../../src/contract/ipc.js';
 
 export const PORT_FOR: Record<Security, number> = { tls: 993, starttls: 143, plain: 143 };
 
@@ -22,6 +23,8 @@ export const emptyAccount = (): AccountForm => ({
   signIn: null,
   isSignedIn: false,
   signInState: 'idle',
+  isHostEdited: false,
+  discovery: { state: 'idle' },
 });
 
 /** Where the form says the account lives, as main gets it. */
@@ -52,9 +55,11 @@ export const providerLabel = (provider: string): string => {
   }
 };
 
-/** Guesses a server from the domain when no preset knows it: most hosts answer on imap.<domain>. */
+const domainOf = (email: string): string | undefined => email.split('@')[1]?.trim().toLowerCase() || undefined;
+
+/** Guesses a server from the domain while nothing better is known: most hosts answer on imap.<domain>. */
 const guessHost = (email: string): string => {
-  const domain = email.split('@')[1]?.trim().toLowerCase();
+  const domain = domainOf(email);
   return domain ? `imap.${domain}` : '';
 };
 
@@ -92,20 +97,45 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
       get().updateAccount(role, { email, ...(current.isUserEdited ? {} : { user: email.trim() }) });
     },
     async lookupPreset(role) {
-      const { email, host } = get().accounts[role];
+      const { email } = get().accounts[role];
       if (!email.includes('@')) return;
+      const domain = domainOf(email);
+      const current = get().accounts[role].discovery;
+      // Leaving the field again with the same address asks nothing new.
+      if (current.domain === domain && current.state !== 'idle') return;
       const result = await get().bridge.presetsLookup({ email: email.trim() });
       const latest = get().accounts[role];
       if (latest.email !== email) return; // the user typed on meanwhile
-      if (result.ok && result.value) {
-        const preset = result.value;
+      const applyPreset = (preset: ProviderPreset, extra: Partial<AccountForm> = {}): void => {
         // Providers that sign in with OAuth2 get that by default; a password stays one click away.
-        const signIn = preset.oauthProvider && !latest.signIn && !latest.hasPassword ? { signIn: { provider: preset.oauthProvider, clientId: '', tenant: '' } } : {};
-        get().updateAccount(role, { preset, host: preset.host, port: preset.port, security: preset.security, ...signIn });
-      } else {
-        patch(role, { preset: null });
-        if (host === '') get().updateAccount(role, { host: guessHost(email) });
+        const now = get().accounts[role];
+        const signIn = preset.oauthProvider && !now.signIn && !now.hasPassword ? { signIn: { provider: preset.oauthProvider, clientId: '', tenant: '' } } : {};
+        const server = now.isHostEdited ? {} : { host: preset.host, port: preset.port, security: preset.security };
+        get().updateAccount(role, { preset, ...server, ...signIn, ...extra });
+      };
+      if (result.ok && result.value) {
+        applyPreset(result.value, { discovery: { state: 'idle', ...(domain ? { domain } : {}) } });
+        return;
       }
+      // No preset: guess at once (most servers are imap.<domain>), then look the server up.
+      patch(role, { preset: null, discovery: { state: 'looking', ...(domain ? { domain } : {}) } });
+      if (!latest.isHostEdited && latest.host !== guessHost(email)) get().updateAccount(role, { host: guessHost(email), port: PORT_FOR.tls, security: 'tls' });
+      const discovered = await get().bridge.accountsDiscover({ email: email.trim() });
+      const after = get().accounts[role];
+      if (after.email !== email) return;
+      const found = discovered.ok ? discovered.value.found : null;
+      const discovery = { state: found ? 'found' : 'none', ...(domain ? { domain } : {}), ...(discovered.ok ? { outcome: discovered.value } : {}) } as const;
+      if (found?.preset) {
+        applyPreset(found.preset, { discovery });
+        return;
+      }
+      if (!found) {
+        patch(role, { discovery });
+        return;
+      }
+      const server = after.isHostEdited ? {} : { host: found.host, port: found.port, security: found.security };
+      const user = found.user && !after.isUserEdited ? { user: found.user } : {};
+      get().updateAccount(role, { ...server, ...user, discovery });
     },
     async saveAndTest(role, password) {
       const a = get().accounts[role];
@@ -121,7 +151,7 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
       });
       if (!saved.ok) {
         patch(role, { test: { state: 'failed', error: saved.error } });
-        return;
+        return false;
       }
       patch(role, {
         hasPassword: a.hasPassword || Boolean(password),
@@ -130,6 +160,7 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
       });
       const checked = await get().bridge.accountsTest({ role });
       patch(role, { test: checked.ok ? { state: 'ok', check: checked.value } : { state: 'failed', error: checked.error } });
+      return checked.ok;
     },
     async trustCertificate(role, fingerprint) {
       patch(role, { pinnedFingerprint: fingerprint });

@@ -22,6 +22,8 @@ export const createAppSlice =
             security: saved.endpoint.security,
             user: saved.endpoint.user,
             isUserEdited: saved.endpoint.user !== saved.email,
+            // A server kept from last time is the person's choice: a lookup must not replace it.
+            isHostEdited: true,
             allowPlaintext: saved.endpoint.allowPlaintext ?? false,
             ...(saved.endpoint.pinnedFingerprint ? { pinnedFingerprint: saved.endpoint.pinnedFingerprint } : {}),
             rememberPassword: saved.hasSavedPassword,
@@ -44,5 +46,9 @@ export const createAppSlice =
     },
     setNotice(notice) {
       set({ notice });
+    },
+    async openLink(url) {
+      const result = await bridge.linksOpen({ url });
+      if (!result.ok) set({ notice: { tone: 'error', text: result.error.message } });
     },
   });

@@ -2,10 +2,12 @@ import type { StateCreator } from 'zustand';
 import type { StartJobRequest } from '../../../src/contract/ipc.js';
 import type { ArchiveLocation } from '../../../src/contract/account.js';
 import type { AppState, FoldersSlice } from './types.js';
-import { freshJobState } from './job-slice.js';
+import { freshJobState, plannedJobState } from './job-slice.js';
 import { pathsByTarget } from '../lib/folder-tree.js';
 
 const MEGABYTE = 1024 * 1024;
+/** More second-level folders than this (a screenful or two), and the tree opens with its first level closed. */
+export const LARGE_TREE_SECOND_LEVEL = 60;
 
 /** The archive read instead of the old account, when the user chose a restore. */
 export const sourceArchiveOf = (s: Pick<AppState, 'sourceKind' | 'sourceArchivePath' | 'sourceArchiveFormat'>): ArchiveLocation | undefined =>
@@ -44,9 +46,11 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
       return;
     }
     const selected = new Set(plan.folders.filter((f) => f.isSelected && f.source.isSelectable).map((f) => f.source.path));
-    // Open the first level so the tree shows its shape without flooding the screen.
+    // Open the first level so the tree shows its shape; a large tree opens with only its first
+    // level in view, so its shape fits on the screen and nothing scrolls the top names away.
     const expanded = new Set<string>();
-    for (const f of plan.folders) if (f.source.segments.length === 1) expanded.add(f.source.path);
+    const secondLevel = plan.folders.filter((f) => f.source.segments.length === 2).length;
+    if (secondLevel <= LARGE_TREE_SECOND_LEVEL) for (const f of plan.folders) if (f.source.segments.length === 1) expanded.add(f.source.path);
     set({ plan, planState: 'ready', selected, expanded });
   },
   setSelected(selected) {
@@ -118,7 +122,7 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
       ...(hasArchive && byTarget.archive.size > 0 ? { archive: { format: archiveFormat, path: archivePath }, archivePaths: [...byTarget.archive] } : {}),
       ...(source ? { source } : {}),
     };
-    set({ ...freshJobState(), lastStart: request, isActionPending: true });
+    set({ ...freshJobState(), ...(plan ? plannedJobState(plan, request) : {}), lastStart: request, isActionPending: true });
     const result = await bridge.jobsStart(request);
     if (!result.ok) {
       get().adoptJob(null);

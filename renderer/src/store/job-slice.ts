@@ -1,16 +1,29 @@
 import type { StateCreator } from 'zustand';
-import type { AppFolderProgress, AppJobEvent } from '../../../src/contract/ipc.js';
+import type { AppFolderProgress, AppJobEvent, AppPlan, StartJobRequest } from '../../../src/contract/ipc.js';
 import type { JobStatus } from '../../../src/contract/job.js';
 import type { Result } from '../../../src/contract/result.js';
-import type { AppState, JobSlice } from './types.js';
+import type { AppState, JobSlice, SpeedSample } from './types.js';
 import { rowKey, TERMINAL_JOB_STATUSES } from './types.js';
+import { plannedProgress, progressFromSummary } from '../lib/planned-progress.js';
 
 /** The log keeps the newest lines; older ones are in the engine's own log file. */
 const MAX_LOG_LINES = 2000;
+/** The speed chart keeps the last quarter of an hour at one sample a second. */
+const MAX_SPEED_SAMPLES = 900;
+const SPEED_SAMPLE_MS = 1000;
+
+/** Adds a speed sample; within a second of the last one it replaces it (progress comes several times a second). */
+export const addSpeedSample = (samples: readonly SpeedSample[], sample: SpeedSample): SpeedSample[] => {
+  const last = samples.at(-1);
+  // A pause (null) always gets its own point, so the line breaks there.
+  const isSameSecond = last !== undefined && last.bytesPerSecond !== null && sample.bytesPerSecond !== null && sample.at - last.at < SPEED_SAMPLE_MS;
+  const next = isSameSecond ? [...samples.slice(0, -1), { ...sample, at: last.at }] : [...samples, sample];
+  return next.length > MAX_SPEED_SAMPLES ? next.slice(-MAX_SPEED_SAMPLES) : next;
+};
 
 export const freshJobState = (): Pick<
   JobSlice,
-  'jobId' | 'jobStatus' | 'jobError' | 'jobErrorTarget' | 'progress' | 'folders' | 'folderOrder' | 'failures' | 'log' | 'report' | 'isActionPending'
+  'jobId' | 'jobStatus' | 'jobError' | 'jobErrorTarget' | 'progress' | 'folders' | 'folderOrder' | 'failures' | 'log' | 'report' | 'isActionPending' | 'speedSamples'
 > => ({
   jobId: null,
   jobStatus: null,
@@ -23,6 +36,7 @@ export const freshJobState = (): Pick<
   log: [],
   report: null,
   isActionPending: false,
+  speedSamples: [],
 });
 
 const mergeFolders = (
@@ -41,6 +55,12 @@ const mergeFolders = (
     next[key] = f;
   }
   return { folders: next, folderOrder: nextOrder ?? order };
+};
+
+/** The Move screen's state before the engine says anything: the plan's totals and a waiting row per folder. */
+export const plannedJobState = (plan: AppPlan, request: StartJobRequest): Pick<JobSlice, 'progress' | 'folders' | 'folderOrder'> => {
+  const progress = plannedProgress(plan, request, Date.now());
+  return { progress, ...mergeFolders({}, [], progress.folders) };
 };
 
 export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, get) => {
@@ -72,7 +92,9 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
       switch (event.type) {
         case 'progress': {
           const { folders, folderOrder } = mergeFolders(get().folders, get().folderOrder, event.progress.folders);
-          set({ progress: event.progress, folders, folderOrder });
+          const isMoving = !TERMINAL_JOB_STATUSES.has(event.progress.status) && event.progress.status !== 'paused' && get().jobStatus !== 'paused';
+          const speedSamples = isMoving ? addSpeedSample(get().speedSamples, { at: Date.now(), bytesPerSecond: Math.max(0, event.progress.bytesPerSecond) }) : get().speedSamples;
+          set({ progress: event.progress, folders, folderOrder, speedSamples });
           // Status changes come as job-status events; a progress snapshot only lifts a job out of 'queued'.
           const current = get().jobStatus;
           if ((current === null || current === 'queued') && !TERMINAL_JOB_STATUSES.has(event.progress.status)) set({ jobStatus: event.progress.status });
@@ -83,6 +105,7 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
           break;
         case 'job-status':
           set({ jobError: event.error ?? null, jobErrorTarget: event.target });
+          if (event.status === 'paused') set({ speedSamples: addSpeedSample(get().speedSamples, { at: Date.now(), bytesPerSecond: null }) });
           setStatus(event.status);
           break;
         case 'message-failed':
@@ -101,15 +124,20 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
 
     async pauseJob() {
       const { jobId, bridge } = get();
-      if (jobId !== null && (await act(() => bridge.jobsPause({ jobId })))) setStatus('paused');
+      if (jobId !== null && (await act(() => bridge.jobsPause({ jobId })))) {
+        setStatus('paused');
+        set({ speedSamples: addSpeedSample(get().speedSamples, { at: Date.now(), bytesPerSecond: null }) });
+      }
     },
     async resumeJob(resumeId) {
       const { bridge } = get();
       const jobId = resumeId ?? get().jobId;
       if (jobId === null) return;
       if (resumeId !== undefined && resumeId !== get().jobId) {
-        // Resuming an interrupted job from an earlier session: start watching it afresh.
-        set({ ...freshJobState(), jobId, jobStatus: 'queued', screen: 'copying' });
+        // Resuming an interrupted job from an earlier session: start watching it afresh, with
+        // the figures its record kept until the engine's first progress event.
+        const summary = get().interruptedJobs.find((j) => j.jobId === resumeId);
+        set({ ...freshJobState(), jobId, jobStatus: 'queued', screen: 'copying', ...(summary ? { progress: progressFromSummary(summary) } : {}) });
         get().dismissResume(jobId);
       }
       set({ report: null });
@@ -192,7 +220,8 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set, ge
         await act(() => get().bridge.jobsResume({ jobId: previousJobId }));
         return;
       }
-      set({ ...freshJobState(), isActionPending: true });
+      const plan = get().plan;
+      set({ ...freshJobState(), ...(plan ? plannedJobState(plan, request) : {}), isActionPending: true });
       // Same choices again: the engine finds what is already on the destination and sends only the rest.
       const result = await get().bridge.jobsStart(request);
       if (!result.ok) {

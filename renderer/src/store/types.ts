@@ -10,6 +10,7 @@ import type {
   BatchFolders,
   BatchView,
   ConnectionCheck,
+  DiscoveryOutcome,
   FolderTarget,
   JobSummary,
   MailferryBridge,
@@ -53,6 +54,17 @@ export interface AccountForm {
   isSignedIn: boolean;
   signInState: 'idle' | 'waiting' | 'failed';
   signInError?: MigrationError;
+  /** The person typed a server of their own: presets and discovery no longer overwrite it. */
+  isHostEdited: boolean;
+  /** Looking the server up for an address no preset knows (autoconfig, DNS, MX). */
+  discovery: DiscoveryState;
+}
+
+export interface DiscoveryState {
+  state: 'idle' | 'looking' | 'found' | 'none';
+  /** The address's domain the lookup was for. */
+  domain?: string;
+  outcome?: DiscoveryOutcome;
 }
 
 /** The sign-in settings as the form edits them (empty strings: the defaults). */
@@ -73,6 +85,8 @@ export interface AppSlice {
   goTo(screen: Screen): void;
   dismissResume(jobId: string): void;
   setNotice(notice: AppSlice['notice']): void;
+  /** Opens a web page in the person's own browser (main does it; http and https only). */
+  openLink(url: string): Promise<void>;
 }
 
 export interface AccountsSlice {
@@ -88,7 +102,7 @@ export interface AccountsSlice {
   setEmail(role: AccountRole, email: string): void;
   lookupPreset(role: AccountRole): Promise<void>;
   /** Sends the account (and the password, if one was typed) to main, then tests the connection. */
-  saveAndTest(role: AccountRole, password?: string): Promise<void>;
+  saveAndTest(role: AccountRole, password?: string): Promise<boolean>;
   trustCertificate(role: AccountRole, fingerprint: string): Promise<void>;
   /** Switches the account to OAuth2 sign-in (with these settings) or back to a password (null). */
   setSignIn(role: AccountRole, signIn: SignInForm | null): void;
@@ -138,6 +152,12 @@ export interface FoldersSlice {
   startJob(): Promise<void>;
 }
 
+export interface SpeedSample {
+  /** Epoch ms. */
+  at: number;
+  bytesPerSecond: number | null;
+}
+
 export interface LogLine {
   at: number;
   level: 'info' | 'warn' | 'error';
@@ -159,6 +179,8 @@ export interface JobSlice {
   log: LogLine[];
   report: AppJobReport | null;
   isActionPending: boolean;
+  /** Transfer speed over time, for the chart: one sample per second at most; null marks a pause. */
+  speedSamples: SpeedSample[];
   applyJobEvent(event: AppJobEvent): void;
   pauseJob(): Promise<void>;
   resumeJob(jobId?: string): Promise<void>;
