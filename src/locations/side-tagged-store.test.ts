@@ -87,3 +87,58 @@ test('a destination marks refused messages and a stopped append; optional method
   const state = await store.folderState('INBOX');
   assert.equal(!state.ok && state.error.side, 'source', 'an error that names its side keeps it');
 });
+
+test('the wrappers keep every method a store has, optional ones included, and pass their arguments on', async () => {
+  // Required<>: a method added to a store interface must be added here, and then to the wrapper.
+  const calls: string[] = [];
+  const note = (name: string, ...args: unknown[]): void => void calls.push(`${name}(${JSON.stringify(args)})`);
+  const source: Required<SourceStore> = {
+    kind: 'imap',
+    namespace: () => ({ delimiter: '/', prefix: '', capabilities: [] }),
+    listFolders: async () => ({ ok: true, value: [] }),
+    openFolder: async () => ({ ok: true, value: { uidValidity: '1', uidNext: 1, messages: 0 } }),
+    listUids: async () => ({ ok: true, value: { uids: [], deletedUids: [] } }),
+    listMessages: async () => ({ ok: true, value: [] }),
+    listSizes: async () => ({ ok: true, value: new Map() }),
+    searchLarger: async (...args) => (note('searchLarger', ...args), { ok: true, value: [7] }),
+    readBodies: async function* () {},
+    listFlags: async (...args) => (note('listFlags', ...args), { ok: true, value: new Map([[7, ['\\Seen']]]) }),
+    close: async () => undefined,
+  };
+  const destination: Required<DestinationStore> = {
+    kind: 'imap',
+    namespace: () => ({ delimiter: '/', prefix: '', capabilities: [] }),
+    listFolders: async () => ({ ok: true, value: [] }),
+    ensureFolder: async (...args) => (note('ensureFolder', ...args), { ok: true, value: { created: true } }),
+    folderState: async () => ({ ok: true, value: { uidValidity: '1', uidNext: 1, messages: 0 } }),
+    listMessages: async () => ({ ok: true, value: [] }),
+    listUids: async () => ({ ok: true, value: [] }),
+    listMessagesByUid: async () => ({ ok: true, value: [] }),
+    append: async (...args) => (note('append', args[0], args[1].length, typeof args[2]?.beforeCommit), { results: [], isInDoubt: true, settleMs: 5 }),
+    preferredBatchBytes: () => 1234,
+    quota: async () => ({ usedBytes: 1, limitBytes: 2 }),
+    listFlags: async (...args) => (note('listFlags', ...args), { ok: true, value: new Map() }),
+    addFlags: async (...args) => (note('addFlags', ...args), { ok: false, error: refused }),
+    close: async () => undefined,
+  };
+  const wrappedSource = sideTaggedSource(source);
+  const wrappedDestination = sideTaggedDestination(destination);
+  assert.deepEqual(Object.keys(wrappedSource).sort(), Object.keys(source).sort(), 'no source method dropped');
+  assert.deepEqual(Object.keys(wrappedDestination).sort(), Object.keys(destination).sort(), 'no destination method dropped');
+  assert.deepEqual(await wrappedSource.searchLarger?.('INBOX', 100), { ok: true, value: [7] });
+  await wrappedSource.listFlags?.('INBOX', [7], '42');
+  await wrappedDestination.ensureFolder('Sent', { specialUse: '\\Sent' });
+  const outcome = await wrappedDestination.append('INBOX', [], { beforeCommit: async () => undefined });
+  assert.equal(outcome.isInDoubt, true, 'what the store says of doubt passes through');
+  assert.equal(outcome.settleMs, 5);
+  assert.equal(wrappedDestination.preferredBatchBytes?.(), 1234);
+  const added = await wrappedDestination.addFlags?.('INBOX', [{ uid: 3, flags: ['\\Seen'] }]);
+  assert.equal(added && !added.ok && added.error.side, 'destination');
+  assert.deepEqual(calls, [
+    'searchLarger(["INBOX",100])',
+    'listFlags(["INBOX",[7],"42"])',
+    'ensureFolder(["Sent",{"specialUse":"\\\\Sent"}])',
+    'append(["INBOX",0,"function"])',
+    'addFlags(["INBOX",[{"uid":3,"flags":["\\\\Seen"]}]])',
+  ]);
+});

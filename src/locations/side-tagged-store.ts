@@ -46,6 +46,7 @@ const tagOutcome = (outcome: AppendOutcome, side: StoreSide): AppendOutcome => (
 /** The source store, its failures marked as the source's. */
 export const sideTaggedSource = (store: SourceStore): SourceStore => {
   const side: StoreSide = 'source';
+  const { searchLarger, listFlags } = store;
   return {
     kind: store.kind,
     namespace: () => store.namespace(),
@@ -55,6 +56,8 @@ export const sideTaggedSource = (store: SourceStore): SourceStore => {
     listMessages: (path, uids) => taggedResult(side, () => store.listMessages(path, uids)),
     listSizes: (path, uids) => taggedResult(side, () => store.listSizes(path, uids)),
     readBodies: (path, uids) => taggedBodies(side, store.readBodies(path, uids)),
+    ...(searchLarger ? { searchLarger: (path: string, bytes: number) => taggedResult(side, () => searchLarger.call(store, path, bytes)) } : {}),
+    ...(listFlags ? { listFlags: (path: string, uids: number[], changedSince?: string) => taggedResult(side, () => listFlags.call(store, path, uids, changedSince)) } : {}),
     close: () => store.close(),
   };
 };
@@ -62,12 +65,12 @@ export const sideTaggedSource = (store: SourceStore): SourceStore => {
 /** The destination store, its failures marked as the destination's. */
 export const sideTaggedDestination = (store: DestinationStore): DestinationStore => {
   const side: StoreSide = 'destination';
-  const { listUids, listMessagesByUid, preferredBatchBytes, quota } = store;
+  const { listUids, listMessagesByUid, preferredBatchBytes, quota, listFlags, addFlags } = store;
   return {
     kind: store.kind,
     namespace: () => store.namespace(),
     listFolders: () => taggedResult(side, () => store.listFolders()),
-    ensureFolder: (path) => taggedResult(side, () => store.ensureFolder(path)),
+    ensureFolder: (path, options) => taggedResult(side, () => store.ensureFolder(path, options)),
     folderState: (path) => taggedResult(side, () => store.folderState(path)),
     listMessages: (path, fromUid, toUid) => taggedResult(side, () => store.listMessages(path, fromUid, toUid)),
     ...(listUids ? { listUids: (path: string) => taggedResult(side, () => listUids.call(store, path)) } : {}),
@@ -75,6 +78,8 @@ export const sideTaggedDestination = (store: DestinationStore): DestinationStore
     append: (path, messages, options) => tagged(side, () => store.append(path, messages, options)).then((o) => tagOutcome(o, side)),
     ...(preferredBatchBytes ? { preferredBatchBytes: () => preferredBatchBytes.call(store) } : {}),
     ...(quota ? { quota: () => quota.call(store) } : {}),
+    ...(listFlags ? { listFlags: (path: string, uids: number[]) => taggedResult(side, () => listFlags.call(store, path, uids)) } : {}),
+    ...(addFlags ? { addFlags: (path: string, changes: { uid: number; flags: string[] }[]) => taggedResult(side, () => addFlags.call(store, path, changes)) } : {}),
     close: () => store.close(),
   };
 };

@@ -10,6 +10,7 @@ import { generateCorpus, messageKeyOf } from '../support/corpus.js';
 import { openTestClient, snapshotAccount, type AccountSnapshot } from '../support/mail-snapshot.js';
 import { openImapDestination } from '../../src/imap/imap-stores.js';
 import { assertDone, runCopy, startWorld, TEST_TIMEOUTS } from './harness.js';
+import { cliArgs, runCli } from './cli-child.js';
 
 const flagsOf = (snapshot: AccountSnapshot, path: string, sha256: string): string[][] =>
   snapshot.folders.find((f) => f.path === path)?.messages.filter((m) => m.sha256 === sha256).map((m) => m.flags) ?? [];
@@ -120,6 +121,34 @@ describe('--sync-flags', { concurrency: false }, () => {
       } finally {
         await opened.value.close();
       }
+    } finally {
+      await world.stop();
+    }
+  });
+
+  test('through the command line: copy, flag a message on the old account, copy --sync-flags: it is flagged on the new one', async () => {
+    const corpus = generateCorpus({ seed: 145, folders: [{ segments: ['INBOX'] }], messagesPerFolder: 3, specials: false });
+    const world = await startWorld({ corpus, preexisting: [] });
+    try {
+      const first = await runCli(cliArgs(world));
+      assert.equal(first.code, 0, first.stderr.slice(-2000));
+      const unread = corpus.folders[0]?.messages.find((m) => !m.flags.includes('\\Flagged') && !m.flags.includes('\\Deleted'));
+      assert.ok(unread, 'the corpus has an unflagged message');
+      const source = await openTestClient(world.sourceAccount());
+      try {
+        await source.mailboxOpen('INBOX');
+        const found = (await snapshotAccount(world.sourceAccount())).folders[0]?.messages.find((m) => m.sha256 === messageKeyOf(unread).sha256);
+        assert.ok(found);
+        await source.messageFlagsAdd(String(found.uid), ['\\Flagged'], { uid: true });
+      } finally {
+        await source.logout();
+      }
+      const again = await runCli(cliArgs(world, ['--sync-flags']));
+      assert.equal(again.code, 0, again.stderr.slice(-2000));
+      const summary = again.events.at(-1) as { report?: { folders: { flagsUpdated?: number }[] } };
+      assert.equal(summary.report?.folders[0]?.flagsUpdated, 1);
+      const flags = flagsOf(await snapshotAccount(world.destinationAccount()), 'INBOX', messageKeyOf(unread).sha256);
+      assert.deepEqual(flags, [[...new Set([...unread.flags, '\\Flagged'])].sort()]);
     } finally {
       await world.stop();
     }
