@@ -147,6 +147,14 @@ export interface JobSettings {
    * for how long (Gmail's daily bandwidth). Default an hour.
    */
   providerLimitRetryMs?: number;
+  /**
+   * Newest mail first: in every folder, the messages of the last `recentDays` days (by
+   * INTERNALDATE) are copied before any older one, and the recent parts of all folders before
+   * the rest, so the new account is usable on the first day.
+   */
+  newestFirst?: boolean;
+  /** With `newestFirst`: what counts as recent. Default 30. */
+  recentDays?: number;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = { connectionsPerSide: 2, maxBytesPerSecond: 0, maxConsecutiveFailures: 5 };
