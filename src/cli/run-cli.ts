@@ -205,7 +205,16 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
 
   const openSource = () => openLocationAsSource(from, secrets.from, timeouts);
   const openDestination = () => openLocationAsDestination(to, secrets.to, timeouts);
+  const stoppedEarly = (): number => {
+    if (json) emitJson({ type: 'summary', exitCode: EXIT_INCOMPLETE, error: migrationError('cancelled', 'Stopped before anything was copied.') });
+    say('mailferry: stopped before anything was copied.\n');
+    return EXIT_INCOMPLETE;
+  };
   const [source, destination] = await Promise.all([openSource(), openDestination()]);
+  if (io.signal?.aborted) {
+    await Promise.allSettled([source.ok && source.value.close(), destination.ok && destination.value.close()]);
+    return stoppedEarly();
+  }
   if (!source.ok || !destination.ok) {
     if (source.ok) await source.value.close();
     if (destination.ok) await destination.value.close();
@@ -219,6 +228,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   } finally {
     await Promise.allSettled([source.value.close(), destination.value.close()]);
   }
+  if (io.signal?.aborted) return stoppedEarly();
   if (!plan.ok) return fail(plan.error, plan.error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
   if (json) emitJson({ type: 'plan', plan: plan.value });
   else out(formatPlan(plan.value) + '\n');
@@ -386,7 +396,8 @@ const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<stri
         maxBytesPerSecond: byteRate(values['max-rate']),
         maxConsecutiveFailures: positiveInt(values['max-failures'], 'max-failures', 5),
       },
-      timeouts: { socketTimeoutMs: timeoutSeconds * 1000, greetingTimeoutMs: Math.min(16_000, timeoutSeconds * 1000), connectionTimeoutMs: Math.min(30_000, timeoutSeconds * 1000) },
+      // The signal (Ctrl-C) ends connecting and planning at once, and every connection with it.
+      timeouts: { socketTimeoutMs: timeoutSeconds * 1000, greetingTimeoutMs: Math.min(16_000, timeoutSeconds * 1000), connectionTimeoutMs: Math.min(30_000, timeoutSeconds * 1000), signal: io.signal },
       retryBaseMs: Math.round(Number(values['retry-delay'] ?? '1') * 1000) || 1000,
     },
   };

@@ -134,8 +134,9 @@ export interface DovecotServer {
   /** Connection settings for the test helpers (corpus, snapshot). Default user: the first one; default security: `plain`. */
   account(user?: string, security?: Security): ImapTestAccount;
   /**
-   * Credentials in the app's contract shape. `allowPlaintext` is set for `plain`. For `tls` and
-   * `starttls` the self-signed certificate is pinned unless `pin: false` (to test refusal).
+   * Credentials in the app's contract shape. `allowPlaintext` is set for `plain`. With `tls`, the
+   * self-signed certificate is pinned unless `pin: false` (to test refusal), for `plain` too
+   * (a plain account uses the STARTTLS such a server offers).
    */
   credentials(user?: string, security?: Security, opts?: { pin?: boolean }): PasswordCredentials;
   /** Runs `doveadm -c <config> ...args` and returns its stdout. */
@@ -705,7 +706,8 @@ export const startDovecot = async (options: DovecotOptions): Promise<DovecotServ
         user: u.name,
         password: u.password,
         ...(security === 'plain' ? { allowPlaintext: true } : {}),
-        ...(security !== 'plain' && pin && cert ? { pinnedFingerprint: cert.fingerprint } : {}),
+        // A plain account uses STARTTLS when the server offers it (this one does with `tls`): pinned too.
+        ...(pin && cert ? { pinnedFingerprint: cert.fingerprint } : {}),
       };
     },
     async doveadm(args) {

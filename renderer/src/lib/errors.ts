@@ -12,6 +12,7 @@ const TITLES: Record<MigrationErrorKind, string> = {
   'not-found': 'Not found',
   'uidvalidity-changed': 'The server renumbered the folder',
   surplus: 'Some messages are on the new account twice',
+  'broken-server': 'The server sent something Mailferry will not accept',
   'bad-input': 'Something in the form needs a look',
   cancelled: 'Stopped',
   internal: 'Something went wrong inside Mailferry',
