@@ -15,9 +15,12 @@ import type { AccountCredentials } from '../contract/account.js';
 import { describeEndpoint } from '../contract/account.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
-import { probeCertificate } from './certificate-probe.js';
+import { probeCertificate, PROBE_TIMEOUT_MS } from './certificate-probe.js';
 import { createResponseWatch } from './response-watch.js';
 import { MAX_LINE_BYTES, MAX_LITERAL_BYTES, MAX_RESPONSE_LITERAL_BYTES } from './server-limits.js';
+
+/** The certificate probe (pinning, and the fingerprint shown after a TLS failure) gets the connect timeout, at most its own. */
+export const probeTimeoutOf = (timeouts: ConnectTimeouts): number => Math.min(PROBE_TIMEOUT_MS, timeouts.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS);
 
 /** A silent connection is declared dead after this long (imapflow's own default is 5 min). */
 export const SOCKET_TIMEOUT_MS = 60_000;
@@ -52,14 +55,14 @@ const normalizeFingerprint = (fp: string): string => fp.replace(/[^0-9a-f]/gi, '
  * Builds TLS options: normal verification, or trust exactly one pinned certificate (also used by
  * wire-session.ts). A plain account uses them for the STARTTLS its server may offer.
  */
-export const tlsOptionsFor = async (account: AccountCredentials): Promise<Result<tls.ConnectionOptions>> => {
+export const tlsOptionsFor = async (account: AccountCredentials, probeTimeoutMs = PROBE_TIMEOUT_MS): Promise<Result<tls.ConnectionOptions>> => {
   const servername = net.isIP(account.host) ? undefined : account.host;
   if (!account.pinnedFingerprint) {
     return ok({ rejectUnauthorized: true, servername });
   }
   // Pinning: fetch the presented chain first (no credentials sent), check the leaf against
   // the pin, then trust that chain as CA and replace the host-name check by the pin check.
-  const probed = await probeCertificate(account.host, account.port, account.security === 'plain' ? 'starttls' : account.security);
+  const probed = await probeCertificate(account.host, account.port, account.security === 'plain' ? 'starttls' : account.security, probeTimeoutMs);
   // A plain account's server may offer no STARTTLS at all: then there is no certificate to pin.
   if (!probed.ok) return account.security === 'plain' ? ok({ rejectUnauthorized: true, servername }) : probed;
   const pinned = normalizeFingerprint(account.pinnedFingerprint);
@@ -95,7 +98,7 @@ export const connectImap = async (account: AccountCredentials, timeouts: Connect
       migrationError('bad-input', `Unencrypted IMAP to ${server} was refused: the password would cross the network in clear. Choose TLS or STARTTLS, or allow plain IMAP explicitly.`),
     );
   }
-  const tlsOptions = await tlsOptionsFor(account);
+  const tlsOptions = await tlsOptionsFor(account, probeTimeoutOf(timeouts));
   if (!tlsOptions.ok) return tlsOptions;
   if (!account.oauth) return connectOnce(account, { user: account.user, pass: account.password }, tlsOptions.value, timeouts);
   for (let attempt = 1; ; attempt++) {
@@ -177,7 +180,7 @@ const connectOnce = async (account: AccountCredentials, auth: NonNullable<ImapFl
     const error = classified.kind === 'timeout' && !isGreeted ? classifyImapError({ code: 'GREETING_TIMEOUT' }, context) : classified;
     if (error.kind === 'tls') {
       // A plain account meets TLS only in the STARTTLS its server offered.
-      const probed = await probeCertificate(account.host, account.port, account.security === 'plain' ? 'starttls' : account.security);
+      const probed = await probeCertificate(account.host, account.port, account.security === 'plain' ? 'starttls' : account.security, probeTimeoutOf(timeouts));
       if (probed.ok) return err({ ...error, certificateFingerprint: probed.value.fingerprint256 });
     }
     return err(error);

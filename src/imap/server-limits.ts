@@ -72,26 +72,28 @@ export const serverOverrun = (excess: string): WireProtocolError => new WireProt
 /** A response that cannot be read as IMAP. */
 export const invalidResponse = (why: string): WireProtocolError => new WireProtocolError('InvalidResponse', why);
 
-/** Bytes in the unit a person reads: `160 MB`. */
-export const formatBytes = (bytes: number): string => (bytes >= MIB ? `${Math.round(bytes / MIB).toLocaleString('en-US')} MB` : `${Math.round(bytes / 1024).toLocaleString('en-US')} KB`);
+/** Bytes in the unit a person reads: `160 MB`, `12 KB`, `100 bytes`. */
+export const formatBytes = (bytes: number): string =>
+  bytes >= MIB ? `${Math.round(bytes / MIB).toLocaleString('en-US')} MB` : bytes >= 1024 ? `${Math.round(bytes / 1024).toLocaleString('en-US')} KB` : `${bytes} bytes`;
 
 /** Which allowance an untagged response draws from. */
-type Bucket = 'messages' | 'folders' | 'other';
+type Bucket = 'messages' | 'folders' | 'statuses' | 'other';
+const BUCKETS: readonly Bucket[] = ['messages', 'folders', 'statuses', 'other'];
 
-const MESSAGE_KINDS = new Set(['FETCH', 'EXPUNGE', 'VANISHED']);
-const FOLDER_KINDS = new Set(['LIST', 'LSUB', 'STATUS', 'XLIST']);
+const BUCKET_OF: Record<string, Bucket> = { FETCH: 'messages', EXPUNGE: 'messages', VANISHED: 'messages', LIST: 'folders', LSUB: 'folders', XLIST: 'folders', STATUS: 'statuses' };
 
 /**
  * Counts the untagged responses a command gets before its tagged answer, by kind: per-message
  * answers (FETCH, EXPUNGE) up to twice the largest EXISTS seen plus MAX_UNTAGGED_PER_COMMAND,
- * per-folder answers (LIST, STATUS) up to twice MAX_FOLDERS, all others up to
- * MAX_UNTAGGED_PER_COMMAND; bytes of per-folder and other answers up to MAX_UNTAGGED_BYTES.
- * Per-message bytes are bounded by their consumers, which keep only what they asked for.
- * Used by the wire session and, through its logger, by imapflow (connect-imap.ts).
+ * folders (LIST, LSUB) and folder statuses (STATUS, also inside LIST-STATUS) up to MAX_FOLDERS
+ * each, all others up to MAX_UNTAGGED_PER_COMMAND; bytes of all but per-message answers up to
+ * MAX_UNTAGGED_BYTES. Per-message bytes are bounded by their consumers, which keep only what
+ * they asked for. Used by the wire session and, through its logger, by imapflow
+ * (response-watch.ts).
  */
 export class UntaggedBudget {
-  private readonly counts: Record<Bucket, number> = { messages: 0, folders: 0, other: 0 };
-  private readonly bytes: Record<Bucket, number> = { messages: 0, folders: 0, other: 0 };
+  private readonly counts: Record<Bucket, number> = { messages: 0, folders: 0, statuses: 0, other: 0 };
+  private readonly bytes: Record<Bucket, number> = { messages: 0, folders: 0, statuses: 0, other: 0 };
   private largestExists = 0;
 
   /**
@@ -107,17 +109,19 @@ export class UntaggedBudget {
       if (exists > MAX_FOLDER_MESSAGES) throw serverOverrun(`${MAX_FOLDER_MESSAGES.toLocaleString('en-US')} messages in one folder`);
       this.largestExists = Math.max(this.largestExists, exists);
     }
-    const bucket: Bucket = MESSAGE_KINDS.has(kind) ? 'messages' : FOLDER_KINDS.has(kind) ? 'folders' : 'other';
+    const bucket: Bucket = BUCKET_OF[kind] ?? 'other';
     const count = ++this.counts[bucket];
     this.bytes[bucket] += size;
-    const allowed = bucket === 'messages' ? 2 * this.largestExists + MAX_UNTAGGED_PER_COMMAND : bucket === 'folders' ? 2 * MAX_FOLDERS : MAX_UNTAGGED_PER_COMMAND;
-    if (count > allowed) throw serverOverrun(`${allowed.toLocaleString('en-US')} ${bucket === 'folders' ? 'folder answers' : 'responses'} to one command`);
+    if (bucket === 'folders' && count > MAX_FOLDERS) throw serverOverrun(`${MAX_FOLDERS.toLocaleString('en-US')} folders`);
+    if (bucket === 'statuses' && count > MAX_FOLDERS) throw serverOverrun(`${MAX_FOLDERS.toLocaleString('en-US')} folder statuses to one command`);
+    const allowed = bucket === 'messages' ? 2 * this.largestExists + MAX_UNTAGGED_PER_COMMAND : MAX_UNTAGGED_PER_COMMAND;
+    if (bucket !== 'folders' && bucket !== 'statuses' && count > allowed) throw serverOverrun(`${allowed.toLocaleString('en-US')} responses to one command`);
     if (bucket !== 'messages' && this.bytes[bucket] > MAX_UNTAGGED_BYTES) throw serverOverrun(`${formatBytes(MAX_UNTAGGED_BYTES)} of responses to one command`);
   }
 
   /** A command was answered: the next one starts afresh (the largest EXISTS is kept). */
   reset(): void {
-    for (const bucket of ['messages', 'folders', 'other'] as const) {
+    for (const bucket of BUCKETS) {
       this.counts[bucket] = 0;
       this.bytes[bucket] = 0;
     }

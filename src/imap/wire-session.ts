@@ -32,7 +32,7 @@ import { err, migrationError, ok, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
 import { probeCertificate } from './certificate-probe.js';
 import { chooseOAuthMechanism, oauthFailureAck, oauthInitialResponse, parseOAuthChallenge, type OAuthMechanism } from './sasl-oauth.js';
-import { CONNECTION_TIMEOUT_MS, GREETING_TIMEOUT_MS, SOCKET_TIMEOUT_MS, tlsOptionsFor, type ConnectTimeouts } from './connect-imap.js';
+import { CONNECTION_TIMEOUT_MS, GREETING_TIMEOUT_MS, probeTimeoutOf, SOCKET_TIMEOUT_MS, tlsOptionsFor, type ConnectTimeouts } from './connect-imap.js';
 import { ResponseReader, type WireResponse } from './response-reader.js';
 import { formatBytes, MAX_UNTAGGED_BYTES, serverOverrun, UntaggedBudget } from './server-limits.js';
 
@@ -579,7 +579,7 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
   }
   const { signal } = timeouts;
   if (signal?.aborted) return err(migrationError('cancelled', 'Stopped.'));
-  const tlsOptions = await tlsOptionsFor(account);
+  const tlsOptions = await tlsOptionsFor(account, probeTimeoutOf(timeouts));
   if (!tlsOptions.ok) return tlsOptions;
   const socketTimeoutMs = timeouts.socketTimeoutMs ?? SOCKET_TIMEOUT_MS;
   let session: WireSession | undefined;
@@ -654,7 +654,7 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
     const error = classifyImapError(thrown, { server, operation: 'log in', oauth: account.oauth });
     if (error.kind === 'tls' && (account.security !== 'plain' || isUpgrading)) {
       // As connect-imap.ts does: show which certificate was presented, so a person can pin it.
-      const probed = await probeCertificate(account.host, account.port, account.security === 'plain' ? 'starttls' : account.security);
+      const probed = await probeCertificate(account.host, account.port, account.security === 'plain' ? 'starttls' : account.security, probeTimeoutOf(timeouts));
       if (probed.ok) return err({ ...error, certificateFingerprint: probed.value.fingerprint256 });
     }
     return err(error);

@@ -272,8 +272,11 @@ const waitForGroupGone = async (pgid: number, timeoutMs: number): Promise<boolea
 
 let certPromise: Promise<{ certPath: string; keyPath: string; certPem: string; fingerprint: string }> | undefined;
 
-/** One self-signed EC certificate per test process (generation is quick, but there is no need to repeat it). */
-const selfSignedCert = (): Promise<{ certPath: string; keyPath: string; certPem: string; fingerprint: string }> => {
+/**
+ * One self-signed EC certificate per test process (generation is quick, but there is no need to
+ * repeat it); CN=localhost, SAN DNS:localhost + IP:127.0.0.1. Also for hostile-imap.ts's STARTTLS.
+ */
+export const selfSignedCert = (): Promise<{ certPath: string; keyPath: string; certPem: string; fingerprint: string }> => {
   certPromise ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mf-cert-'));
     const certPath = join(dir, 'cert.pem');
