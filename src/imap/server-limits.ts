@@ -20,10 +20,12 @@ const MIB = 1024 * 1024;
  */
 export const MAX_LINE_BYTES = 32 * MIB;
 /**
- * The largest literal (message) kept in memory. 150 MB is the largest message any common
- * provider accepts (Exchange Online); a message that big is read whole before it is appended.
+ * The largest literal (message) kept in memory: a message is read whole before it is appended,
+ * and with one this big in hand the CLI stays under 300 MB. Most providers accept far less
+ * (Gmail 25 MB, Microsoft 365 at most 150 MB); a larger message fails alone, with its size
+ * (see response-reader.ts).
  */
-export const MAX_LITERAL_BYTES = 160 * MIB;
+export const MAX_LITERAL_BYTES = 100 * MIB;
 /** All literals of one response together (eleven 100 MB literals in one FETCH are not a message). */
 export const MAX_RESPONSE_LITERAL_BYTES = MAX_LITERAL_BYTES;
 /**

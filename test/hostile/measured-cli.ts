@@ -1,8 +1,8 @@
 /**
  * Runs the real CLI in a child process (its own home and state folder) and measures what a
- * hostile server cost it: wall time, peak resident memory (getrusage's ru_maxrss, written at
- * exit by peak-rss.mjs; while it runs, /proc's VmHWM is polled too, so a child that had to be
- * killed still has a figure), and, when asked, how long it took to stop after Ctrl-C.
+ * hostile server cost it: wall time, peak resident memory (/proc's VmHWM, written at exit by
+ * peak-rss.mjs and polled while it runs, so a child that had to be killed still has a figure),
+ * and, when asked, how long it took to stop after Ctrl-C.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -158,8 +158,8 @@ const headerOf = (raw: Buffer): Buffer => {
 };
 
 export const startHostileImap = async (options: HostileImapOptions = {}): Promise<HostileImapServer> => {
-  const inbox = [...(options.messages ?? DEFAULT_MESSAGES)];
-  const folders = ['INBOX', ...(options.folders ?? ['Sent', 'Archive'])];
+  /** Folder → its messages (UIDs 1..n); CREATE and APPEND add to it. */
+  const store = new Map<string, Buffer[]>([['INBOX', [...(options.messages ?? DEFAULT_MESSAGES)]], ...(options.folders ?? ['Sent', 'Archive']).map((f): [string, Buffer[]] => [f, []])]);
   const connections: HostileRecord[] = [];
   const open = new Set<net.Socket>();
   const seen = new Map<string, (() => void)[]>();
@@ -199,7 +199,7 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
     };
 
     const listAnswer = async (tag: string, verb: 'LIST' | 'LSUB'): Promise<void> => {
-      for (const f of folders) await conn.send(`* ${verb} (\\HasNoChildren) "/" ${f}\r\n`);
+      for (const f of store.keys()) await conn.send(`* ${verb} (\\HasNoChildren) "/" "${f}"\r\n`);
       await conn.send(`${tag} OK ${verb} done\r\n`);
     };
 
@@ -207,7 +207,7 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
       const m = /^(\S+)\s+(.*)$/s.exec(args);
       const set = m?.[1] ?? '';
       const items = (m?.[2] ?? '').toUpperCase();
-      const messages = selected === 'INBOX' ? inbox : [];
+      const messages = (selected !== undefined ? store.get(selected) : undefined) ?? [];
       for (const n of expandSet(set, messages.length)) {
         const raw = messages[n - 1] as Buffer;
         const parts: (string | Buffer)[] = [`* ${n} FETCH (UID ${n}`];
@@ -228,7 +228,9 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
     };
 
     const honestAnswer = async (tag: string, name: string, args: string, literal?: Buffer): Promise<void> => {
-      const box = args.replace(/^"(.*)"$/s, '$1').split(' ')[0]?.replace(/"/g, '') ?? '';
+      // The first argument: a quoted string or an atom.
+      const first = /^"((?:[^"\\]|\\.)*)"|^(\S+)/.exec(args);
+      const box = (first?.[1] ?? first?.[2] ?? '').replace(/\\(.)/g, '$1');
       switch (name) {
         case 'CAPABILITY':
           await conn.send(`* CAPABILITY ${capabilities(conn, isAuthenticated)}\r\n${tag} OK done\r\n`);
@@ -236,7 +238,10 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
         case 'NOOP':
         case 'CHECK':
         case 'SUBSCRIBE':
+          await conn.send(`${tag} OK done\r\n`);
+          return;
         case 'CREATE':
+          if (!store.has(box)) store.set(box, []);
           await conn.send(`${tag} OK done\r\n`);
           return;
         case 'ID':
@@ -276,18 +281,18 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
           await listAnswer(tag, name);
           return;
         case 'STATUS': {
-          const count = box === 'INBOX' ? inbox.length : 0;
+          const count = store.get(box)?.length ?? 0;
           await conn.send(`* STATUS ${box} (MESSAGES ${count} UIDNEXT ${count + 1} UIDVALIDITY 7)\r\n${tag} OK done\r\n`);
           return;
         }
         case 'SELECT':
         case 'EXAMINE': {
-          if (!folders.includes(box)) {
+          if (!store.has(box)) {
             await conn.send(`${tag} NO [NONEXISTENT] no such folder\r\n`);
             return;
           }
           selected = box;
-          const count = box === 'INBOX' ? inbox.length : 0;
+          const count = store.get(box)?.length ?? 0;
           await conn.send(
             `* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)\r\n* ${count} EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT ${count + 1}] ok\r\n${tag} OK [${name === 'EXAMINE' ? 'READ-ONLY' : 'READ-WRITE'}] done\r\n`,
           );
@@ -300,7 +305,7 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
           return;
         case 'UID SEARCH':
         case 'SEARCH': {
-          const all = selected === 'INBOX' && !/DELETED/i.test(args) ? inbox.map((_, i) => i + 1) : [];
+          const all = selected !== undefined && !/DELETED/i.test(args) ? (store.get(selected) ?? []).map((_, i) => i + 1) : [];
           await conn.send(`* SEARCH${all.map((n) => ` ${n}`).join('')}\r\n${tag} OK done\r\n`);
           return;
         }
@@ -308,10 +313,16 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
         case 'FETCH':
           await fetchAnswer(tag, name === 'UID FETCH', args);
           return;
-        case 'APPEND':
-          if (box === 'INBOX' && literal) inbox.push(literal);
-          await conn.send(`${tag} OK [APPENDUID 7 ${inbox.length}] done\r\n`);
+        case 'APPEND': {
+          const messages = store.get(box);
+          if (!messages || !literal) {
+            await conn.send(`${tag} NO [TRYCREATE] no such folder\r\n`);
+            return;
+          }
+          messages.push(literal);
+          await conn.send(`${tag} OK [APPENDUID 7 ${messages.length}] done\r\n`);
           return;
+        }
         case 'LOGOUT':
           await conn.send(`* BYE bye\r\n${tag} OK done\r\n`);
           conn.socket.end();
