@@ -7,14 +7,15 @@
  *   however many chunks a line comes in (a line without CRLF is kept as a list of chunks and
  *   joined once, never re-scanned or re-copied with every chunk).
  * - Bounded: a response's text beyond `maxLineBytes`, a literal beyond `maxLiteralBytes`, a
- *   response's literals beyond `maxResponseLiteralBytes`, or a FETCH literal beyond the
+ *   response's literals beyond `maxResponseLiteralBytes` or MAX_RESPONSE_LITERALS, or a FETCH
+ *   literal beyond the
  *   RFC822.SIZE the same response announced before it (server-limits.ts) throw
  *   WireProtocolError before the memory is taken. The one exception: a message whose announced
  *   RFC822.SIZE and literal agree but exceed `maxLiteralBytes` is read past without being kept,
  *   and its response says so (`oversized`), so that one message fails and not its folder.
  * - Throws nothing but WireProtocolError (and what `onResponse` throws).
  */
-import { formatBytes, literalAllowance, MAX_LINE_BYTES, MAX_LITERAL_BYTES, MAX_RESPONSE_LITERAL_BYTES, serverOverrun } from './server-limits.js';
+import { formatBytes, literalAllowance, MAX_LINE_BYTES, MAX_LITERAL_BYTES, MAX_RESPONSE_LITERAL_BYTES, MAX_RESPONSE_LITERALS, serverOverrun } from './server-limits.js';
 
 /** One server response: its text (literals shown as their `{n}` markers) and the literals in order. */
 export interface WireResponse {
@@ -166,6 +167,7 @@ export class ResponseReader {
 
   private startLiteral(size: number): void {
     const { maxLiteralBytes, maxResponseLiteralBytes } = this.limits;
+    if (this.literals.length >= MAX_RESPONSE_LITERALS) throw serverOverrun(`${MAX_RESPONSE_LITERALS.toLocaleString('en-US')} literals in one response`);
     const announced = this.announced;
     if (announced !== undefined && this.literalBytes + size > literalAllowance(announced)) {
       throw serverOverrun(`the ${formatBytes(announced)} it announced for a message`);

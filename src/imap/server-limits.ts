@@ -28,6 +28,8 @@ export const MAX_LINE_BYTES = 32 * MIB;
 export const MAX_LITERAL_BYTES = 100 * MIB;
 /** All literals of one response together (eleven 100 MB literals in one FETCH are not a message). */
 export const MAX_RESPONSE_LITERAL_BYTES = MAX_LITERAL_BYTES;
+/** Literals in one response (ours carry one or two; a million empty ones would each cost memory). */
+export const MAX_RESPONSE_LITERALS = 1000;
 /**
  * A literal in a FETCH response may exceed the RFC822.SIZE announced before it by this factor
  * plus ANNOUNCED_SIZE_SLACK_BYTES (servers that recompute sizes are off by little; a literal
