@@ -4,21 +4,27 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCredentialVault, type SafeStorageLike } from './credential-vault.js';
+import { createCredentialVault, storageRefusal, type SafeStorageLike } from './credential-vault.js';
 import { accountSettingsStore, createConfKeyValueStore } from './settings-store.js';
 
-/** Stands in for Electron's safeStorage: real encryption (AES-GCM) with a key that never touches disk. */
-function fakeSafeStorage(isAvailable = true): SafeStorageLike {
+/**
+ * Stands in for Electron's safeStorage: real encryption (AES-GCM) with a key that never touches
+ * disk, behind a keyring (`gnome_libsecret`) unless another Linux backend is named; like
+ * Chromium, the ciphertext starts with `v10` for `basic_text` and `v11` otherwise.
+ */
+function fakeSafeStorage(isAvailable = true, backend = 'gnome_libsecret'): SafeStorageLike {
   const key = randomBytes(32);
   return {
     isEncryptionAvailable: () => isAvailable,
+    getSelectedStorageBackend: () => backend,
     encryptString(plain) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), body]);
+      return Buffer.concat([Buffer.from(backend === 'basic_text' ? 'v10' : 'v11'), iv, cipher.getAuthTag(), body]);
     },
-    decryptString(data) {
+    decryptString(prefixed) {
+      const data = prefixed.subarray(3);
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
       decipher.setAuthTag(data.subarray(12, 28));
       return Buffer.concat([decipher.update(data.subarray(28)), decipher.final()]).toString('utf8');
@@ -99,6 +105,53 @@ describe('credential vault', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('on Linux without a keyring (basic_text, or a backend that cannot be told) nothing is remembered, and it says why', async () => {
+    for (const backend of ['basic_text', 'unknown']) {
+      const dir = await mkdtemp(join(tmpdir(), 'mailferry-vault-'));
+      try {
+        const kv = await createConfKeyValueStore(dir);
+        const warnings: string[] = [];
+        const safe = fakeSafeStorage(true, backend);
+        for (const kind of ['password', 'sign-in'] as const) {
+          const vault = createCredentialVault(safe, kv, (m) => warnings.push(m), kind, 'linux');
+          assert.match(vault.refusal?.() ?? '', /^No keyring \(GNOME Keyring or KWallet\) is running on this computer: .* kept only until Mailferry closes\.$/);
+          vault.save('source', PASSWORD);
+          assert.equal(vault.load('source'), undefined);
+        }
+        assert.equal(containsPassword(await allFileBytes(dir)), false);
+        assert.equal(kv.get('vault.source'), undefined, 'nothing written, not even obfuscated');
+        assert.equal(warnings.length, 2);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  test('a secret stored with the fixed key before this check is deleted, one from a keyring is kept', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailferry-vault-'));
+    try {
+      const kv = await createConfKeyValueStore(dir);
+      const weak = fakeSafeStorage(true, 'basic_text');
+      kv.set('vault.source', weak.encryptString(PASSWORD).toString('base64'));
+      kv.set('vault.destination', fakeSafeStorage(true, 'gnome_libsecret').encryptString(PASSWORD).toString('base64'));
+      const vault = createCredentialVault(weak, kv, () => undefined, 'password', 'linux');
+      assert.equal(vault.load('source'), undefined);
+      assert.equal(kv.get('vault.source'), undefined, 'the v10 blob is gone');
+      assert.equal(vault.load('destination'), undefined);
+      assert.equal(typeof kv.get('vault.destination'), 'string', 'a keyring-encrypted blob stays for when the keyring is back');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('other systems and a keyring on Linux are trusted; no encryption at all is refused everywhere', () => {
+    assert.equal(storageRefusal(fakeSafeStorage(true, 'gnome_libsecret'), 'linux'), undefined);
+    assert.equal(storageRefusal(fakeSafeStorage(true, 'kwallet6'), 'linux'), undefined);
+    assert.equal(storageRefusal({ ...fakeSafeStorage(true), getSelectedStorageBackend: undefined }, 'darwin'), undefined);
+    assert.match(storageRefusal({ ...fakeSafeStorage(true), getSelectedStorageBackend: undefined }, 'linux') ?? '', /^No keyring/);
+    assert.match(storageRefusal(fakeSafeStorage(false), 'win32') ?? '', /^This computer offers no encrypted storage/);
   });
 
   test('ciphertext from another key reads as absent rather than failing', async () => {

@@ -27,6 +27,11 @@ export interface SavedAccount {
   endpoint: AccountEndpoint;
   email: string;
   hasSavedPassword: boolean;
+  /**
+   * Why this computer cannot keep a password or sign-in (no encrypted storage, or on Linux no
+   * keyring): then nothing is remembered beyond this session, and the app says so.
+   */
+  cannotRemember?: string;
   /** Present when the account signs in with OAuth2. */
   signIn?: SignInSettings & {
     /** `Google`, `Microsoft`, or the issuer's host. */

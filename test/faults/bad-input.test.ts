@@ -144,7 +144,7 @@ describe('bad input', { concurrency: false }, () => {
   });
 
   test('wrong password on the source (CLI): refused in one sentence, nothing copied', async () => {
-    const run = await cli(['copy', '--from', src(), '--to', dst(), ...plain], { ...ENV, MAILFERRY_FROM_PASSWORD: 'wrong-Secret-0000' });
+    const run = await cli(['copy', '--from', src(), '--from-fingerprint', world.source.certFingerprint as string, '--to', dst(), ...plain], { ...ENV, MAILFERRY_FROM_PASSWORD: 'wrong-Secret-0000' });
     assertRefusedClearly(run, /refused the user name or password/);
     assert.ok(!run.stderr.includes('wrong-Secret-0000'), 'not even the wrong password is echoed');
   });
