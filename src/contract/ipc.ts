@@ -161,6 +161,26 @@ export interface InvokeMap {
   'archive:chooseFolder': [void, Result<{ path: string }>];
 }
 
+/**
+ * How large a request may be, per field and in all (main refuses anything larger before reading
+ * it): a renderer that is not ours, or a bug, cannot make main hold or parse without end.
+ */
+export const IPC_LIMITS = {
+  /** A folder path on a server or a disk (PATH_MAX is 4096). */
+  pathChars: 4000,
+  /** Folders in one request (an account may have up to 50,000: server-limits.ts MAX_FOLDERS). */
+  folders: 50_000,
+  /** Renamed folders in one request. */
+  renames: 50_000,
+  /** A password, or any other free text field. */
+  secretChars: 4096,
+  /** All strings of one request together, and its values (objects, arrays, strings, numbers). */
+  totalChars: 16 * 1024 * 1024,
+  totalValues: 500_000,
+  /** Nesting of objects and arrays in one request. */
+  depth: 16,
+} as const;
+
 /** channel → payload, pushed from main to the renderer. */
 export interface EventMap {
   'jobs:event': AppJobEvent;
