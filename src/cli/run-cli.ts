@@ -70,7 +70,8 @@ Options:
   --from-token-env VAR      a ready OAuth2 access token for the source from VAR (for scripts; not refreshed)
   --to-token-env VAR        the same for the destination
   --remember                keep the sign-in (refresh token) in the OS keychain for the next run
-  --allow-plaintext         permit unencrypted IMAP for imap:// locations (otherwise refused)
+  --allow-plaintext         permit unencrypted IMAP for imap:// locations whose server offers
+                            no STARTTLS (otherwise refused; STARTTLS is used whenever offered)
   --from-fingerprint SHA256 trust exactly this certificate on the source (self-signed servers)
   --to-fingerprint SHA256   same for the destination
   --folder PATH             copy only this source folder and its subfolders (repeatable)
