@@ -8,26 +8,15 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import { startHostileImap, type HostileConnection, type HostileEvent, type HostileImapServer } from '../support/hostile-imap.js';
-import { freshFolder, runMeasuredCli, type MeasuredRun } from './measured-cli.js';
+import { describe, test } from 'node:test';
+import { withHostileImap, type HostileConnection, type HostileEvent, type HostileImapServer } from '../support/hostile-imap.js';
+import { freshFolder, runIntoArchive, runMeasuredCli, type MeasuredRun } from './measured-cli.js';
 
 const MAX_RSS_MB = 300;
 const MB = 1024 * 1024;
 
-const folders: string[] = [];
-after(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
-
-const run = (command: 'plan' | 'copy', server: HostileImapServer): Promise<MeasuredRun> => {
-  const dir = freshFolder('answers');
-  folders.push(dir);
-  return runMeasuredCli(
-    [command, '--from', `imap://me@127.0.0.1:${server.port}`, '--allow-plaintext', '--to', `maildir:${dir}/archive`, '--state', `${dir}/state`, '--timeout', '5', '--retry-delay', '0.05'],
-    { env: { MAILFERRY_FROM_PASSWORD: 'hostile-test-secret' } },
-  );
-};
+const run = (command: 'plan' | 'copy', server: HostileImapServer): Promise<MeasuredRun> =>
+  runIntoArchive(command, `imap://me@127.0.0.1:${server.port}`, ['--allow-plaintext', '--timeout', '5', '--retry-delay', '0.05']);
 
 /** A script that takes over one kind of command (on every connection) and leaves the rest honest. */
 const on =
@@ -56,49 +45,37 @@ const isWireBodyFetch = (e: { name: string; args: string }): boolean => e.name =
 
 describe('a hostile server cannot exhaust the machine', { concurrency: false }, () => {
   test('endless untagged lines after EXAMINE, imapflow (planning: counting sizes)', async () => {
-    const server = await startHostileImap({ script: on((e) => e.name === 'EXAMINE', (conn) => conn.flood((i) => `* OK still thinking ${i}`)) });
-    try {
+    await withHostileImap({ script: on((e) => e.name === 'EXAMINE', (conn) => conn.flood((i) => `* OK still thinking ${i}`)) }, async (server) => {
       assertEnded(await run('plan', server), 2, new RegExp(`^mailferry: ${OVERRUN('10,000 responses to one command').source}\\n$`));
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('endless untagged lines after EXAMINE, wire session (copying)', async () => {
     // imapflow sends `EXAMINE INBOX`, the wire session `EXAMINE "INBOX"`: only the copy floods.
-    const server = await startHostileImap({ script: on((e) => e.name === 'EXAMINE' && e.args === '"INBOX"', (conn) => conn.flood((i) => `* OK still thinking ${i}`)) });
-    try {
+    await withHostileImap({ script: on((e) => e.name === 'EXAMINE' && e.args === '"INBOX"', (conn) => conn.flood((i) => `* OK still thinking ${i}`)) }, async (server) => {
       assertSetAside(await run('copy', server), OVERRUN('10,000 responses to one command'));
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('endless answers to LIST (imapflow)', async () => {
-    const server = await startHostileImap({ script: on((e) => e.name === 'LIST', (conn) => conn.flood((i) => `* LIST (\\HasNoChildren) "/" "Folder ${i}"`)) });
-    try {
+    await withHostileImap({ script: on((e) => e.name === 'LIST', (conn) => conn.flood((i) => `* LIST (\\HasNoChildren) "/" "Folder ${i}"`)) }, async (server) => {
       assertEnded(await run('plan', server), 2, new RegExp(`^mailferry: ${OVERRUN('50,000 folders').source}\\n$`));
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('a 200 MB line without CRLF in a FETCH', async () => {
-    const server = await startHostileImap({
+    await withHostileImap({
       script: on(isWireBodyFetch, async (conn) => {
         await conn.send('* 1 FETCH (UID 1 BODY[] ');
         await conn.stream(200 * MB);
       }),
-    });
-    try {
+    }, async (server) => {
       assertSetAside(await run('copy', server), OVERRUN('32 MB in one response line'));
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('eleven 100 MB literals in one FETCH', async () => {
-    const server = await startHostileImap({
+    await withHostileImap({
       script: on(isWireBodyFetch, async (conn) => {
         await conn.send('* 1 FETCH (UID 1');
         for (let i = 0; i < 11; i++) {
@@ -106,55 +83,43 @@ describe('a hostile server cannot exhaust the machine', { concurrency: false }, 
         }
         await conn.send(')\r\n');
       }),
-    });
-    try {
+    }, async (server) => {
       assertSetAside(await run('copy', server), OVERRUN('100 MB in one response'));
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('the largest message Mailferry holds (100 MB) is copied within the memory bound', async () => {
     const body = Buffer.alloc(100 * MB - 64, 'a');
     for (let i = 76; i < body.length; i += 78) body.write('\r\n', i - 2, 'latin1');
     const big = Buffer.concat([Buffer.from('Subject: big\r\nMessage-ID: <big@old.example>\r\n\r\n', 'latin1'), body]);
-    const server = await startHostileImap({ messages: [big] });
-    try {
+    await withHostileImap({ messages: [big] }, async (server) => {
       const result = await run('copy', server);
       assertEnded(result, 0, /INBOX: verified/);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('a larger message, announced honestly, fails alone with its size; the others are copied', async () => {
     const huge = Buffer.concat([Buffer.from('Subject: huge\r\nMessage-ID: <huge@old.example>\r\n\r\n', 'latin1'), Buffer.alloc(200 * MB, 'b')]);
     const small = Buffer.from('Subject: small\r\nMessage-ID: <small@old.example>\r\n\r\nHello.\r\n', 'latin1');
-    const server = await startHostileImap({ messages: [huge, small] });
-    try {
+    await withHostileImap({ messages: [huge, small] }, async (server) => {
       const result = await run('copy', server);
       assertEnded(result, 1, /INBOX: incomplete/);
       assert.match(result.stdout, /INBOX → INBOX: incomplete; expected 2, copied 1, already there 0, skipped 0, failed 1\n\s+UID 1 "huge": The message is 200 MB, more than the 100 MB Mailferry can hold in memory; it was not copied\./);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('a literal far larger than the RFC822.SIZE announced before it', async () => {
-    const server = await startHostileImap({
+    await withHostileImap({
       script: on(isWireBodyFetch, async (conn) => {
         if (await conn.send(`* 1 FETCH (UID 1 RFC822.SIZE 150 BODY[] {${100 * MB}}\r\n`)) await conn.stream(100 * MB);
       }),
-    });
-    try {
+    }, async (server) => {
       assertSetAside(await run('copy', server), OVERRUN('the 150 bytes it announced for a message'));
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('a SEARCH answer with more UIDs than the folder holds', async () => {
-    const server = await startHostileImap({
+    await withHostileImap({
       script: on(
         (e) => e.name === 'UID SEARCH',
         async (conn, e) => {
@@ -162,33 +127,27 @@ describe('a hostile server cannot exhaust the machine', { concurrency: false }, 
           await conn.send(`${e.tag} OK done\r\n`);
         },
       ),
-    });
-    try {
+    }, async (server) => {
       // Two messages: a search may honestly return at most 2 × 2 + 10,000.
       assertSetAside(await run('copy', server), OVERRUN('10,004 messages in a search of one folder'));
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('an ESEARCH answer of four billion UIDs', async () => {
-    const server = await startHostileImap({
+    await withHostileImap({
       extraCapabilities: ['ESEARCH'],
       script: on(
         (e) => e.name === 'UID SEARCH',
         (conn, e) => conn.send(`* ESEARCH (TAG "${e.tag}") UID ALL 1:4000000000\r\n${e.tag} OK done\r\n`),
       ),
-    });
-    try {
+    }, async (server) => {
       assertSetAside(await run('copy', server), OVERRUN('10,004 messages in a search of one folder'));
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('malformed FETCH answers: lists nested 100,000 deep, markers without literals, binary junk', async () => {
     const junk = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256).filter((b) => b !== 10 && b !== 13));
-    const server = await startHostileImap({
+    await withHostileImap({
       script: on(
         (e) => e.name === 'UID FETCH' && e.args.includes('HEADER.FIELDS'),
         async (conn, e) => {
@@ -196,28 +155,25 @@ describe('a hostile server cannot exhaust the machine', { concurrency: false }, 
           await conn.send(`* 1 FETCH ${'('.repeat(100_000)}\r\n${e.tag} OK done\r\n`);
         },
       ),
-    });
-    try {
+    }, async (server) => {
       assertSetAside(await run('copy', server), /The old server \(127\.0\.0\.1:\d+\) sent a response Mailferry cannot read — it may be broken or hostile\./);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   test('endless untagged lines while an APPEND waits (the new server)', async () => {
     const dir = freshFolder('answers-destination');
-    folders.push(dir);
-    const mbox = path.join(dir, 'source.mbox');
-    writeFileSync(mbox, 'From a@example Mon Jan  1 10:00:00 2024\nSubject: one\nMessage-ID: <one@example>\n\nHello.\n\n');
-    const server = await startHostileImap({ script: on((e) => e.name === 'APPEND', (conn) => conn.flood((i) => `* OK busy ${i}`)) });
     try {
-      const result = await runMeasuredCli(
-        ['copy', '--from', `mbox:${mbox}`, '--to', `imap://me@127.0.0.1:${server.port}`, '--allow-plaintext', '--state', `${dir}/state`, '--timeout', '5', '--retry-delay', '0.05'],
-        { env: { MAILFERRY_TO_PASSWORD: 'hostile-test-secret' } },
-      );
-      assertEnded(result, 1, /The new server \(127\.0\.0\.1:\d+\) sent more than 10,000 responses to one command — it may be broken or hostile\./);
+      const mbox = path.join(dir, 'source.mbox');
+      writeFileSync(mbox, 'From a@example Mon Jan  1 10:00:00 2024\nSubject: one\nMessage-ID: <one@example>\n\nHello.\n\n');
+      await withHostileImap({ script: on((e) => e.name === 'APPEND', (conn) => conn.flood((i) => `* OK busy ${i}`)) }, async (server) => {
+        const result = await runMeasuredCli(
+          ['copy', '--from', `mbox:${mbox}`, '--to', `imap://me@127.0.0.1:${server.port}`, '--allow-plaintext', '--state', `${dir}/state`, '--timeout', '5', '--retry-delay', '0.05'],
+          { env: { MAILFERRY_TO_PASSWORD: 'hostile-test-secret' } },
+        );
+        assertEnded(result, 1, /The new server \(127\.0\.0\.1:\d+\) sent more than 10,000 responses to one command — it may be broken or hostile\./);
+      });
     } finally {
-      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

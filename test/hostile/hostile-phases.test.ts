@@ -10,29 +10,18 @@
  * plus room for a busy machine, far below "for ever".
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
-import { after, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
 import { selfSignedCert } from '../support/dovecot.js';
 import { startHostileImap, startUnacceptingListener, type HostileImapServer, type HostileRecord } from '../support/hostile-imap.js';
-import { freshFolder, runMeasuredCli, type MeasuredRun } from './measured-cli.js';
+import { runIntoArchive, type MeasuredRun } from './measured-cli.js';
 
 const TIMEOUT_S = 2;
 /** Deadline plus room for a loaded machine. */
 const SLACK_MS = 6_000;
 const MAX_RSS_MB = 300;
 
-const folders: string[] = [];
-after(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
-
-const plan = (from: string, extra: string[] = []): Promise<MeasuredRun> => {
-  const dir = freshFolder('phases');
-  folders.push(dir);
-  return runMeasuredCli(['plan', '--from', from, '--to', `maildir:${dir}/archive`, '--state', `${dir}/state`, '--timeout', String(TIMEOUT_S), ...extra], {
-    env: { MAILFERRY_FROM_PASSWORD: 'hostile-test-secret' },
-  });
-};
+const plan = (from: string, extra: string[] = []): Promise<MeasuredRun> => runIntoArchive('plan', from, ['--timeout', String(TIMEOUT_S), ...extra]);
 
 const plainFrom = (server: HostileImapServer): string => `imap://me@127.0.0.1:${server.port}`;
 

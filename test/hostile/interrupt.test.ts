@@ -5,30 +5,19 @@
  * deadline out of the way: only the Ctrl-C can end these runs.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { startHostileImap, type HostileScript } from '../support/hostile-imap.js';
-import { freshFolder, runMeasuredCli } from './measured-cli.js';
+import { runIntoArchive } from './measured-cli.js';
 
 /** "Within a second or two": the first Ctrl-C ends every connection at once. */
 const STOP_WITHIN_MS = 2000;
 
-const folders: string[] = [];
-after(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
-
 const interrupted = async (command: 'plan' | 'copy', script: HostileScript, interruptOnCommand: string) => {
   const server = await startHostileImap({ script });
-  const dir = freshFolder('interrupt');
-  folders.push(dir);
   try {
     // A moment after the command arrives, so the CLI is inside it.
     const interruptOn = server.commandSeen(interruptOnCommand).then(() => new Promise((r) => setTimeout(r, 300)));
-    return await runMeasuredCli(
-      [command, '--from', `imap://me@127.0.0.1:${server.port}`, '--allow-plaintext', '--to', `maildir:${dir}/archive`, '--state', `${dir}/state`, '--timeout', '60'],
-      { env: { MAILFERRY_FROM_PASSWORD: 'hostile-test-secret' }, interruptOn },
-    );
+    return await runIntoArchive(command, `imap://me@127.0.0.1:${server.port}`, ['--allow-plaintext', '--timeout', '60'], { interruptOn });
   } finally {
     await server.stop();
   }

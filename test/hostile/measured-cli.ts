@@ -98,3 +98,19 @@ export const runMeasuredCli = (args: string[], options: MeasuredOptions = {}): P
 
 /** A fresh folder for a run's state and archive; the caller removes it. */
 export const freshFolder = (label: string): string => mkdtempSync(path.join(tmpdir(), `mailferry-hostile-${label}-`));
+
+/**
+ * `mailferry COMMAND --from FROM` into a fresh Maildir archive with a state folder of its own
+ * (both removed afterwards), the source password in the environment, measured.
+ */
+export const runIntoArchive = async (command: 'plan' | 'copy', from: string, args: string[], options: MeasuredOptions = {}): Promise<MeasuredRun> => {
+  const dir = freshFolder(command);
+  try {
+    return await runMeasuredCli([command, '--from', from, '--to', `maildir:${dir}/archive`, '--state', `${dir}/state`, ...args], {
+      ...options,
+      env: { MAILFERRY_FROM_PASSWORD: 'hostile-test-secret', ...options.env },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};

@@ -4,24 +4,14 @@
  * and send the password only inside TLS.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
-import { after, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
 import { selfSignedCert } from '../support/dovecot.js';
 import { startHostileImap, type HostileImapServer } from '../support/hostile-imap.js';
-import { freshFolder, runMeasuredCli, type MeasuredRun } from './measured-cli.js';
+import { runIntoArchive, type MeasuredRun } from './measured-cli.js';
 
-const folders: string[] = [];
-after(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
-
-const plan = (server: HostileImapServer, extra: string[] = []): Promise<MeasuredRun> => {
-  const dir = freshFolder('starttls');
-  folders.push(dir);
-  return runMeasuredCli(['plan', '--from', `imap://me@127.0.0.1:${server.port}`, '--allow-plaintext', '--to', `maildir:${dir}/archive`, '--state', `${dir}/state`, '--timeout', '10', ...extra], {
-    env: { MAILFERRY_FROM_PASSWORD: 'hostile-test-secret' },
-  });
-};
+const plan = (server: HostileImapServer, extra: string[] = []): Promise<MeasuredRun> =>
+  runIntoArchive('plan', `imap://me@127.0.0.1:${server.port}`, ['--allow-plaintext', '--timeout', '10', ...extra]);
 
 const logins = (server: HostileImapServer) => server.connections.flatMap((c) => c.commands.filter((x) => x.name === 'AUTHENTICATE' || x.name === 'LOGIN'));
 

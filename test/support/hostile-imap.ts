@@ -400,6 +400,16 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
   };
 };
 
+/** Runs `work` against a fresh server, and stops the server afterwards whatever happened. */
+export const withHostileImap = async <T>(options: HostileImapOptions, work: (server: HostileImapServer) => Promise<T>): Promise<T> => {
+  const server = await startHostileImap(options);
+  try {
+    return await work(server);
+  } finally {
+    await server.stop();
+  }
+};
+
 /**
  * A port on 127.0.0.1 that never accepts: a child process listens with a backlog of one and
  * blocks; two connections fill its queue, and every later SYN is dropped.
