@@ -13,23 +13,24 @@ interface LogEntry {
   msg?: unknown;
 }
 
+/** Tags of commands imapflow sent and has not seen answered (it runs one at a time; a few at most). */
+const MAX_OPEN_TAGS = 64;
+
 /**
  * A logger for ImapFlow that counts the untagged responses of each command and calls
  * `onOverrun` once, with the WireProtocolError, when a command gets more than it may. The
  * caller closes the connection there. It logs nothing.
+ *
+ * imapflow logs what it sends (`src: 'c'`, the command with its tag first) and every response it
+ * reads (`src: 's'`), at error level the lines it cannot parse (which it skips). A tagged line
+ * starts a command's allowance afresh only when it answers a command imapflow sent; junk, and
+ * tagged lines for no command, are counted like untagged ones.
  */
 export const createResponseWatch = (onOverrun: (error: WireProtocolError) => void): Logger => {
   const budget = new UntaggedBudget();
+  const openTags = new Set<string>();
   let isOver = false;
-  const watch = (entry: unknown): void => {
-    if (isOver || !entry || typeof entry !== 'object') return;
-    const { src, msg } = entry as LogEntry;
-    if (src !== 's' || typeof msg !== 'string') return;
-    if (!msg.startsWith('* ') && !msg.startsWith('+')) {
-      // A tagged answer: the next command starts afresh.
-      budget.reset();
-      return;
-    }
+  const count = (msg: string): void => {
     try {
       budget.count(msg, msg.length);
     } catch (e) {
@@ -37,6 +38,22 @@ export const createResponseWatch = (onOverrun: (error: WireProtocolError) => voi
       onOverrun(e as WireProtocolError);
     }
   };
+  const watch = (entry: unknown, isUnparsed = false): void => {
+    if (isOver || !entry || typeof entry !== 'object') return;
+    const { src, msg } = entry as LogEntry;
+    if (typeof msg !== 'string') return;
+    const tag = /^(\S+) /.exec(msg)?.[1];
+    if (src === 'c') {
+      if (tag && tag !== '(*' && openTags.size < MAX_OPEN_TAGS) openTags.add(tag);
+      return;
+    }
+    if (src !== 's') return;
+    if (!isUnparsed && tag !== undefined && openTags.delete(tag)) {
+      budget.reset();
+      return;
+    }
+    count(msg);
+  };
   const ignore = (): void => undefined;
-  return { trace: watch, debug: watch, info: ignore, warn: ignore, error: ignore, fatal: ignore };
+  return { trace: (e: unknown) => watch(e), debug: (e: unknown) => watch(e), info: ignore, warn: ignore, error: (e: unknown) => watch(e, true), fatal: ignore };
 };

@@ -63,6 +63,12 @@ describe('a hostile server cannot exhaust the machine', { concurrency: false }, 
     });
   });
 
+  test('endless lines imapflow cannot parse after LIST', async () => {
+    await withHostileImap({ script: on((e) => e.name === 'LIST', (conn) => conn.flood((i) => `* ((( "unterminated ${i}`)) }, async (server) => {
+      assertEnded(await run('plan', server), 2, new RegExp(`^mailferry: ${OVERRUN('10,000 responses to one command').source}\\n$`));
+    });
+  });
+
   test('a 200 MB line without CRLF in a FETCH', async () => {
     await withHostileImap({
       script: on(isWireBodyFetch, async (conn) => {
