@@ -203,7 +203,7 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
       await conn.send(`${tag} OK ${verb} done\r\n`);
     };
 
-    const fetchAnswer = async (tag: string, isUid: boolean, args: string): Promise<void> => {
+    const fetchAnswer = async (tag: string, args: string): Promise<void> => {
       const m = /^(\S+)\s+(.*)$/s.exec(args);
       const set = m?.[1] ?? '';
       const items = (m?.[2] ?? '').toUpperCase();
@@ -223,7 +223,6 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
         parts.push(')\r\n');
         if (!(await conn.send(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)))))) return;
       }
-      void isUid;
       await conn.send(`${tag} OK FETCH done\r\n`);
     };
 
@@ -311,7 +310,7 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
         }
         case 'UID FETCH':
         case 'FETCH':
-          await fetchAnswer(tag, name === 'UID FETCH', args);
+          await fetchAnswer(tag, args);
           return;
         case 'APPEND': {
           const messages = store.get(box);
