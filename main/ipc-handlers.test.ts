@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INVOKE_CHANNELS, type InvokeChannel } from '../src/contract/ipc.js';
-import { handleInvoke, isOwnWindowSender, registerIpcHandlers, REQUEST_SCHEMAS, type InvokeEventLike, type InvokeHandlers } from './ipc-handlers.js';
+import { INVOKE_CHANNELS, IPC_LIMITS, type InvokeChannel } from '../src/contract/ipc.js';
+import { handleInvoke, isOwnWindowSender, isWithinIpcLimits, registerIpcHandlers, REQUEST_SCHEMAS, type InvokeEventLike, type InvokeHandlers } from './ipc-handlers.js';
 
 const PAGE = 'file:///opt/Mailferry/resources/app.asar/dist-renderer/index.html';
 const own: InvokeEventLike = { sender: { id: 7 }, senderFrame: { url: PAGE, parent: null } };
@@ -191,6 +191,38 @@ describe('IPC handlers in main', () => {
     ];
     for (const [channel, payload] of bad) assert.equal((await handleInvoke(channel, own, payload, handlers, trusted)).ok, false, `${channel} ${JSON.stringify(payload)} should be refused`);
     assert.equal(reached.length, good.length);
+  });
+
+  test('every string, list and map has a size limit, and a request too large in all is refused before it is read', async () => {
+    const { handlers, reached } = recordingHandlers();
+    const invoke = (channel: InvokeChannel, payload: unknown) => handleInvoke(channel, own, payload, handlers, trusted);
+    const longPath = 'x'.repeat(IPC_LIMITS.pathChars + 1);
+    const manyRenames = Object.fromEntries(Array.from({ length: IPC_LIMITS.renames + 1 }, (_, i) => [`Folder ${i}`, `Renamed ${i}`]));
+    const manyFolders = Array.from({ length: IPC_LIMITS.folders + 1 }, (_, i) => `Folder ${i}`);
+    const deep = Array.from({ length: IPC_LIMITS.depth + 2 }).reduce<unknown>((inner) => ({ inner }), 'x');
+    const cyclic: Record<string, unknown> = { options: {} };
+    cyclic.self = cyclic;
+    for (const [channel, payload] of [
+      ['plan:load', { options: { include: [longPath] } }],
+      ['plan:load', { options: { renames: manyRenames } }],
+      ['plan:load', { options: { exclude: manyFolders } }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], settings: { maxBytesPerSecond: 2 ** 60 } }],
+      ['accounts:save', { ...validSave, password: 'p'.repeat(IPC_LIMITS.secretChars + 1) }],
+      ['presets:lookup', { email: 'a'.repeat(1000) }],
+      ['plan:load', { options: {}, junk: 'j'.repeat(IPC_LIMITS.totalChars + 1) }],
+      ['plan:load', deep],
+      ['plan:load', cyclic],
+    ] as [InvokeChannel, unknown][]) {
+      const started = Date.now();
+      assert.equal((await invoke(channel, payload)).ok, false, `${channel} refused`);
+      assert.ok(Date.now() - started < 2000, 'refused quickly');
+    }
+    assert.equal(isWithinIpcLimits({ options: { renames: { a: 'b' } } }), true);
+    assert.equal(isWithinIpcLimits('s'.repeat(IPC_LIMITS.totalChars + 1)), false);
+    assert.equal(isWithinIpcLimits(new Array(IPC_LIMITS.totalValues + 1).fill(0)), false);
+    assert.deepEqual(reached, [], 'nothing oversized reached a handler');
+    // At the limits, the app's own largest requests still pass.
+    assert.equal((await invoke('plan:load', { options: { exclude: manyFolders.slice(1), renames: Object.fromEntries(Object.entries(manyRenames).slice(1)) } })).ok, true);
   });
 
   test('a handler that throws becomes an internal error value, not a rejected invoke', async () => {

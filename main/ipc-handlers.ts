@@ -2,18 +2,20 @@
  * Main's side of the IPC contract. The handler table is keyed by the channels of `InvokeMap`
  * (main passes the AppService, which has one function per channel); every channel of
  * `INVOKE_CHANNELS` is registered, each request is accepted only from our own window's main
- * frame and only if it validates against the channel's schema. Refusals are values, like every
- * other failure; the handler is never called with them.
+ * frame, only if its size is within IPC_LIMITS (measured before anything else reads it), and
+ * only if it validates against the channel's schema, in which every string, array and map has
+ * a size limit. Refusals are values, like every other failure; the handler is never called with
+ * them.
  *
  * No `electron` import here (only the shapes used), so the tests run under plain Node.
  */
 import { z } from 'zod';
-import { INVOKE_CHANNELS, type InvokeChannel, type InvokeRequest, type InvokeResponse } from '../src/contract/ipc.js';
+import { INVOKE_CHANNELS, IPC_LIMITS, type InvokeChannel, type InvokeRequest, type InvokeResponse } from '../src/contract/ipc.js';
 import { migrationError, type Result } from '../src/contract/result.js';
 
 const role = z.enum(['source', 'destination']);
 const jobId = z.string().min(1).max(200);
-const path = z.string().min(1).max(4000);
+const path = z.string().min(1).max(IPC_LIMITS.pathChars);
 const endpoint = z.strictObject({
   host: z.string().trim().min(1).max(255),
   port: z.number().int().min(1).max(65535),
@@ -22,13 +24,16 @@ const endpoint = z.strictObject({
   allowPlaintext: z.boolean().optional(),
   pinnedFingerprint: z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$/).optional(),
 });
+const pathList = z.array(path).max(IPC_LIMITS.folders);
 const planOptions = z.strictObject({
-  include: z.array(path).max(100_000).optional(),
-  exclude: z.array(path).max(100_000).optional(),
-  renames: z.record(path, path).optional(),
+  include: pathList.optional(),
+  exclude: pathList.optional(),
+  renames: z
+    .record(path, path)
+    .refine((r) => Object.keys(r).length <= IPC_LIMITS.renames, `at most ${IPC_LIMITS.renames} renames`)
+    .optional(),
 });
 const jobOnly = z.strictObject({ jobId });
-const pathList = z.array(path).max(100_000);
 /** An archive on disk: an absolute path (the renderer only ever has one from the folder dialog). */
 const archiveLocation = z.strictObject({
   format: z.enum(['mbox', 'maildir', 'eml']),
@@ -49,7 +54,7 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
     role,
     email: z.string().trim().min(3).max(320),
     endpoint,
-    password: z.string().min(1).max(4096).optional(),
+    password: z.string().min(1).max(IPC_LIMITS.secretChars).optional(),
     rememberPassword: z.boolean(),
     signIn: signIn.optional(),
   }),
@@ -68,7 +73,7 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
       selectedPaths: pathList,
       settings: z.strictObject({
         connectionsPerSide: z.number().int().min(1).max(8).optional(),
-        maxBytesPerSecond: z.number().int().min(0).optional(),
+        maxBytesPerSecond: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
         maxConsecutiveFailures: z.number().int().min(1).max(100).optional(),
       }),
       archive: archiveLocation.optional(),
@@ -120,7 +125,38 @@ export function isOwnWindowSender(event: InvokeEventLike, expected: { webContent
   return withoutHash === expected.pageUrl;
 }
 
-/** Handles one request: checks the sender, validates the payload, then calls the channel's handler. */
+/**
+ * True when `payload` is within IPC_LIMITS in all: its strings' characters, its values and its
+ * nesting. Walks it once and stops at the first limit crossed, so a huge request costs no more
+ * than the limit to refuse (zod would first read all of it).
+ */
+export function isWithinIpcLimits(payload: unknown): boolean {
+  let chars = 0;
+  let values = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value: payload, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop() as { value: unknown; depth: number };
+    if (++values > IPC_LIMITS.totalValues || depth > IPC_LIMITS.depth) return false;
+    if (typeof value === 'string') {
+      chars += value.length;
+      if (chars > IPC_LIMITS.totalChars) return false;
+    } else if (Array.isArray(value)) {
+      if (value.length > IPC_LIMITS.totalValues) return false;
+      for (const item of value) stack.push({ value: item, depth: depth + 1 });
+    } else if (value !== null && typeof value === 'object') {
+      const keys = Object.keys(value);
+      if (keys.length > IPC_LIMITS.totalValues) return false;
+      for (const key of keys) {
+        chars += key.length;
+        stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });
+      }
+      if (chars > IPC_LIMITS.totalChars) return false;
+    }
+  }
+  return true;
+}
+
+/** Handles one request: checks the sender, the size and the payload, then calls the channel's handler. */
 export async function handleInvoke<C extends InvokeChannel>(
   channel: C,
   event: InvokeEventLike,
@@ -132,6 +168,10 @@ export async function handleInvoke<C extends InvokeChannel>(
   if (!isTrustedSender(event)) {
     log(`Refused ${channel} from a frame that is not Mailferry's window (${event.senderFrame?.url ?? 'no frame'}).`);
     return { ok: false, error: migrationError('bad-input', 'Refused: this request did not come from the Mailferry window.') };
+  }
+  if (!isWithinIpcLimits(payload)) {
+    log(`Refused ${channel}: the request is larger than any the app sends.`);
+    return { ok: false, error: migrationError('bad-input', 'Refused: the request was too large.') };
   }
   const parsed = REQUEST_SCHEMAS[channel].safeParse(payload);
   if (!parsed.success) {

@@ -19,6 +19,7 @@ import { accountSettingsStore, createElectronKeyValueStore } from './settings-st
 import { isOwnWindowSender, registerIpcHandlers, type IpcMainLike } from './ipc-handlers.js';
 import { createJobEffects } from './job-effects.js';
 import { lockDown, type LockableContents } from './lock-down.js';
+import { gateArchivePaths } from './archive-path-gate.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PRELOAD = path.join(HERE, 'preload.cjs');
@@ -51,6 +52,8 @@ function createWindow(): BrowserWindow {
       nodeIntegrationInSubFrames: false,
       webviewTag: false,
       spellcheck: false,
+      // A middle click opens no window (window.open is refused anyway: lock-down.ts).
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   window.once('ready-to-show', () => window.show());
@@ -161,7 +164,8 @@ async function start(): Promise<void> {
   const current = win;
   registerIpcHandlers(
     ipcMain as unknown as IpcMainLike,
-    service,
+    // Archive folders only as the dialog chose them in this session.
+    gateArchivePaths(service),
     (event) => win !== null && isOwnWindowSender(event, { webContentsId: current.webContents.id, pageUrl: PAGE_URL }),
     log,
   );

@@ -17,13 +17,24 @@ const version = (): string => {
   }
 };
 
+/**
+ * After the first Ctrl-C every connection is ended at once and the run winds down; if it has not
+ * ended after this long (whatever a server does), the process quits anyway. Quitting at any
+ * point is safe: the journal is written before progress is reported (see run-job.ts).
+ */
+const FORCE_QUIT_AFTER_MS = 1500;
+
 const controller = new AbortController();
 let interrupts = 0;
 const onInterrupt = (): void => {
   interrupts++;
   if (interrupts === 1) {
-    process.stderr.write('\nStopping after the current message (the journal keeps everything done so far). Press Ctrl-C again to quit at once.\n');
+    process.stderr.write('\nStopping (the journal keeps everything done so far). Press Ctrl-C again to quit at once.\n');
     controller.abort(PAUSE_REASON);
+    setTimeout(() => {
+      process.stderr.write('Stopped. Run the same command again to continue where it left off.\n');
+      process.exit(130);
+    }, FORCE_QUIT_AFTER_MS).unref();
   } else process.exit(130);
 };
 process.on('SIGINT', onInterrupt);

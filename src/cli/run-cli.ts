@@ -80,7 +80,8 @@ Options:
   --from-token-env VAR      a ready OAuth2 access token for the source from VAR (for scripts; not refreshed)
   --to-token-env VAR        the same for the destination
   --remember                keep the sign-in (refresh token) in the OS keychain for the next run
-  --allow-plaintext         permit unencrypted IMAP for imap:// locations (otherwise refused)
+  --allow-plaintext         permit unencrypted IMAP for imap:// locations whose server offers
+                            no STARTTLS (otherwise refused; STARTTLS is used whenever offered)
   --from-fingerprint SHA256 trust exactly this certificate on the source (self-signed servers)
   --to-fingerprint SHA256   same for the destination
   --folder PATH             copy only this source folder and its subfolders (repeatable)
@@ -187,6 +188,11 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   if (!setup.ok) return fail(setup.error, EXIT_USAGE);
   const { from, to, secrets, planOptions, stateDir, settings, timeouts } = setup.value;
 
+  const stoppedEarly = (): number => {
+    if (json) emitJson({ type: 'summary', exitCode: EXIT_INCOMPLETE, error: migrationError('cancelled', 'Stopped before anything was copied.') });
+    say('mailferry: stopped before anything was copied.\n');
+    return EXIT_INCOMPLETE;
+  };
   const ends = jobEndsOf({ location: from, secrets: secrets.from }, [{ target: 'account', location: to, secrets: secrets.to }], timeouts);
   const plans = await planJob(ends, planOptions, { stateDir });
   if (!plans.ok) {
@@ -195,6 +201,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     const side = failedAt === 'source' ? 'source' : 'destination';
     return fail({ ...error, message: `Could not open the ${side}: ${error.message}` }, EXIT_USAGE, side === 'source' ? 'from' : 'to');
   }
+  if (io.signal?.aborted) return stoppedEarly();
   const plan = plans.value.account as CopyPlan;
   // The pre-flight rides beside the plan in the plan event (plan --json's `preflight`).
   const { preflight, ...planOnly } = plan;
@@ -353,7 +360,8 @@ const prepare = async (values: Values, io: CliIo, emitJson?: (event: Record<stri
       refusedTo,
       stateDir: values.state ? path.resolve(values.state) : defaultStateDirectory(),
       settings: jobSettingsOf(values),
-      timeouts: timeoutsOf(values.timeout),
+      // The signal (Ctrl-C) ends connecting and planning at once, and every connection with it.
+      timeouts: { ...timeoutsOf(values.timeout), signal: io.signal },
       retryBaseMs: retryBaseMsOf(values['retry-delay']),
     },
   };

@@ -28,6 +28,11 @@ export interface SavedAccount {
   endpoint: AccountEndpoint;
   email: string;
   hasSavedPassword: boolean;
+  /**
+   * Why this computer cannot keep a password or sign-in (no encrypted storage, or on Linux no
+   * keyring): then nothing is remembered beyond this session, and the app says so.
+   */
+  cannotRemember?: string;
   /** Present when the account signs in with OAuth2. */
   signIn?: SignInSettings & {
     /** `Google`, `Microsoft`, or the issuer's host. */
@@ -235,6 +240,26 @@ export interface InvokeMap {
   'batch:export': [{ format: 'csv' | 'html' }, Result<{ path: string }>];
   'batch:folders': [{ id: string }, Result<BatchFolders>];
 }
+
+/**
+ * How large a request may be, per field and in all (main refuses anything larger before reading
+ * it): a renderer that is not ours, or a bug, cannot make main hold or parse without end.
+ */
+export const IPC_LIMITS = {
+  /** A folder path on a server or a disk (PATH_MAX is 4096). */
+  pathChars: 4000,
+  /** Folders in one request (an account may have up to 50,000: server-limits.ts MAX_FOLDERS). */
+  folders: 50_000,
+  /** Renamed folders in one request. */
+  renames: 50_000,
+  /** A password, or any other free text field. */
+  secretChars: 4096,
+  /** All strings of one request together, and its values (objects, arrays, strings, numbers). */
+  totalChars: 16 * 1024 * 1024,
+  totalValues: 500_000,
+  /** Nesting of objects and arrays in one request. */
+  depth: 16,
+} as const;
 
 /** channel → payload, pushed from main to the renderer. */
 export interface EventMap {

@@ -17,6 +17,8 @@ export type MigrationErrorKind =
   | 'uidvalidity-changed'
   /** The destination holds more copies of a message than the source (see FolderReport.surplus). */
   | 'surplus'
+  /** A server sent more than any honest server would (an endless answer, a giant line): not retried. */
+  | 'broken-server'
   | 'bad-input'
   | 'cancelled'
   | 'internal';

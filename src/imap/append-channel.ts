@@ -42,7 +42,7 @@ import { encodeMailboxName } from './imap-utf7.js';
 import type { CommitPoint, FolderState, MessageMeta } from '../engine/store.js';
 import { examineOverWire, fetchFlagsOverWire, fetchMetaOverWire } from './wire-source.js';
 import { chunkUids, toUidSet, uidRange } from './uid-set.js';
-import { expandUidSet, searchResults } from './wire-parse.js';
+import { existsOf, expandUidSet, searchBound, searchResults } from './wire-parse.js';
 import { connectionError, openWireSession, quoted, responseError, type Tagged, type WireSession } from './wire-session.js';
 
 /** Answers after which the rest of a batch is not sent: the next message would meet the same. */
@@ -134,7 +134,7 @@ export const openAppendChannel = async (account: AccountCredentials, timeouts: C
 };
 
 const channelOf = (session: WireSession, server: string): AppendChannel => {
-  const classify = (e: unknown): MigrationError => classifyImapError(e, { server, operation: 'append' });
+  const classify = (e: unknown): MigrationError => classifyImapError(e, { server, operation: 'append', side: 'new' });
   const rate = new LinkRate();
   /** Waits for `answer`, allowing the idle timeout plus the time `bytesOnTheWay` need on the link. */
   const awaitAllowing = async <T>(answer: Promise<T>, bytesOnTheWay: number): Promise<T> => {
@@ -278,12 +278,16 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
       const done = session.expect(tag);
       await session.write(`${tag} APPEND ${name}`);
       for (const message of messages.slice(0, -1)) {
+        // Refused while we were still sending it ([LIMIT] for one message): the rest of the
+        // command would reach the server as new commands, so it is not sent.
+        if (!session.isAwaiting(tag)) break;
         await session.write(argumentsOf(message, false));
         await session.write(message.body);
         bytesBefore += message.body.length;
       }
+      // Resolves false at once when the command was answered already.
       const go = session.expectContinuation(tag);
-      await session.write(argumentsOf(last, true));
+      if (session.isAwaiting(tag)) await session.write(argumentsOf(last, true));
       if (await awaitAllowing(go, bytesBefore)) {
         await commitOrThrow(beforeCommit, rate.settleMs(last.body.length));
         isLastSent = true;
@@ -307,7 +311,8 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
     }
     if (tagged.status === 'OK') {
       rate.record(bytesBefore + last.body.length, Date.now() - startedAt);
-      const uids = tagged.code === 'APPENDUID' ? expandUidSet(tagged.codeArgs[1] ?? '') : [];
+      // A set larger than the batch maps nothing (and is never expanded in full).
+      const uids = (tagged.code === 'APPENDUID' ? expandUidSet(tagged.codeArgs[1] ?? '', messages.length) : undefined) ?? [];
       const isMapped = uids.length === messages.length;
       const uidValidity = isMapped ? tagged.codeArgs[0] : undefined;
       return { answers: messages.map((_, i) => ({ ok: true, uid: isMapped ? uids[i] : undefined, uidValidity })), isInDoubt: false };
@@ -376,7 +381,8 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         // One round trip: UNSELECT never expunges, so it may go before EXAMINE's answer is seen.
         const [examined, searched] = await session.pipeline([`EXAMINE ${name}`, search, 'UNSELECT']);
         if (examined?.tagged.status === 'OK' && searched?.tagged.status === 'OK') {
-          return searchResults([...examined.untagged, ...searched.untagged], isCompact ? searched.tag : undefined);
+          const untagged = [...examined.untagged, ...searched.untagged];
+          return searchResults(untagged, isCompact ? searched.tag : undefined, searchBound(existsOf(untagged)));
         }
         // Otherwise ask again step by step, for the error examineOverWire gives (a missing folder, ...).
       }
@@ -385,7 +391,7 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         const [answer] = await session.pipeline([search]);
         if (!answer) throw connectionError('NoConnection', 'SEARCH got no answer.');
         if (answer.tagged.status !== 'OK') throw responseError(answer.tagged);
-        return searchResults(answer.untagged, isCompact ? answer.tag : undefined);
+        return searchResults(answer.untagged, isCompact ? answer.tag : undefined, searchBound(Math.max(state.messages, existsOf(answer.untagged))));
       });
     },
     close: () => session.logout(),

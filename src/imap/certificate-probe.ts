@@ -2,6 +2,9 @@
  * Looks at a server's TLS certificate without sending any credentials: used to tell a person
  * which certificate a server presents (so they can decide to trust it) and to check a pinned
  * fingerprint before a password is ever sent. Speaks just enough IMAP for STARTTLS.
+ *
+ * Bounded against any server: one deadline for the whole probe (a server that trickles bytes
+ * or sends endless lines cannot extend it), at most PROBE_MAX_LINES lines read.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -10,6 +13,8 @@ import { migrationError, ok, err, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
 
 export const PROBE_TIMEOUT_MS = 15_000;
+/** Lines read while waiting for the greeting or the STARTTLS answer. */
+const PROBE_MAX_LINES = 1000;
 
 export interface CertificateInfo {
   /** SHA-256 of the leaf certificate, hex pairs separated by colons (Node's fingerprint256). */
@@ -59,10 +64,11 @@ const certificateInfoOf = (socket: tls.TLSSocket): CertificateInfo => {
   };
 };
 
-/** Reads lines from a plain socket until one matches, bounded by the socket's own timeout. */
+/** Reads lines from a plain socket until one matches, bounded by the probe's deadline and PROBE_MAX_LINES. */
 const readUntil = (socket: net.Socket, isDone: (line: string) => boolean): Promise<string> =>
   new Promise((resolve, reject) => {
     let buffered = '';
+    let count = 0;
     const onData = (chunk: Buffer): void => {
       buffered += chunk.toString('latin1');
       const lines = buffered.split('\r\n');
@@ -74,7 +80,11 @@ const readUntil = (socket: net.Socket, isDone: (line: string) => boolean): Promi
           return;
         }
       }
-      if (buffered.length > 64 * 1024) reject(new Error('Unexpected greeting'));
+      count += lines.length;
+      if (buffered.length > 64 * 1024 || count > PROBE_MAX_LINES) {
+        socket.off('data', onData);
+        reject(Object.assign(new Error('Unexpected greeting'), { code: 'InvalidResponse' }));
+      }
     };
     socket.on('data', onData);
     socket.once('error', reject);
@@ -86,11 +96,12 @@ export const probeCertificate = async (host: string, port: number, security: Exc
   const servername = net.isIP(host) ? undefined : host;
   let plain: net.Socket | undefined;
   let secure: tls.TLSSocket | undefined;
+  // One deadline for the whole probe: an idle timer would restart with every trickled byte.
+  const deadline = setTimeout(() => (secure ?? plain)?.destroy(Object.assign(new Error('Timed out'), { code: 'ETIMEOUT' })), timeoutMs);
   try {
     if (security === 'starttls') {
       const socket = net.connect({ host, port });
       plain = socket;
-      socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error('Timed out'), { code: 'ETIMEOUT' })));
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);
         socket.once('error', reject);
@@ -102,7 +113,6 @@ export const probeCertificate = async (host: string, port: number, security: Exc
     }
     const tlsSocket = tls.connect({ host, port, servername, socket: plain, rejectUnauthorized: false });
     secure = tlsSocket;
-    tlsSocket.setTimeout(timeoutMs, () => tlsSocket.destroy(Object.assign(new Error('Timed out'), { code: 'ETIMEOUT' })));
     await new Promise<void>((resolve, reject) => {
       tlsSocket.once('secureConnect', resolve);
       tlsSocket.once('error', reject);
@@ -111,6 +121,7 @@ export const probeCertificate = async (host: string, port: number, security: Exc
   } catch (thrown) {
     return err(classifyImapError(thrown, { server: `${host}:${port}`, operation: 'TLS handshake' }));
   } finally {
+    clearTimeout(deadline);
     secure?.destroy();
     plain?.destroy();
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { classifyImapError } from './classify-error.js';
+import { invalidResponse, serverOverrun } from './server-limits.js';
 
 test('failures are classified by code and response code, never by text', () => {
   const kind = (e: object) => classifyImapError(e).kind;
@@ -63,4 +64,20 @@ test("a provider's account limit is a wait, not a full mailbox: Gmail's [OVERQUO
   assert.equal(microsoft.retryAfterMs, 299_499);
   const busy = classifyImapError({ serverResponseCode: 'UNAVAILABLE', responseText: '[UNAVAILABLE] busy' });
   assert.equal(busy.isProviderLimit, undefined, 'a busy server is backed off per folder, as before');
+});
+
+test('a server beyond a limit is a broken server, said in one sentence and not retried', () => {
+  const overrun = classifyImapError(serverOverrun('10,000 responses to one command'), { server: 'old.example:993', side: 'old' });
+  assert.equal(overrun.kind, 'broken-server');
+  assert.equal(overrun.retryable, false);
+  assert.equal(overrun.message, 'The old server (old.example:993) sent more than 10,000 responses to one command — it may be broken or hostile.');
+  assert.equal(classifyImapError(invalidResponse('A literal is missing from the response.'), { side: 'new' }).message, 'The new server sent a response Mailferry cannot read — it may be broken or hostile.');
+  // imapflow's own caps read alike, with the limit it reports.
+  const line = classifyImapError({ code: 'LineTooLarge', maxSize: 32 * 1024 * 1024 });
+  assert.equal(line.kind, 'broken-server');
+  assert.equal(line.message, 'The server sent more than 32 MB in one response line — it may be broken or hostile.');
+  assert.equal(classifyImapError({ code: 'LiteralTooLarge', maxSize: 100 * 1024 * 1024 }).message, 'The server sent more than 100 MB in one message — it may be broken or hostile.');
+  assert.equal(classifyImapError({ code: 'ResponseTooLarge' }).kind, 'broken-server');
+  // Ctrl-C while connecting is a stop, not a failure.
+  assert.equal(classifyImapError({ code: 'ECANCELLED' }).kind, 'cancelled');
 });

@@ -6,6 +6,7 @@
 import type { AccessTokenSource } from '../contract/account.js';
 import { migrationError, type MigrationError } from '../contract/result.js';
 import { PROVIDER_LIMIT_ANSWERS } from '../engine/provider-quirks.js';
+import { formatBytes } from './server-limits.js';
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'StateLogout', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
 const TIMEOUT_CODES = new Set(['ETIMEOUT', 'CONNECT_TIMEOUT', 'UPGRADE_TIMEOUT', 'ETIMEDOUT', 'LockTimeout']);
@@ -37,6 +38,8 @@ export interface ErrorContext {
   operation?: string;
   /** Set when the login was an OAuth2 sign-in: a refused login is then a refused token. */
   oauth?: Pick<AccessTokenSource, 'issuerName' | 'account'>;
+  /** Which account the server holds, when the caller knows: "the old server", "the new server". */
+  side?: 'old' | 'new';
 }
 
 interface ImapFlowLikeError {
@@ -56,7 +59,21 @@ interface ImapFlowLikeError {
   tlsFailed?: unknown;
   /** The JSON error an OAuth2 login was refused with (wire-session.ts and imapflow both set it). */
   oauthError?: unknown;
+  /** WireProtocolError (server-limits.ts): what the server sent beyond a limit. */
+  excess?: unknown;
+  /** imapflow's LineTooLarge, LiteralTooLarge, ResponseTooLarge: the limit crossed. */
+  maxSize?: unknown;
 }
+
+/** What a server sent beyond a limit, worded to follow "sent more than", for our errors and imapflow's. */
+const excessOf = (code: string, e: ImapFlowLikeError): string | undefined => {
+  if (code === 'ServerOverrun') return asString(e.excess) ?? 'Mailferry accepts';
+  const limit = typeof e.maxSize === 'number' ? formatBytes(e.maxSize) : 'the limit';
+  if (code === 'LineTooLarge') return `${limit} in one response line`;
+  if (code === 'LiteralTooLarge') return `${limit} in one message`;
+  if (code === 'ResponseTooLarge') return `${limit} in one response`;
+  return undefined;
+};
 
 /**
  * Why a server refused an OAuth2 token, from the `status` of its JSON error (RFC 7628 §3.2.2
@@ -209,7 +226,17 @@ export const classifyImapError = (thrown: unknown, context: ErrorContext = {}): 
   if (code === 'ERR_PLAINTEXT_REFUSED') {
     return migrationError('bad-input', asString(e.message) ?? 'Unencrypted IMAP was refused.', extra);
   }
-  if (code?.startsWith('ParserError') || code === 'InvalidResponse' || code === 'LiteralTooLarge' || code === 'ResponseTooLarge' || code === 'LineTooLarge') {
+  const excess = code ? excessOf(code, e) : undefined;
+  const who = `The ${context.side ? `${context.side} ` : ''}server${where}`;
+  if (excess !== undefined) {
+    // Not retried: an honest server never sends this, and a hostile one would send it again.
+    return migrationError('broken-server', `${who} sent more than ${excess} — it may be broken or hostile.`, extra);
+  }
+  if (code === 'InvalidResponse') {
+    return migrationError('broken-server', `${who} sent a response Mailferry cannot read — it may be broken or hostile.`, extra);
+  }
+  if (code === 'ECANCELLED') return migrationError('cancelled', 'Stopped.');
+  if (code?.startsWith('ParserError')) {
     return migrationError('network', `The server sent a response we could not read${where}.`, { ...extra, retryable: true });
   }
   if (asString(e.response) || responseCode || e.responseStatus === 'NO' || e.responseStatus === 'BAD') {

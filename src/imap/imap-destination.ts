@@ -63,7 +63,8 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         }, options.keepAliveMs)
       : undefined;
   keepAlive?.unref();
-  const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
+  // A command cut off because we closed the connection (a limit, Ctrl-C) reports why we did.
+  const fail = (thrown: unknown, operation: string) => err(classifyImapError(connection.closedBecause() ?? thrown, { server, operation, side: 'new' }));
 
   /** A refusal of one message, with [LIMIT] told apart from throttling (see below). */
   const refusalOf = (error: MigrationError, message: OutgoingMessage, isConnectionClosed: boolean): MigrationError => {
@@ -277,7 +278,7 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
       try {
         await selectForWriting(path);
       } catch (thrown) {
-        return { results: [], stopped: classifyImapError(thrown, { server, operation: 'open folder' }) };
+        return { results: [], stopped: classifyImapError(connection.closedBecause() ?? thrown, { server, operation: 'open folder', side: 'new' }) };
       }
       return appendOverChannel(path, messages, appendOptions);
     },

@@ -24,7 +24,8 @@ const stateOf = (mailbox: { uidValidity: bigint; uidNext: number; exists: number
 
 export const createImapSource = (connection: ImapConnection): SourceStore => {
   const { client, server } = connection;
-  const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
+  // A command cut off because we closed the connection (a limit, Ctrl-C) reports why we did.
+  const fail = (thrown: unknown, operation: string) => err(classifyImapError(connection.closedBecause() ?? thrown, { server, operation, side: 'old' }));
 
   /** EXAMINE the folder unless it is already the open one. */
   const examine = async (path: string): Promise<FolderState> => {
@@ -47,7 +48,7 @@ export const createImapSource = (connection: ImapConnection): SourceStore => {
           : { uid: message.uid, ok: false, error: migrationError('rejected', 'The source server returned no content for this message.') };
       }
     } catch (thrown) {
-      const error = classifyImapError(thrown, { server, operation: 'read messages' });
+      const error = classifyImapError(connection.closedBecause() ?? thrown, { server, operation: 'read messages', side: 'old' });
       yield* narrowFailedRead(error, connection.isClosed(), uids, pending, (uid) => readBodies(path, [uid]));
       return;
     }

@@ -1,11 +1,13 @@
 /**
- * LIST + STATUS for a whole account: every folder with its counts, size and special use.
+ * LIST + STATUS for a whole account: every folder with its counts, size and special use (at most
+ * MAX_FOLDERS folders: a server listing more is broken or hostile).
  * Size comes from STATUS=SIZE where the server has it, otherwise from summing RFC822.SIZE
  * (read-only: EXAMINE), because progress and estimates are measured in bytes.
  */
 import type { ImapFlow, ListResponse } from 'imapflow';
 import type { SourceFolder, SpecialUse } from '../contract/plan.js';
 import type { NamespaceInfo } from '../engine/store.js';
+import { MAX_FOLDERS, serverOverrun } from './server-limits.js';
 
 const SPECIAL_USES = new Set<string>(['\\Inbox', '\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged', '\\Important']);
 
@@ -69,6 +71,8 @@ export const listFolders = async (client: ImapFlow, withSizes: boolean): Promise
   const entries = await client.list({
     statusQuery: withSizes ? { messages: true, uidNext: true, uidValidity: true, ...(hasStatusSize ? { size: true } : {}) } : undefined,
   });
+  // The response watch (connect-imap.ts) caps the answers to LIST; this caps the account.
+  if (entries.length > MAX_FOLDERS) throw serverOverrun(`${MAX_FOLDERS.toLocaleString('en-US')} folders`);
   const folders = entries.filter((e) => !e.flags.has('\\NonExistent')).map((e) => toSourceFolder(e, prefix));
   if (withSizes && !hasStatusSize) {
     for (const folder of folders) {

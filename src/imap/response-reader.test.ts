@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ResponseReader, type WireResponse } from './wire-session.js';
+import { ResponseReader, type WireResponse } from './response-reader.js';
 
 const STREAM = Buffer.from(
   [

@@ -2,8 +2,14 @@
  * Reads the parts of server responses the wire source needs: FETCH data items, SEARCH and
  * ESEARCH results, NAMESPACE, INTERNALDATE. Literals come from the response's literal list,
  * in order, where the text shows their `{n}` marker.
+ *
+ * Invariants: whatever a server sends, these functions end in time linear in their input (UID
+ * sets are expanded only up to a bound the caller gives), and throw nothing but
+ * WireProtocolError (lists nested deeper than MAX_NESTING, a literal marker without its
+ * literal, more UIDs than the folder can hold).
  */
-import type { WireResponse } from './wire-session.js';
+import type { WireResponse } from './response-reader.js';
+import { invalidResponse, MAX_NESTING, MAX_UNTAGGED_PER_COMMAND, serverOverrun } from './server-limits.js';
 
 /** A parsed token: atom or number (string), quoted string, literal (Buffer), NIL (null), or a list. */
 export type Token = string | Buffer | null | Token[];
@@ -30,7 +36,7 @@ class Tokenizer {
   }
 
   /** One token; `)` ends a list and is returned as undefined. */
-  next(): Token | undefined {
+  next(nesting = 0): Token | undefined {
     this.skipSpaces();
     const c = this.text[this.pos];
     if (c === undefined) return undefined;
@@ -39,9 +45,10 @@ class Tokenizer {
       return undefined;
     }
     if (c === '(') {
+      if (nesting >= MAX_NESTING) throw invalidResponse(`The server sent lists nested more than ${MAX_NESTING} deep.`);
       this.pos++;
       const list: Token[] = [];
-      for (let token = this.next(); token !== undefined; token = this.next()) list.push(token);
+      for (let token = this.next(nesting + 1); token !== undefined; token = this.next(nesting + 1)) list.push(token);
       return list;
     }
     if (c === '"') {
@@ -69,7 +76,7 @@ class Tokenizer {
       if (literal) {
         this.pos += literal[0].length;
         const buffer = this.literals[this.literal++];
-        if (!buffer) throw Object.assign(new Error('A literal is missing from the response.'), { code: 'InvalidResponse' });
+        if (!buffer) throw invalidResponse('A literal is missing from the response.');
         return buffer;
       }
     }
@@ -127,15 +134,19 @@ export const parseInternalDate = (value: string): Date => {
   return new Date(Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6])) - offsetMinutes * 60_000);
 };
 
-/** Expands an IMAP sequence set of UIDs ("1:3,7") into numbers. */
-export const expandUidSet = (set: string): number[] => {
+/**
+ * Expands an IMAP sequence set of UIDs ("1:3,7") into numbers; undefined when it holds more
+ * than `max` (a server's "1:4294967295" would otherwise be four billion numbers).
+ */
+export const expandUidSet = (set: string, max: number): number[] | undefined => {
   const uids: number[] = [];
   for (const part of set.split(',')) {
     if (!part) continue;
     const [a, b] = part.split(':');
     const from = Number(a);
     const to = b === undefined ? from : Number(b);
-    if (!Number.isInteger(from) || !Number.isInteger(to)) continue;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) continue;
+    if (uids.length + Math.abs(to - from) + 1 > max) return undefined;
     for (let u = Math.min(from, to); u <= Math.max(from, to); u++) uids.push(u);
   }
   return uids;
@@ -143,23 +154,42 @@ export const expandUidSet = (set: string): number[] => {
 
 /**
  * UIDs of `* SEARCH 1 2 3` responses, or of `* ESEARCH (TAG "x") UID ALL 1:3,7` responses
- * (only those of command `tag` when given).
+ * (only those of command `tag` when given). More than `max` UIDs (more than the folder can
+ * hold) throw WireProtocolError.
  */
-export const searchResults = (untagged: WireResponse[], tag?: string): number[] => {
+export const searchResults = (untagged: WireResponse[], tag: string | undefined, max: number): number[] => {
   const uids: number[] = [];
+  const tooMany = (): Error => serverOverrun(`${max.toLocaleString('en-US')} messages in a search of one folder`);
   for (const r of untagged) {
-    const search = /^\* SEARCH(?: (.*))?$/i.exec(r.text);
+    const search = /^\* SEARCH(?: (.*))?$/is.exec(r.text);
     if (search && tag === undefined) {
-      for (const n of (search[1] ?? '').trim().split(/\s+/)) if (/^\d+$/.test(n)) uids.push(Number(n));
+      const list = search[1] ?? '';
+      const numbers = /\d+/g;
+      for (let n = numbers.exec(list); n; n = numbers.exec(list)) {
+        if (uids.length >= max) throw tooMany();
+        uids.push(Number(n[0]));
+      }
       continue;
     }
-    const esearch = /^\* ESEARCH \(TAG "([^"]*)"\)(.*)$/i.exec(r.text);
+    const esearch = /^\* ESEARCH \(TAG "([^"]*)"\)(.*)$/is.exec(r.text);
     if (!esearch || (tag !== undefined && esearch[1] !== tag)) continue;
     const all = /\bALL ([\d:,]+)/i.exec(esearch[2] as string);
-    if (all) uids.push(...expandUidSet(all[1] as string));
+    const expanded = all ? expandUidSet(all[1] as string, max - uids.length) : [];
+    if (!expanded) throw tooMany();
+    for (const uid of expanded) uids.push(uid);
   }
   return uids;
 };
+
+/**
+ * How many UIDs a search of a folder of `exists` messages may honestly return: mail may arrive
+ * while it runs, but not more than the folder held twice over.
+ */
+export const searchBound = (exists: number): number => 2 * exists + MAX_UNTAGGED_PER_COMMAND;
+
+/** The largest `* n EXISTS` among these responses (0 without one). */
+export const existsOf = (untagged: WireResponse[]): number =>
+  untagged.reduce((largest, r) => Math.max(largest, Number(/^\* (\d{1,10}) EXISTS/i.exec(r.text)?.[1] ?? 0)), 0);
 
 /** The first personal namespace of `* NAMESPACE (("" "/")) NIL NIL`. */
 export const parseNamespace = (untagged: WireResponse[]): { prefix: string; delimiter: string } | undefined => {

@@ -13,8 +13,15 @@
  * - A connection given up (timeout, error, close) is reset (RST) on its TCP socket, never
  *   closed with FIN: bytes of unanswered APPENDs still queued would otherwise reach the server
  *   after we stopped waiting for them, and land twice once the next pass sends them again.
- * - A literal larger than MAX_LITERAL_BYTES or a line longer than MAX_LINE_BYTES ends the
- *   session instead of growing memory without bound.
+ * - Bounded against any server (server-limits.ts): the response reader refuses lines,
+ *   literals and responses beyond their limits, and every command may get only so many
+ *   untagged responses (UntaggedBudget) and keep only so many bytes of them; crossing a limit
+ *   ends the session with a WireProtocolError. Every phase has a deadline: connect, TLS and
+ *   greeting their own, STARTTLS and login (and the CAPABILITY around them) the idle limit
+ *   while a command waits and `within()` for the whole exchange, so a server that trickles a
+ *   byte now and then cannot hold a login open either.
+ * - With `security: 'plain'` (allowed plaintext), STARTTLS is still used when the server
+ *   offers it: plaintext is permitted, never preferred.
  * - Errors are shaped like imapflow's (code, serverResponseCode, response, responseText,
  *   authenticationFailed), so classify-error.ts stays the one place they get a meaning.
  */
@@ -25,22 +32,17 @@ import { err, migrationError, ok, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
 import { probeCertificate } from './certificate-probe.js';
 import { chooseOAuthMechanism, oauthFailureAck, oauthInitialResponse, parseOAuthChallenge, type OAuthMechanism } from './sasl-oauth.js';
-import { CONNECTION_TIMEOUT_MS, GREETING_TIMEOUT_MS, SOCKET_TIMEOUT_MS, tlsOptionsFor, type ConnectTimeouts } from './connect-imap.js';
+import { CONNECTION_TIMEOUT_MS, GREETING_TIMEOUT_MS, probeTimeoutOf, SOCKET_TIMEOUT_MS, tlsOptionsFor, type ConnectTimeouts } from './connect-imap.js';
+import { ResponseReader, type WireResponse } from './response-reader.js';
+import { formatBytes, MAX_UNTAGGED_BYTES, serverOverrun, UntaggedBudget } from './server-limits.js';
 
-/** A response line longer than this (literals not counted) is not IMAP we can use. */
-const MAX_LINE_BYTES = 64 * 1024 * 1024;
-/** A literal (a message body) larger than this ends the session. */
-const MAX_LITERAL_BYTES = 1024 * 1024 * 1024;
+export { ResponseReader, type WireResponse };
 /** The longest server-suggested wait honoured as it is (a provider's limit may last hours). */
 const MAX_THROTTLE_DELAY_MS = 24 * 60 * 60 * 1000;
 /** How long LOGOUT may take before the socket is simply closed. */
 const LOGOUT_GRACE_MS = 1000;
-
-/** One server response: its text (literals shown as their `{n}` markers) and the literals in order. */
-export interface WireResponse {
-  text: string;
-  literals: Buffer[];
-}
+/** Arguments of a response code, and capabilities, read at most (servers have a few dozen). */
+const MAX_CODE_ARGS = 1000;
 
 export interface Tagged {
   status: 'OK' | 'NO' | 'BAD';
@@ -54,7 +56,7 @@ export interface Tagged {
 export const parseResponseText = (rest: string): { code?: string; codeArgs: string[]; text: string } => {
   const m = /^\[([^\]\s]+)(?:\s([^\]]*))?\]\s?(.*)$/s.exec(rest);
   if (!m) return { codeArgs: [], text: rest };
-  return { code: (m[1] as string).toUpperCase(), codeArgs: m[2] ? m[2].trim().split(/\s+/) : [], text: m[3] ?? '' };
+  return { code: (m[1] as string).toUpperCase(), codeArgs: m[2] ? m[2].trim().split(/\s+/, MAX_CODE_ARGS) : [], text: m[3] ?? '' };
 };
 
 /**
@@ -90,66 +92,6 @@ export const connectionError = (code: string, message: string, bye?: { code?: st
 /** A quoted string; CR, LF and NUL cannot be quoted (and are not in valid mailbox names). */
 export const quoted = (value: string): string | undefined => (/[\r\n\0]/.test(value) ? undefined : `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
 
-/** Reads server responses: lines ending in CRLF, `{n}` literals collected into Buffers. */
-export class ResponseReader {
-  /** The start of a line whose CRLF has not arrived yet (latin1). */
-  private partial = '';
-  private line = '';
-  private literals: Buffer[] = [];
-  private literal?: { buffer: Buffer; filled: number };
-
-  constructor(private readonly onResponse: (response: WireResponse) => void) {}
-
-  /** Reads a chunk in place: a line split across chunks is kept as text, never re-copied with the next chunk. */
-  push(chunk: Buffer): void {
-    let pos = 0;
-    while (pos < chunk.length) {
-      if (this.literal) {
-        const { buffer } = this.literal;
-        const take = Math.min(buffer.length - this.literal.filled, chunk.length - pos);
-        chunk.copy(buffer, this.literal.filled, pos, pos + take);
-        this.literal.filled += take;
-        pos += take;
-        if (this.literal.filled === buffer.length) {
-          this.literals.push(buffer);
-          this.literal = undefined;
-        }
-        continue;
-      }
-      let text: string;
-      if (pos === 0 && this.partial.endsWith('\r') && chunk[0] === 0x0a) {
-        // The CRLF itself was split between two chunks.
-        text = this.partial.slice(0, -1);
-        pos = 1;
-      } else {
-        const eol = chunk.indexOf('\r\n', pos, 'latin1');
-        if (eol < 0) {
-          this.partial += chunk.toString('latin1', pos);
-          if (this.partial.length + this.line.length > MAX_LINE_BYTES) throw connectionError('LineTooLarge', 'The server sent a response line that is too long.');
-          return;
-        }
-        text = this.partial + chunk.toString('latin1', pos, eol);
-        pos = eol + 2;
-      }
-      this.partial = '';
-      this.line += text;
-      if (this.line.length > MAX_LINE_BYTES) throw connectionError('LineTooLarge', 'The server sent a response line that is too long.');
-      const literal = /\{(\d+)\+?\}$/.exec(text);
-      if (literal) {
-        const size = Number(literal[1]);
-        if (size > MAX_LITERAL_BYTES) throw connectionError('LiteralTooLarge', 'The server sent a literal that is too large.');
-        if (size === 0) this.literals.push(Buffer.alloc(0));
-        else this.literal = { buffer: Buffer.allocUnsafe(size), filled: 0 };
-        continue;
-      }
-      const response = { text: this.line, literals: this.literals };
-      this.line = '';
-      this.literals = [];
-      this.onResponse(response);
-    }
-  }
-}
-
 /** The live protocol state of one connection. */
 export class WireSession {
   private reader: ResponseReader;
@@ -161,6 +103,8 @@ export class WireSession {
   private wasGivenUp = false;
   private bye?: { code?: string; text: string };
   private detach: () => void = () => undefined;
+  private readonly budget = new UntaggedBudget();
+  private stopListening: () => void = () => undefined;
   capabilities = new Set<string>();
   /** The text of the last `+` continuation (a SASL challenge, an OAuth2 error in base64). */
   lastContinuationText = '';
@@ -201,14 +145,28 @@ export class WireSession {
     const onError = (e: Error): void => this.fail(e);
     // A BYE's response code ([UNAVAILABLE], ...) tells throttling from a plain drop.
     const onClose = (): void => this.fail(connectionError('EConnectionClosed', 'The server closed the connection.', this.bye));
+    const onTimeout = (): void => this.fail(connectionError('ETIMEOUT', 'The server stopped answering.'), true);
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
+    socket.on('timeout', onTimeout);
     this.detach = () => {
       socket.off('data', onData);
       socket.off('error', onError);
       socket.off('close', onClose);
+      socket.off('timeout', onTimeout);
+      socket.setTimeout(0);
     };
+    this.syncIdleTimer();
+  }
+
+  /** Ends the session when `signal` aborts (Ctrl-C while connecting, planning or copying). */
+  endOn(signal: AbortSignal | undefined): void {
+    if (!signal) return;
+    const onAbort = (): void => this.fail(connectionError('ECANCELLED', 'Stopped.'), true);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.stopListening = () => signal.removeEventListener('abort', onAbort);
   }
 
   /** Stops listening to the current socket without failing anything (STARTTLS hand-over). */
@@ -219,6 +177,10 @@ export class WireSession {
 
   private onResponse(response: WireResponse): void {
     const line = response.text;
+    if (!this.waiting.has(line.slice(0, Math.max(0, line.indexOf(' '))))) {
+      // Untagged data, `+`, and tagged lines for no command of ours draw on the command's allowance.
+      this.budget.count(line, line.length + response.literals.reduce((sum, l) => sum + l.length, 0));
+    }
     if (line.startsWith('+')) {
       this.lastContinuationText = line.slice(1).trim();
       const waiter = this.continuation;
@@ -236,7 +198,7 @@ export class WireSession {
         greeting.resolve(line);
         return;
       }
-      if (upper.startsWith('CAPABILITY ')) this.capabilities = new Set(rest.slice(11).trim().split(/\s+/).map((c) => c.toUpperCase()));
+      if (upper.startsWith('CAPABILITY ')) this.capabilities = new Set(rest.slice(11).trim().split(/\s+/, MAX_CODE_ARGS).map((c) => c.toUpperCase()));
       else if (upper.startsWith('BYE')) this.bye = parseResponseText(rest.slice(3).trim());
       else {
         if (upper.startsWith('OK ')) this.takeCapabilities(parseResponseText(rest.slice(3)));
@@ -249,6 +211,7 @@ export class WireSession {
     const waiter = this.waiting.get(tag);
     if (!waiter) return;
     this.waiting.delete(tag);
+    this.budget.reset();
     this.syncIdleTimer();
     const m = /^(OK|NO|BAD)\s?(.*)$/is.exec(line.slice(space + 1));
     const status = (m?.[1]?.toUpperCase() ?? 'BAD') as Tagged['status'];
@@ -279,6 +242,7 @@ export class WireSession {
     if (this.closedWith) return;
     this.closedWith = error;
     this.wasGivenUp = isOurs;
+    this.stopListening();
     for (const w of this.waiting.values()) w.reject(error);
     this.waiting.clear();
     this.continuation?.reject(error);
@@ -297,14 +261,28 @@ export class WireSession {
   private idleExtraMs = 0;
 
   /**
-   * Starts the idle limit (after login; connect, greeting and login have their own). It runs
-   * only while a command waits for its answer: a session we simply have nothing to ask (the
-   * source while a slow destination catches up) is not a server that stopped answering.
+   * Starts the idle limit (from the first command on: CAPABILITY, STARTTLS and login wait under
+   * it too). It runs only while a command waits for its answer: a session we simply have
+   * nothing to ask (the source while a slow destination catches up) is not a server that
+   * stopped answering.
    */
   armIdleTimeout(ms: number): void {
     this.idleTimeoutMs = ms;
-    this.socket.on('timeout', () => this.fail(connectionError('ETIMEOUT', 'The server stopped answering.'), true));
     this.syncIdleTimer();
+  }
+
+  /**
+   * Ends the session (ETIMEOUT, given up by us) unless `work` settles within `ms`. The idle limit
+   * restarts with every byte; this one does not, so a server that trickles a byte now and then
+   * cannot hold a phase (STARTTLS, login) open for ever.
+   */
+  async within<T>(ms: number, work: Promise<T>): Promise<T> {
+    const timer = setTimeout(() => this.fail(connectionError('ETIMEOUT', 'The server did not finish in time.'), true), ms);
+    try {
+      return await work;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -333,6 +311,11 @@ export class WireSession {
     return `W${this.tagCounter}`;
   }
 
+  /** True while the command `tag` waits for its tagged answer. */
+  isAwaiting(tag: string): boolean {
+    return this.waiting.has(tag);
+  }
+
   /** Registers interest in a tag's answer before the command goes out. */
   expect(tag: string, onAnswered?: () => void): Promise<Tagged> {
     if (this.closedWith) return handled(Promise.reject(this.closedWith));
@@ -344,6 +327,8 @@ export class WireSession {
   /** Resolves true on `+`, false when the command was answered instead. */
   expectContinuation(tag: string): Promise<boolean> {
     if (this.closedWith) return handled(Promise.reject(this.closedWith));
+    // A command that was answered gets no `+` any more: waiting for one would hang.
+    if (!this.waiting.has(tag)) return Promise.resolve(false);
     return handled(
       new Promise<boolean>((resolve, reject) => {
         this.continuation = { tag, resolve, reject };
@@ -392,10 +377,14 @@ export class WireSession {
   async pipeline(texts: string[], consume?: (response: WireResponse) => boolean): Promise<{ tag: string; tagged: Tagged; untagged: WireResponse[] }[]> {
     const results = texts.map(() => ({ tag: '', untagged: [] as WireResponse[] }));
     let current = 0;
+    let keptBytes = 0;
     const previous = this.onUntagged;
     // `consume` may take a response as it arrives (true: not kept).
     this.onUntagged = (r) => {
-      if (!consume?.(r)) results[Math.min(current, results.length - 1)]?.untagged.push(r);
+      if (consume?.(r)) return;
+      keptBytes += r.text.length + r.literals.reduce((sum, l) => sum + l.length, 0);
+      if (keptBytes > MAX_UNTAGGED_BYTES) throw serverOverrun(`${formatBytes(MAX_UNTAGGED_BYTES)} of responses to ${texts.length === 1 ? 'one command' : 'these commands'}`);
+      results[Math.min(current, results.length - 1)]?.untagged.push(r);
     };
     try {
       const answers: Promise<Tagged>[] = [];
@@ -554,39 +543,51 @@ const authenticateOnce = async (session: WireSession, mechanism: OAuthMechanism,
  * inline when the server has SASL-IR. A refused token is reported to the token source; when it can
  * refresh, the login is tried once more with a fresh token on the same connection.
  */
-const logInWithToken = async (session: WireSession, account: AccountCredentials, tokens: AccessTokenSource): Promise<void> => {
+const logInWithToken = async (session: WireSession, account: AccountCredentials, tokens: AccessTokenSource, deadlineMs: number): Promise<void> => {
   const mechanism = chooseOAuthMechanism(session.capabilities);
   if (!mechanism) throw Object.assign(new Error('The server offers no OAuth2 sign-in.'), { code: 'NoOAuthMechanism' });
   for (let attempt = 1; ; attempt++) {
     const token = await tokens.accessToken();
     if (!token.ok) throw token.error;
     const initial = oauthInitialResponse(mechanism, account.user, token.value, account.host, account.port).toString('base64');
-    const { answer, oauthError } = await authenticateOnce(session, mechanism, initial);
+    // The deadline covers the exchange with the server, not the token's own refresh before it.
+    const { answer, oauthError } = await session.within(deadlineMs, authenticateOnce(session, mechanism, initial));
     if (answer.status === 'OK') {
-      await refreshCapabilities(session, answer);
+      await session.within(deadlineMs, refreshCapabilities(session, answer));
       return;
     }
     if (attempt >= 2 || !tokens.refused(token.value)) throw responseError(answer, { authenticationFailed: true, oauthError, saslMechanism: mechanism });
   }
 };
 
-/** Logs in with the account's password or OAuth2 token source. */
-const logIn = async (session: WireSession, account: AccountCredentials): Promise<void> => {
-  if (account.oauth) await logInWithToken(session, account, account.oauth);
-  else await logInWithPassword(session, account.user, account.password);
+/** Logs in with the account's password or OAuth2 token source, each exchange within `deadlineMs`. */
+const logIn = async (session: WireSession, account: AccountCredentials, deadlineMs: number): Promise<void> => {
+  if (account.oauth) await logInWithToken(session, account, account.oauth, deadlineMs);
+  else await session.within(deadlineMs, logInWithPassword(session, account.user, account.password));
 };
 
-/** Connects, upgrades to TLS as the account says, logs in. Every failure is a MigrationError. */
+
+/**
+ * Connects, upgrades to TLS as the account says (and a plain account whenever the server offers
+ * STARTTLS), logs in. Every phase has a deadline (see the header); `timeouts.signal` ends the
+ * attempt, and later the session, at once. Every failure is a MigrationError.
+ */
 export const openWireSession = async (account: AccountCredentials, timeouts: ConnectTimeouts = {}): Promise<Result<WireSession>> => {
   const server = `${account.host}:${account.port}`;
   if (account.security === 'plain' && !account.allowPlaintext) {
     return err(migrationError('bad-input', `Unencrypted IMAP to ${server} was refused: the password would cross the network in clear.`));
   }
-  const tlsOptions = await tlsOptionsFor(account);
+  const { signal } = timeouts;
+  if (signal?.aborted) return err(migrationError('cancelled', 'Stopped.'));
+  const tlsOptions = await tlsOptionsFor(account, probeTimeoutOf(timeouts));
   if (!tlsOptions.ok) return tlsOptions;
   const socketTimeoutMs = timeouts.socketTimeoutMs ?? SOCKET_TIMEOUT_MS;
   let session: WireSession | undefined;
   let tcpSocket: net.Socket | undefined;
+  let isUpgrading = false;
+  // Before the session exists, an abort ends the TCP connection (and so the wait for it).
+  const onAbortBeforeSession = (): void => void tcpSocket?.destroy(connectionError('ECANCELLED', 'Stopped.'));
+  signal?.addEventListener('abort', onAbortBeforeSession, { once: true });
   try {
     const connectTimeout = timeouts.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS;
     // TLS goes over a TCP socket of our own, so that socket can be reset (see fail()).
@@ -600,6 +601,10 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
       await waitFor(socket, 'secureConnect', connectTimeout, 'CONNECT_TIMEOUT');
     }
     session = new WireSession(socket, tcp);
+    signal?.removeEventListener('abort', onAbortBeforeSession);
+    session.endOn(signal);
+    // From the first command on, a silent server is a stalled one (the greeting has its own limit).
+    session.armIdleTimeout(socketTimeoutMs);
     const s = session;
     const greeting = await withTimeout(
       new Promise<string>((resolve, reject) => {
@@ -615,15 +620,20 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
     }
     const isPreauth = /^\* PREAUTH/i.test(greeting);
     if (session.capabilities.size === 0) {
-      const answer = await session.command('CAPABILITY');
+      const answer = await session.within(socketTimeoutMs, session.command('CAPABILITY'));
       if (answer.status !== 'OK') throw responseError(answer);
     }
-    if (account.security === 'starttls') {
-      if (!session.capabilities.has('STARTTLS')) {
-        throw Object.assign(new Error('The server does not offer STARTTLS.'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' });
-      }
-      const answer = await session.command('STARTTLS');
-      if (answer.status !== 'OK') throw responseError(answer);
+    if (account.security === 'starttls' && !session.capabilities.has('STARTTLS')) {
+      throw Object.assign(new Error('The server does not offer STARTTLS.'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' });
+    }
+    // Plain IMAP is allowed, never preferred: a server that offers STARTTLS gets it. (A STARTTLS
+    // account asks even after PREAUTH, which no server may send there: it fails, never skips.)
+    const isStarttls = account.security === 'starttls' || (account.security === 'plain' && !isPreauth && session.capabilities.has('STARTTLS'));
+    const answer = isStarttls ? await session.within(socketTimeoutMs, session.command('STARTTLS')) : undefined;
+    // A plain account whose server refuses the STARTTLS it offered goes on in plain, as imapflow does.
+    if (answer && answer.status !== 'OK' && account.security === 'starttls') throw responseError(answer);
+    if (answer?.status === 'OK') {
+      isUpgrading = true;
       // Anything after the OK and before the handshake could be injected: drop it with the reader.
       session.release();
       const secure = tls.connect({ socket, host: account.host, ...tlsOptions.value });
@@ -631,19 +641,20 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
       session.attach(secure);
       socket = secure;
       session.capabilities = new Set();
-      const caps = await session.command('CAPABILITY');
+      const caps = await session.within(socketTimeoutMs, session.command('CAPABILITY'));
       if (caps.status !== 'OK') throw responseError(caps);
     }
-    if (!isPreauth) await logIn(session, account);
-    session.armIdleTimeout(socketTimeoutMs);
+    if (!isPreauth) await logIn(session, account, socketTimeoutMs);
     return ok(session);
   } catch (thrown) {
+    signal?.removeEventListener('abort', onAbortBeforeSession);
     session?.fail(thrown as Error, true);
     tcpSocket?.destroy();
+    if (signal?.aborted) return err(migrationError('cancelled', 'Stopped.'));
     const error = classifyImapError(thrown, { server, operation: 'log in', oauth: account.oauth });
-    if (error.kind === 'tls' && account.security !== 'plain') {
+    if (error.kind === 'tls' && (account.security !== 'plain' || isUpgrading)) {
       // As connect-imap.ts does: show which certificate was presented, so a person can pin it.
-      const probed = await probeCertificate(account.host, account.port, account.security);
+      const probed = await probeCertificate(account.host, account.port, account.security === 'plain' ? 'starttls' : account.security, probeTimeoutOf(timeouts));
       if (probed.ok) return err({ ...error, certificateFingerprint: probed.value.fingerprint256 });
     }
     return err(error);

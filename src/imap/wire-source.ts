@@ -28,7 +28,8 @@ import { narrowFailedRead } from './narrow-failed-read.js';
 import { createImapSource } from './imap-source.js';
 import { encodeMailboxName } from './imap-utf7.js';
 import { chunkUids, toUidSet } from './uid-set.js';
-import { parseFetch, parseInternalDate, parseNamespace, searchResults, tokenFlags, tokenNumber, tokenString, type Token } from './wire-parse.js';
+import { existsOf, parseFetch, parseInternalDate, parseNamespace, searchBound, searchResults, tokenFlags, tokenNumber, tokenString, type Token } from './wire-parse.js';
+import { formatBytes, MAX_LITERAL_BYTES } from './server-limits.js';
 import { openWireSession, quoted, responseError, type Tagged, type WireResponse, type WireSession } from './wire-session.js';
 
 const META_ITEMS = `(UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (${FINGERPRINT_HEADERS.join(' ')})])`;
@@ -155,7 +156,7 @@ export const openWireSource = async (account: AccountCredentials, timeouts?: Con
     return ok(createWireSource(session, server, namespace, () => connectImap(account, timeouts)));
   } catch (thrown) {
     await session.logout();
-    return err(classifyImapError(thrown, { server, operation: 'log in' }));
+    return err(classifyImapError(thrown, { server, operation: 'log in', side: 'old' }));
   }
 };
 
@@ -165,7 +166,7 @@ const createWireSource = (
   ns: { prefix: string; delimiter: string },
   connectImapflow: () => ReturnType<typeof connectImap>,
 ): SourceStore => {
-  const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation }));
+  const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation, side: 'old' }));
   let selected: { path: string; state: FolderState } | undefined;
   let imapflowSource: SourceStore | undefined;
 
@@ -205,9 +206,11 @@ const createWireSource = (
         if (!items || uid === undefined || !items.has('BODY[]') || !pending.delete(uid)) return;
         const body = items.get('BODY[]');
         arrived.push(
-          Buffer.isBuffer(body)
-            ? { uid, ok: true, body }
-            : { uid, ok: false, error: migrationError('rejected', 'The source server returned no content for this message.') },
+          r.oversized !== undefined
+            ? { uid, ok: false, error: migrationError('rejected', `The message is ${formatBytes(r.oversized)}, more than the ${formatBytes(MAX_LITERAL_BYTES)} Mailferry can hold in memory; it was not copied.`) }
+            : Buffer.isBuffer(body)
+              ? { uid, ok: true, body }
+              : { uid, ok: false, error: migrationError('rejected', 'The source server returned no content for this message.') },
         );
         wake?.();
       };
@@ -216,7 +219,8 @@ const createWireSource = (
         (tagged) => (finished = { tagged }),
         (error: unknown) => (finished = { error }),
       ).finally(() => wake?.());
-      await session.write(`${tag} UID FETCH ${toUidSet(uids)} (UID BODY.PEEK[])\r\n`);
+      // RFC822.SIZE first: the reader holds each literal to the size announced before it.
+      await session.write(`${tag} UID FETCH ${toUidSet(uids)} (UID RFC822.SIZE BODY.PEEK[])\r\n`);
       for (;;) {
         while (arrived.length > 0) yield arrived.shift() as BodyResult;
         if (finished) break;
@@ -228,7 +232,7 @@ const createWireSource = (
       if (finished.tagged) ensureOk(finished.tagged);
     } catch (thrown) {
       session.onUntagged = previous;
-      const error = classifyImapError(thrown, { server, operation: 'read messages' });
+      const error = classifyImapError(thrown, { server, operation: 'read messages', side: 'old' });
       yield* narrowFailedRead(error, session.closedError !== undefined, uids, pending, (uid) => readBodies(path, [uid]));
       return;
     } finally {
@@ -287,15 +291,17 @@ const createWireSource = (
           ensureOk(deleted.tagged);
           if (sized) ensureOk(sized.tagged);
           const untagged = [...all.untagged, ...deleted.untagged];
-          uids = searchResults(untagged, all.tag);
-          deletedUids = searchResults(untagged, deleted.tag);
+          const bound = searchBound(Math.max(state.messages, existsOf(untagged)));
+          uids = searchResults(untagged, all.tag, bound);
+          deletedUids = searchResults(untagged, deleted.tag, bound);
         } else {
           const all = await session.collect('UID SEARCH ALL');
           ensureOk(all.tagged);
           const deleted = await session.collect('UID SEARCH DELETED');
           ensureOk(deleted.tagged);
-          uids = searchResults(all.untagged);
-          deletedUids = searchResults(deleted.untagged);
+          const bound = searchBound(Math.max(state.messages, existsOf([...all.untagged, ...deleted.untagged])));
+          uids = searchResults(all.untagged, undefined, bound);
+          deletedUids = searchResults(deleted.untagged, undefined, bound);
           const [sized] = sizesCommand.length > 0 ? await session.pipeline(sizesCommand, collectSize) : [];
           if (sized) ensureOk(sized.tagged);
         }
@@ -335,7 +341,7 @@ const createWireSource = (
         if (state.messages === 0) return ok([]);
         const answer = await session.collect(`UID SEARCH LARGER ${Math.max(0, Math.floor(bytes))} NOT DELETED`);
         ensureOk(answer.tagged);
-        return ok(searchResults(answer.untagged).sort((a, b) => a - b));
+        return ok(searchResults(answer.untagged, undefined, searchBound(Math.max(state.messages, existsOf(answer.untagged)))).sort((a, b) => a - b));
       } catch (thrown) {
         return fail(thrown, 'search messages');
       }

@@ -75,10 +75,16 @@ export const createAccountService = (deps: AccountServiceDeps): AccountService =
   const passwords = new Map<AccountRole, string>();
   const signIns = createAccountSignIns({ vault: deps.tokenVault ?? memoryVault(), openExternal: deps.openExternal, defaults: deps.signInDefaults, signInTimeoutMs: deps.signInTimeoutMs });
 
+  /** Why the vault this account would use keeps nothing on this computer (see main/credential-vault.ts). */
+  const cannotRemember = (account: { signIn?: unknown }): { cannotRemember?: string } => {
+    const why = (account.signIn ? deps.tokenVault : deps.vault)?.refusal?.();
+    return why ? { cannotRemember: why } : {};
+  };
   const savedAccount = async (role: AccountRole, account: StoredAccount): Promise<SavedAccount> => ({
     email: account.email,
     endpoint: account.endpoint,
     hasSavedPassword: (await deps.vault.load(role)) !== undefined,
+    ...cannotRemember(account),
     ...(account.signIn ? { signIn: await signIns.describe(role, account.signIn) } : {}),
   });
 
@@ -143,7 +149,8 @@ export const createAccountService = (deps: AccountServiceDeps): AccountService =
       const known = password ?? passwords.get(role);
       if (rememberPassword && known !== undefined) await deps.vault.save(role, known);
       if (!rememberPassword) await deps.vault.remove(role);
-      return ok({ email, endpoint: clean, hasSavedPassword: rememberPassword && known !== undefined });
+      const refused = cannotRemember({});
+      return ok({ email, endpoint: clean, hasSavedPassword: rememberPassword && known !== undefined && refused.cannotRemember === undefined, ...refused });
     },
     async 'accounts:signIn'({ role }) {
       const account = deps.settings.getAccount(role);

@@ -24,6 +24,8 @@ export interface RoleVault {
   save(role: AccountRole, secret: string): void | Promise<void>;
   load(role: AccountRole): string | undefined | Promise<string | undefined>;
   remove(role: AccountRole): void | Promise<void>;
+  /** Why nothing can be kept on this computer (then `save` keeps nothing), as a sentence; undefined when it can. */
+  refusal?(): string | undefined;
 }
 
 /** Client registrations to fall back on: MAILFERRY_OAUTH_CLIENT_ID, oauth-clients.json. */

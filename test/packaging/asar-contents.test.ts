@@ -4,11 +4,15 @@
  * file (`electronDist`); `--linux dir` then produces linux-unpacked/resources/app.asar, which we
  * list with @electron/asar. Builds the app first if its outputs are missing. npm and
  * electron-builder run with a home of their own (electron-builder keeps a cache there).
+ *
+ * The stand-in carries a fuse wire as Electron's binary does (its sentinel, version 1, and the
+ * fuses with Electron 41's defaults), so the afterPack hook (scripts/flip-fuses.cjs) flips it
+ * as it would the real one, and the packed binary is read back with @electron/fuses.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +25,16 @@ const exists = (p: string): Promise<boolean> => access(join(ROOT, p)).then(() =>
 
 let work = '';
 let entries: string[] = [];
+let packedBinary = '';
+
+/** Where Electron's binary keeps its fuses: this sentinel, the wire's version, its length, then one byte a fuse. */
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+/**
+ * Electron 41's defaults, in the V1 order (RunAsNode, cookie encryption, NODE_OPTIONS, --inspect,
+ * asar integrity, only app.asar, V8 snapshot, file:// privileges), and one fuse @electron/fuses
+ * 1.8 does not know.
+ */
+const ELECTRON_DEFAULT_WIRE = '101100011';
 
 async function npmRun(script: string, home: PrivateHomeEnv): Promise<void> {
   try {
@@ -41,7 +55,10 @@ before(async () => {
 
   const electronDist = join(work, 'electron-dist');
   await run('mkdir', ['-p', electronDist]);
-  await writeFile(join(electronDist, 'electron'), '#!/bin/sh\necho "stand-in for the Electron binary"\n');
+  await writeFile(
+    join(electronDist, 'electron'),
+    Buffer.concat([Buffer.from('#!/bin/sh\necho "stand-in for the Electron binary"\nexit 0\n'), Buffer.from(FUSE_SENTINEL), Buffer.from([1, ELECTRON_DEFAULT_WIRE.length]), Buffer.from(ELECTRON_DEFAULT_WIRE)]),
+  );
   await chmod(join(electronDist, 'electron'), 0o755);
   const out = join(work, 'out');
   await run(
@@ -51,6 +68,7 @@ before(async () => {
   );
   const asar = await import('@electron/asar');
   entries = asar.listPackage(join(out, 'linux-unpacked', 'resources', 'app.asar'), { isPack: false }).map((e: string) => e.replace(/\\/g, '/'));
+  packedBinary = join(out, 'linux-unpacked', 'mailferry');
 });
 
 after(async () => {
@@ -83,4 +101,15 @@ test('app.asar holds no tests, no TypeScript sources, no source maps and no buil
     assert.ok(!entries.includes(`/node_modules/${devOnly}`), `${devOnly} is not packed`);
   }
   assert.ok(!entries.includes('/dist/main/preload.js'), 'only the CommonJS preload is shipped');
+});
+
+test('the packed binary has its fuses flipped: no RunAsNode, NODE_OPTIONS or --inspect; cookies encrypted; only app.asar, integrity checked', async () => {
+  const binary = await readFile(packedBinary);
+  const at = binary.indexOf(FUSE_SENTINEL) + FUSE_SENTINEL.length;
+  assert.ok(at > FUSE_SENTINEL.length, 'the fuse wire is there');
+  const wire = binary.subarray(at + 2, at + 2 + (binary[at + 1] ?? 0)).toString('latin1');
+  // RunAsNode off, cookie encryption on, NODE_OPTIONS off, --inspect off, asar integrity on,
+  // only app.asar on; the V8 snapshot and file:// privileges at Electron's defaults on purpose
+  // (scripts/flip-fuses.cjs says why), and the fuse @electron/fuses does not know untouched.
+  assert.equal(wire, '010011011');
 });

@@ -18,20 +18,22 @@ const toOutgoing = (m: CorpusMessage) => ({ body: m.raw, flags: m.flags, interna
 
 describe('append channel', () => {
   let server: DovecotServer;
+  /** No STARTTLS: a plain account uses the STARTTLS a server offers, and these cases are about plain IMAP. */
+  let plainOnly: DovecotServer;
   const users = ['plainuser', 'limited', 'nolitplus', 'tlsuser', 'dropuser', 'utf7user'].map((name) => ({ name, password: PASSWORD }));
 
   before(async () => {
-    server = await startDovecot({ users, tls: true, maxMessageBytes: 200 * 1024 });
+    [server, plainOnly] = await Promise.all([startDovecot({ users, tls: true, maxMessageBytes: 200 * 1024 }), startDovecot({ users, maxMessageBytes: 200 * 1024 })]);
   });
   after(async () => {
-    await server?.stop();
+    await Promise.all([server?.stop(), plainOnly?.stop()]);
   });
 
   test('pipelined APPENDs land byte-identical with flags and dates, UIDs in order', async () => {
     const folder = generateFolderOfSize({ seed: 'channel-1', messages: 60, sizeRange: [500, 150 * 1024] });
     // Flags of every kind, including keywords, and an old INTERNALDATE.
     folder.messages[0] = { ...(folder.messages[0] as CorpusMessage), flags: ['\\Seen', '\\Answered', '\\Flagged', '\\Draft', '$Forwarded', 'Work'], internalDate: new Date('1999-12-31T23:59:59Z') };
-    const opened = await openAppendChannel(server.credentials('plainuser', 'plain'));
+    const opened = await openAppendChannel(plainOnly.credentials('plainuser', 'plain'));
     assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
     const channel = opened.value;
     assert.ok(channel.capabilities.has('LITERAL+'), 'Dovecot offers LITERAL+');
@@ -46,7 +48,7 @@ describe('append channel', () => {
     assert.ok(answers.every((a) => a.ok));
     const uids = answers.map((a) => (a.ok ? a.uid : undefined));
     assert.deepEqual(uids, Array.from({ length: 60 }, (_, i) => i + 1), 'APPENDUID per message, in order');
-    const snapshot = await snapshotAccount(server.account('plainuser'));
+    const snapshot = await snapshotAccount(plainOnly.account('plainuser'));
     assert.deepEqual(diffMail({ folders: [{ path: 'INBOX', messages: folder.messages.map(messageKeyOf) }] }, snapshot), []);
   });
 
@@ -54,7 +56,7 @@ describe('append channel', () => {
     const folder = generateFolderOfSize({ seed: 'channel-2', messages: 5, sizeRange: [2000, 20_000] });
     const big = generateFolderOfSize({ seed: 'channel-2-big', messages: 1, totalBytes: 300 * 1024, sizeRange: [300 * 1024, 300 * 1024 + 1] }).messages[0] as CorpusMessage;
     const messages = [folder.messages[0], folder.messages[1], big, folder.messages[2], folder.messages[3], folder.messages[4]] as CorpusMessage[];
-    const opened = await openAppendChannel(server.credentials('limited', 'plain'));
+    const opened = await openAppendChannel(plainOnly.credentials('limited', 'plain'));
     assert.ok(opened.ok);
     const { answers } = await opened.value.append('INBOX', messages.map(toOutgoing));
     await opened.value.close();
@@ -65,7 +67,7 @@ describe('append channel', () => {
     const refused = answers[2];
     assert.ok(refused && !refused.ok && refused.isAnswered);
     assert.equal(refused.error.serverCode, 'LIMIT', 'the server\'s own response code is kept for classification');
-    const snapshot = await snapshotAccount(server.account('limited'));
+    const snapshot = await snapshotAccount(plainOnly.account('limited'));
     assert.equal(folderOf(snapshot, 'INBOX').messages.length, 5);
   });
 
@@ -138,10 +140,10 @@ describe('append channel', () => {
   });
 
   test('MULTIAPPEND: a batch dropped before its last literal is all unanswered, not in doubt, and none of it lands', async () => {
-    const proxy = await startFaultProxy({ targetHost: server.host, targetPort: server.port });
+    const proxy = await startFaultProxy({ targetHost: plainOnly.host, targetPort: plainOnly.port });
     try {
       const folder = generateFolderOfSize({ seed: 'channel-7', messages: 40, sizeRange: [20_000, 40_000] });
-      const opened = await openAppendChannel({ ...server.credentials('dropuser', 'plain'), port: proxy.port });
+      const opened = await openAppendChannel({ ...plainOnly.credentials('dropuser', 'plain'), port: proxy.port });
       assert.ok(opened.ok);
       assert.ok(opened.value.capabilities.has('MULTIAPPEND'));
       proxy.setFaults([{ kind: 'drop', direction: 'client-to-server', onCommand: /^\S+ APPEND /, afterBytes: 500_000 }]);
@@ -153,7 +155,7 @@ describe('append channel', () => {
       assert.ok(answers.every((a) => !a.ok && !a.isAnswered && a.error.kind === 'network'));
       assert.equal(commitPoints, 0, 'the last literal was never asked for');
       assert.equal(isInDoubt, false);
-      const client = await openTestClient(server.account('dropuser'));
+      const client = await openTestClient(plainOnly.account('dropuser'));
       const status = await client.status('INBOX', { messages: true });
       await client.logout();
       assert.ok(status, 'STATUS answered');
@@ -167,11 +169,11 @@ describe('append channel', () => {
     assert.equal(encodeMailboxName('Été & Co'), '&AMk-t&AOk- &- Co');
     assert.equal(encodeMailboxName('日本語'), '&ZeVnLIqe-');
     assert.equal(formatInternalDate(new Date('2004-02-07T09:05:01Z')), ' 7-Feb-2004 09:05:01 +0000');
-    const client = await openTestClient(server.account('utf7user'));
+    const client = await openTestClient(plainOnly.account('utf7user'));
     await client.mailboxCreate('Été & Co/日本語');
     await client.logout();
     const folder = generateFolderOfSize({ seed: 'channel-6', messages: 2, sizeRange: [500, 900] });
-    const opened = await openAppendChannel(server.credentials('utf7user', 'plain'));
+    const opened = await openAppendChannel(plainOnly.credentials('utf7user', 'plain'));
     assert.ok(opened.ok);
     const { answers } = await opened.value.append('Été & Co/日本語', folder.messages.map(toOutgoing));
     const { answers: missing } = await opened.value.append('Does not exist', folder.messages.slice(0, 1).map(toOutgoing));
@@ -179,7 +181,7 @@ describe('append channel', () => {
     assert.ok(answers.every((a) => a.ok));
     const notThere = missing[0];
     assert.ok(notThere && !notThere.ok && notThere.error.kind === 'not-found', 'TRYCREATE is classified as a missing folder');
-    const snapshot = await snapshotAccount(server.account('utf7user'));
+    const snapshot = await snapshotAccount(plainOnly.account('utf7user'));
     assert.equal(folderOf(snapshot, 'Été & Co/日本語').messages.length, 2);
   });
 });

@@ -93,8 +93,8 @@ describe('wire source', () => {
     assert.deepEqual(items.get('BODY[HEADER.FIELDS (MESSAGE-ID DATE)]'), Buffer.from('X: y\n'));
     assert.deepEqual(items.get('BODY[]'), Buffer.from('a"b'));
     assert.equal(parseInternalDate(' 7-Feb-2004 09:05:01 -0130').toISOString(), '2004-02-07T10:35:01.000Z');
-    assert.deepEqual(searchResults([{ text: '* SEARCH 4 5 9', literals: [] }]), [4, 5, 9]);
-    assert.deepEqual(searchResults([{ text: '* ESEARCH (TAG "W3") UID ALL 1:3,7', literals: [] }]), [1, 2, 3, 7]);
-    assert.deepEqual(expandUidSet('5'), [5]);
+    assert.deepEqual(searchResults([{ text: '* SEARCH 4 5 9', literals: [] }], undefined, 10), [4, 5, 9]);
+    assert.deepEqual(searchResults([{ text: '* ESEARCH (TAG "W3") UID ALL 1:3,7', literals: [] }], undefined, 10), [1, 2, 3, 7]);
+    assert.deepEqual(expandUidSet('5', 10), [5]);
   });
 });

@@ -140,8 +140,9 @@ export interface DovecotServer {
   /** Connection settings for the test helpers (corpus, snapshot). Default user: the first one; default security: `plain`. */
   account(user?: string, security?: Security): ImapTestAccount;
   /**
-   * Credentials in the app's contract shape. `allowPlaintext` is set for `plain`. For `tls` and
-   * `starttls` the self-signed certificate is pinned unless `pin: false` (to test refusal).
+   * Credentials in the app's contract shape. `allowPlaintext` is set for `plain`. With `tls`, the
+   * self-signed certificate is pinned unless `pin: false` (to test refusal), for `plain` too
+   * (a plain account uses the STARTTLS such a server offers).
    */
   credentials(user?: string, security?: Security, opts?: { pin?: boolean }): PasswordCredentials;
   /** Runs `doveadm -c <config> ...args` and returns its stdout. */
@@ -277,8 +278,11 @@ const waitForGroupGone = async (pgid: number, timeoutMs: number): Promise<boolea
 
 let certPromise: Promise<{ certPath: string; keyPath: string; certPem: string; fingerprint: string }> | undefined;
 
-/** One self-signed EC certificate per test process (generation is quick, but there is no need to repeat it). */
-const selfSignedCert = (): Promise<{ certPath: string; keyPath: string; certPem: string; fingerprint: string }> => {
+/**
+ * One self-signed EC certificate per test process (generation is quick, but there is no need to
+ * repeat it); CN=localhost, SAN DNS:localhost + IP:127.0.0.1. Also for hostile-imap.ts's STARTTLS.
+ */
+export const selfSignedCert = (): Promise<{ certPath: string; keyPath: string; certPem: string; fingerprint: string }> => {
   certPromise ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mf-cert-'));
     const certPath = join(dir, 'cert.pem');
@@ -713,7 +717,8 @@ export const startDovecot = async (options: DovecotOptions): Promise<DovecotServ
         user: u.name,
         password: u.password,
         ...(security === 'plain' ? { allowPlaintext: true } : {}),
-        ...(security !== 'plain' && pin && cert ? { pinnedFingerprint: cert.fingerprint } : {}),
+        // A plain account uses STARTTLS when the server offers it (this one does with `tls`): pinned too.
+        ...(pin && cert ? { pinnedFingerprint: cert.fingerprint } : {}),
       };
     },
     async doveadm(args) {

@@ -89,6 +89,17 @@ describe('Accounts', () => {
     assert.equal(next().disabled, false);
   });
 
+  test('on a computer that cannot keep the password encrypted, the form says why after saving', async () => {
+    const why = 'No keyring (GNOME Keyring or KWallet) is running on this computer: a remembered password would be stored with a key anyone can read, so passwords and sign-ins are kept only until Mailferry closes.';
+    renderApp({ 'accounts:save': (r) => ({ ok: true, value: { email: r.email, endpoint: r.endpoint, hasSavedPassword: false, cannotRemember: why } }) });
+    const form = document.querySelector('form[data-role="source"]') as HTMLElement;
+    act(() => {
+      fireEvent.click(within(form).getByLabelText(/Remember the password/));
+    });
+    const { q } = await fillAndTest('source', 'me@example.org', 'pw');
+    assert.equal(q.getByTestId('cannot-remember').textContent, why);
+  });
+
   test('unencrypted needs an explicit yes', async () => {
     renderApp();
     const form = document.querySelector('form[data-role="source"]') as HTMLElement;

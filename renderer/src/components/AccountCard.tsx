@@ -120,6 +120,11 @@ export function AccountCard({ role, title, subtitle }: { role: AccountRole; titl
           <input type="checkbox" checked={account.rememberPassword} onChange={(e) => update(role, { rememberPassword: e.target.checked })} />
           Remember the password on this computer (stored encrypted)
         </label>
+        {account.rememberPassword && account.cannotRemember && (
+          <p className="hint" data-testid="cannot-remember">
+            {account.cannotRemember}
+          </p>
+        )}
         <p className="small">
           {account.preset?.oauthProvider ? (
             <button type="button" className="button-link" onClick={() => setSignIn(role, { provider: account.preset!.oauthProvider!, clientId: '', tenant: '' })}>

@@ -45,15 +45,22 @@ export function SignInField({ role }: { role: AccountRole }) {
         </div>
       )}
       {account.isSignedIn ? (
-        <p className="ok" data-testid="signed-in">
-          <Icon name="check" className="ok-icon" />
-          <span>
-            Signed in at {name} as <strong>{who}</strong>.
-          </span>
-          <button type="button" className="button-link" onClick={() => void signOut(role)}>
-            Sign out
-          </button>
-        </p>
+        <>
+          <p className="ok" data-testid="signed-in">
+            <Icon name="check" className="ok-icon" />
+            <span>
+              Signed in at {name} as <strong>{who}</strong>.
+            </span>
+            <button type="button" className="button-link" onClick={() => void signOut(role)}>
+              Sign out
+            </button>
+          </p>
+          {account.cannotRemember && (
+            <p className="hint" data-testid="cannot-remember">
+              {account.cannotRemember}
+            </p>
+          )}
+        </>
       ) : (
         <>
           <button type="button" className="button primary" aria-disabled={!canSignIn} onClick={() => canSignIn && void signIn(role)}>

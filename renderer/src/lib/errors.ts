@@ -15,6 +15,7 @@ const TITLES: Record<MigrationErrorKind, string> = {
   'not-found': 'Not found',
   'uidvalidity-changed': 'Folder renumbered by the server',
   surplus: 'Extra copies on the new account',
+  'broken-server': 'The server sent something Mailferry will not accept',
   'bad-input': 'Needs a look',
   cancelled: 'Stopped',
   internal: 'Something went wrong inside Mailferry',

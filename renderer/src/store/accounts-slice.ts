@@ -156,6 +156,7 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
       patch(role, {
         hasPassword: a.hasPassword || Boolean(password),
         hasSavedPassword: saved.value.hasSavedPassword,
+        cannotRemember: saved.value.cannotRemember,
         isSignedIn: saved.value.signIn?.isSignedIn ?? false,
       });
       const checked = await get().bridge.accountsTest({ role });
@@ -187,7 +188,7 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
         patch(role, { signInState: 'failed', signInError: signedIn.error, isSignedIn: false });
         return false;
       }
-      patch(role, { signInState: 'idle', isSignedIn: signedIn.value.signIn?.isSignedIn ?? false, test: { state: 'testing' } });
+      patch(role, { signInState: 'idle', isSignedIn: signedIn.value.signIn?.isSignedIn ?? false, cannotRemember: signedIn.value.cannotRemember, test: { state: 'testing' } });
       const checked = await get().bridge.accountsTest({ role });
       patch(role, { test: checked.ok ? { state: 'ok', check: checked.value } : { state: 'failed', error: checked.error } });
       return checked.ok;

@@ -29,6 +29,7 @@ export const createAppSlice =
             rememberPassword: saved.hasSavedPassword,
             hasPassword: saved.hasSavedPassword,
             hasSavedPassword: saved.hasSavedPassword,
+            cannotRemember: saved.cannotRemember,
             signIn: saved.signIn ? { provider: saved.signIn.provider, clientId: saved.signIn.clientId ?? '', tenant: saved.signIn.tenant ?? '' } : null,
             isSignedIn: saved.signIn?.isSignedIn ?? false,
           });

@@ -46,6 +46,8 @@ export interface AccountForm {
   /** Main holds a password for this account (saved encrypted, or for this session only). */
   hasPassword: boolean;
   hasSavedPassword: boolean;
+  /** Why main cannot remember a password or sign-in on this computer (no keyring): shown by the form. */
+  cannotRemember?: string;
   preset: ProviderPreset | null;
   test: ConnectionTest;
   /** OAuth2 sign-in instead of a password (null: a password). Settings only, never a token. */
