@@ -195,13 +195,14 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   };
   const ends = jobEndsOf({ location: from, secrets: secrets.from }, [{ target: 'account', location: to, secrets: secrets.to }], timeouts);
   const plans = await planJob(ends, planOptions, { stateDir });
+  // Ctrl-C while connecting or planning: whatever the open or the plan met, it is a stop.
+  if (io.signal?.aborted) return stoppedEarly();
   if (!plans.ok) {
     const { failedAt, ...error } = plans.error;
     if (failedAt === 'plan') return fail(error, error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
     const side = failedAt === 'source' ? 'source' : 'destination';
     return fail({ ...error, message: `Could not open the ${side}: ${error.message}` }, EXIT_USAGE, side === 'source' ? 'from' : 'to');
   }
-  if (io.signal?.aborted) return stoppedEarly();
   const plan = plans.value.account as CopyPlan;
   // The pre-flight rides beside the plan in the plan event (plan --json's `preflight`).
   const { preflight, ...planOnly } = plan;
