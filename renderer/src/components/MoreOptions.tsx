@@ -4,11 +4,15 @@ import { useId } from 'react';
 import { useAppStore, useAppStoreApi } from '../store/context.js';
 import { ArchiveFormatOptions } from './ArchiveFormatOptions.js';
 
+/** What "recent" may mean for newest mail first, in days. */
+const RECENT_DAYS_CHOICES = [7, 14, 30, 90, 365];
+
 /**
  * Settings most people never need, each with the one line that says what it does: how many
- * connections each side gets, a speed limit, and (with an archive) the archive's format.
+ * connections each side gets, a speed limit, (with an archive) the archive's format, and (when
+ * mail goes to a new account) newest mail first and read state that follows.
  */
-export function MoreOptions({ id, hasArchive }: { id: string; hasArchive: boolean }) {
+export function MoreOptions({ id, hasArchive, hasAccount }: { id: string; hasArchive: boolean; hasAccount: boolean }) {
   const jobSettings = useAppStore((s) => s.jobSettings);
   const archiveFormat = useAppStore((s) => s.archiveFormat);
   const { setJobSettings, setArchiveFormat } = useAppStoreApi().getState();
@@ -41,6 +45,40 @@ export function MoreOptions({ id, hasArchive }: { id: string; hasArchive: boolea
           Leaves room on your connection for other things while the move runs.
         </p>
       </div>
+      {hasAccount && (
+        <div className="option">
+          <label className="checkbox option-switch">
+            <input type="checkbox" checked={jobSettings.newestFirst} aria-describedby={`${fieldId}-newest-line`} onChange={(e) => setJobSettings({ newestFirst: e.target.checked })} />
+            Newest mail first
+          </label>
+          <p className="option-line" id={`${fieldId}-newest-line`}>
+            Every folder’s mail of the last {jobSettings.recentDays} days moves before anything older, so the new account is usable on the first day.
+          </p>
+          {jobSettings.newestFirst && (
+            <label className="option-inline">
+              Recent means the last{' '}
+              <select value={jobSettings.recentDays} onChange={(e) => setJobSettings({ recentDays: Number(e.target.value) })}>
+                {[...new Set([...RECENT_DAYS_CHOICES, jobSettings.recentDays])].sort((a, b) => a - b).map((n) => (
+                  <option key={n} value={n}>
+                    {n} days
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+        </div>
+      )}
+      {hasAccount && (
+        <div className="option">
+          <label className="checkbox option-switch">
+            <input type="checkbox" checked={jobSettings.syncFlags} aria-describedby={`${fieldId}-flags-line`} onChange={(e) => setJobSettings({ syncFlags: e.target.checked })} />
+            Keep read state up to date on later runs
+          </label>
+          <p className="option-line" id={`${fieldId}-flags-line`}>
+            Each run marks the copies as read, answered or flagged where the old messages got those marks since. It never removes a mark.
+          </p>
+        </div>
+      )}
       {hasArchive && (
         <fieldset className="option format-choice stacked">
           <legend className="option-legend">Archive format</legend>
