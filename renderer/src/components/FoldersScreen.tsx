@@ -49,6 +49,7 @@ export function FoldersScreen() {
   const destinationArchiveFormat = useAppStore((s) => s.destinationArchiveFormat);
   const refusedChoice = useAppStore((s) => s.refusedChoice);
   const refusedArchivePath = useAppStore((s) => s.refusedArchivePath);
+  const refusedArchiveFormat = useAppStore((s) => s.refusedArchiveFormat);
   // Saving to this computer only: every ticked folder goes to that archive, nothing to an account.
   const archiveOnly = archiveOnlyOf({ sourceKind, destinationKind, destinationArchivePath, destinationArchiveFormat });
   const hasArchive = archivePath !== null && restoreFrom === undefined && archiveOnly === undefined;
@@ -123,11 +124,12 @@ export function FoldersScreen() {
   const isAllExpanded = parentIds.length > 0 && parentIds.every((id) => expanded.has(id));
 
   return (
-    <section className="screen screen-folders" aria-labelledby="folders-title">
+    <section className={preflight && hasFindings(preflight) ? 'screen screen-folders has-preflight' : 'screen screen-folders'} aria-labelledby="folders-title">
       <div className="screen-intro">
         <ScreenTitle id="folders-title">Choose what to keep</ScreenTitle>
         <p className="lead">
-          {plural(folderCount, 'folder')}, {formatBytes(totalBytesOf(tree))} {restoreFrom ? `in the ${formatLabel(restoreFrom.format)} archive ${restoreFrom.path}` : 'on the old account'}. Tick what comes along; the bars show where the space is.
+          {plural(folderCount, 'folder')}, {formatBytes(totalBytesOf(tree))} {restoreFrom ? `in the ${formatLabel(restoreFrom.format)} archive ${restoreFrom.path}` : 'on the old account'}
+          {archiveOnly ? `, to be saved as ${formatLabel(archiveOnly.format)} in ${archiveOnly.path}` : ''}. Tick what comes along; the bars show where the space is.
         </p>
       </div>
 
@@ -225,7 +227,7 @@ export function FoldersScreen() {
                   ? 'will be skipped and listed in the report.'
                   : refusedArchivePath === null
                     ? 'to save: choose a folder for them above, or skip them.'
-                    : `will be saved to the archive in ${refusedArchivePath}.`}
+                    : `will be saved to the ${formatLabel(refusedArchiveFormat)} archive chosen for them.`}
               </p>
             )}
             {preflight?.quota && !preflight.quota.fits && (

@@ -4,6 +4,7 @@ import { useId, useState } from 'react';
 import { useAppStore, useAppStoreApi } from '../store/context.js';
 import type { PreflightView } from '../lib/preflight-view.js';
 import { formatBytes, formatDate, formatCount, plural } from '../lib/format.js';
+import { decodeMimeWords } from '../lib/mime-words.js';
 import { ArchiveFormatOptions } from './ArchiveFormatOptions.js';
 import { Icon } from './Icons.js';
 
@@ -27,15 +28,12 @@ export function quotaSentence(quota: NonNullable<PreflightView['quota']>): strin
  * provider's daily limit makes it take. Whether it fits is said by the Start button (quotaSentence).
  */
 export function PreflightPanel({ view, canKeepRefused }: { view: PreflightView; canKeepRefused: boolean }) {
-  const id = useId();
   const isLoading = useAppStore((s) => s.planState === 'loading');
   const { checkSelectionAgain } = useAppStoreApi().getState();
   const { refused, renamedFolders, dailyLimit, uncheckedPaths } = view;
   return (
-    <section className="card preflight" aria-labelledby={`${id}-title`} data-testid="preflight">
-      <h2 id={`${id}-title`} className="preflight-title">
-        Checked before the move
-      </h2>
+    // A region with a name rather than a heading: it sits just above the Start button and every line counts there.
+    <section className="card preflight" role="region" aria-label="Checked before the move" data-testid="preflight">
       {uncheckedPaths.length > 0 && (
         <p className="preflight-item preflight-unchecked" data-testid="preflight-unchecked">
           <Icon name="warning" className="warning-icon" />
@@ -111,54 +109,52 @@ function RefusedMessages({ view, canKeep }: { view: PreflightView; canKeep: bool
               <tr key={`${m.folder}\u0000${m.uid}`} data-uid={m.uid} data-folder={m.folder}>
                 <td>{m.folder}</td>
                 <td className="nowrap">{formatDate(m.date)}</td>
-                <td className="refused-subject">{m.subject || <span className="muted">(no subject)</span>}</td>
+                <td className="refused-subject">{m.subject ? decodeMimeWords(m.subject) : <span className="muted">(no subject)</span>}</td>
                 <td className="num nowrap">{formatBytes(m.size)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
-      {refused.length > REFUSED_SHOWN && (
-        <button type="button" className="button-link small" aria-expanded={isOpen} onClick={() => setOpen(!isOpen)} data-testid="refused-more">
-          {isOpen ? 'Show fewer' : `and ${formatCount(refused.length - REFUSED_SHOWN)} more`}
-        </button>
-      )}
-      {canKeep ? (
-        <fieldset className="refused-choice">
-          <legend className="visually-hidden">What happens to them</legend>
-          <label className={choice === 'skip' ? 'choice chosen' : 'choice'}>
-            <input type="radio" name={`${id}-choice`} value="skip" checked={choice === 'skip'} onChange={() => setRefusedChoice('skip')} />
-            <span>
-              <strong>Skip them</strong> <span className="muted">They stay on the old account and the report lists them.</span>
-            </span>
-          </label>
-          <label className={choice === 'archive' ? 'choice chosen' : 'choice'}>
-            <input type="radio" name={`${id}-choice`} value="archive" checked={choice === 'archive'} onChange={() => setRefusedChoice('archive')} />
-            <span>
-              <strong>Save them to a local archive instead</strong> <span className="muted">Files on this computer any mail program opens.</span>
-            </span>
-          </label>
-          {choice === 'archive' && (
-            <div className="refused-archive">
-              <div className="refused-folder">
-                {path !== null && (
-                  <code data-testid="refused-archive-path" title={path}>
-                    {path}
-                  </code>
-                )}
-                <button type="button" className="button small" onClick={() => void chooseRefusedArchive()}>
-                  {path === null ? 'Choose a folder…' : 'Change…'}
-                </button>
-              </div>
-              <fieldset className="format-choice compact">
-                <legend className="visually-hidden">Format of that archive</legend>
-                <ArchiveFormatOptions name={`${id}-format`} chosen={format} onChoose={setRefusedArchiveFormat} />
-              </fieldset>
-            </div>
+      <div className="refused-actions">
+        {refused.length > REFUSED_SHOWN && (
+          <button type="button" className="button-link small" aria-expanded={isOpen} onClick={() => setOpen(!isOpen)} data-testid="refused-more">
+            {isOpen ? 'Show fewer' : `and ${formatCount(refused.length - REFUSED_SHOWN)} more`}
+          </button>
+        )}
+        {canKeep ? (
+          <fieldset className="refused-choice">
+            <legend className="refused-legend">What to do with them:</legend>
+            <label className={choice === 'skip' ? 'choice chosen' : 'choice'}>
+              <input type="radio" name={`${id}-choice`} value="skip" checked={choice === 'skip'} onChange={() => setRefusedChoice('skip')} />
+              Skip them
+            </label>
+            <label className={choice === 'archive' ? 'choice chosen' : 'choice'}>
+              <input type="radio" name={`${id}-choice`} value="archive" checked={choice === 'archive'} onChange={() => setRefusedChoice('archive')} />
+              Save them to a local archive instead
+            </label>
+          </fieldset>
+        ) : (
+          <p className="muted small">They stay where they are and the report lists them.</p>
+        )}
+      </div>
+      {canKeep && choice === 'archive' && (
+        <div className="refused-archive">
+          <button type="button" className="button small" onClick={() => void chooseRefusedArchive()}>
+            {path === null ? 'Choose a folder…' : 'Change…'}
+          </button>
+          {path !== null ? (
+            <code data-testid="refused-archive-path" title={path}>
+              {path}
+            </code>
+          ) : (
+            <span className="muted small">Where on this computer should they go?</span>
           )}
-        </fieldset>
-      ) : (
-        <p className="muted small">They stay where they are and the report lists them.</p>
+          <fieldset className="format-choice compact">
+            <legend className="refused-legend">Format:</legend>
+            <ArchiveFormatOptions name={`${id}-format`} chosen={format} onChoose={setRefusedArchiveFormat} isCompact />
+          </fieldset>
+        </div>
       )}
     </div>
   );

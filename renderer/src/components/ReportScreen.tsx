@@ -6,6 +6,7 @@ import { rowKey } from '../store/types.js';
 import { TargetTag } from './MoveScreen.js';
 import { formatLabel } from './ArchiveFormatOptions.js';
 import { formatBytes, formatCount, formatDateTime, plural } from '../lib/format.js';
+import { decodeMimeWords } from '../lib/mime-words.js';
 import { errorHeading } from '../lib/errors.js';
 import { retryAdvice } from '../lib/move-groups.js';
 import { Icon } from './Icons.js';
@@ -60,7 +61,7 @@ export function ReportScreen() {
         <ScreenTitle id="report-title">{isAllGood ? 'Everything arrived' : 'Report: some mail did not arrive'}</ScreenTitle>
         <p className="lead">
           {isAllGood
-            ? `Every selected folder was checked ${showTarget ? `where it went (${report.folders.some((f) => (f.target ?? 'account') === 'account') ? 'the new account and ' : ''}the ${report.archive ? `${formatLabel(report.archive.format)} ` : ''}archive${report.archive ? ` in ${report.archive.path}` : ''})` : 'on the new account'} and holds all its messages.${archivedText} ${formatBytes(totals.bytesCopied)} copied.`
+            ? `Every selected folder was checked ${showTarget ? `where it went (${report.folders.some((f) => (f.target ?? 'account') === 'account') ? 'the new account and ' : ''}the ${report.archive ? `${formatLabel(report.archive.format)} ` : ''}archive${report.archive ? ` in ${report.archive.path}` : ''})` : 'on the new account'} and holds all its messages.${archivedText} ${formatBytes(totals.bytesCopied)} ${archived > 0 ? 'moved in all, those included' : 'copied'}.`
             : `${formatCount(totals.failed)} ${totals.failed === 1 ? 'message' : 'messages'} could not be copied${incomplete.length > 0 ? ` and ${incomplete.length} ${incomplete.length === 1 ? 'folder is' : 'folders are'} incomplete` : ''}. Nothing was deleted anywhere; ${canRetry ? 'you can retry them or save them as files' : 'you can save them as files'}.`}
         </p>
       </div>
@@ -117,7 +118,7 @@ export function ReportScreen() {
                   const advice = retryAdvice(m.error);
                   return (
                     <tr key={`${rowKey(m)}\u0000${m.uid}`} data-uid={m.uid}>
-                      <td>{m.subject || <span className="muted">(no subject)</span>}</td>
+                      <td>{m.subject ? decodeMimeWords(m.subject) : <span className="muted">(no subject)</span>}</td>
                       <td className="nowrap">{formatDateTime(m.date)}</td>
                       <td>
                         {m.sourcePath}
@@ -129,7 +130,7 @@ export function ReportScreen() {
                         <span className="muted small block">{advice.canRetry ? 'A retry may get it through.' : 'A retry cannot help with this one.'}</span>
                       </td>
                       <td>
-                        <button type="button" className="button small" onClick={() => void saveEml(m)} aria-label={`Save “${m.subject ?? 'message'}” as a file (.eml)`}>
+                        <button type="button" className="button small" onClick={() => void saveEml(m)} aria-label={`Save “${m.subject ? decodeMimeWords(m.subject) : 'message'}” as a file (.eml)`}>
                           Save as a file
                         </button>
                       </td>

@@ -11,6 +11,14 @@ export const CATEGORIES = [
   { key: 'failed', label: 'Failed', line: 'Could not be copied; each one is listed below with the reason. Nothing was deleted anywhere.' },
 ] as const;
 
+/** "Already there" names where it looked: the new account, the archive, or both. */
+export function alreadyThereLine(report: AppJobReport): string {
+  const hasAccount = report.folders.some((f) => (f.target ?? 'account') === 'account');
+  const hasArchive = report.folders.some((f) => f.target === 'archive');
+  const where = hasAccount && hasArchive ? 'where it goes (the new account or the archive)' : hasArchive ? 'in the archive' : 'on the new account';
+  return `Found ${where} already (the same message), so not sent a second time.`;
+}
+
 /** Messages too large for the new account, kept in the local archive the person chose (set-aside-oversized.ts). */
 export const ARCHIVED_LINE = 'Too large for the new account, so never sent there: kept in the local archive you chose instead, and counted as done.';
 
@@ -72,7 +80,7 @@ export function ReportSummary({ report }: { report: AppJobReport }) {
                 {formatCount(figures[c.key].messages)} {figures[c.key].messages === 1 ? 'message' : 'messages'}
                 {figures[c.key].bytes !== undefined && figures[c.key].messages > 0 && <span className="category-bytes">{formatBytes(figures[c.key].bytes!)}</span>}
               </span>
-              <span className="category-line">{c.line}</span>
+              <span className="category-line">{c.key === 'alreadyThere' ? alreadyThereLine(report) : c.line}</span>
             </dd>
           </div>
         ))}
