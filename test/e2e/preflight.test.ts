@@ -25,7 +25,8 @@ import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { snapshotAccount, type AccountSnapshot, type MessageSnapshot } from '../support/mail-snapshot.js';
 import { archiveMail } from '../archive/archive-helpers.js';
 import { decodeMimeWords } from '../../renderer/src/lib/mime-words.js';
-import { buildRenderer, fillLocalAccount, openApp, serveRenderer, startAppService, type AppPage } from './harness.js';
+import { buildRenderer, fillFakeAccountsAndChooseFolders, fillLocalAccount, openApp, serveRenderer, startAppService, type AppPage } from './harness.js';
+import { createFakeBridge, preflightPlan } from '../../renderer/test/fake-bridge.js';
 
 const LIMIT = 1024 * 1024;
 const SOURCE_USER = { name: 'olduser', password: 'old-Preflight-7d21' };
@@ -316,4 +317,39 @@ describe('the app before Start: pre-flight, and saving to this computer only', {
       await app.close();
     }
   });
+});
+
+describe('the pre-flight with everything to say (a move into Gmail, fake bridge)', () => {
+  let server: Awaited<ReturnType<typeof serveRenderer>>;
+  before(async () => {
+    server = await serveRenderer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  for (const size of [{ width: 1280, height: 800 }, { width: 1024, height: 700 }]) {
+    test(`at ${size.width}×${size.height}: messages too large, a renamed folder, the days at Gmail's daily limit, a folder ticked since; Start in view`, async () => {
+      const fake = createFakeBridge({ 'plan:load': () => ({ ok: true, value: preflightPlan() }) });
+      const app = await openApp(server.url, fake.bridge, size);
+      const { page } = app;
+      try {
+        await fillFakeAccountsAndChooseFolders(app);
+        await page.locator('[role="treeitem"][data-path="Trash"] [data-testid="check"]').click();
+        const panel = page.getByTestId('preflight');
+        assert.match(await panel.innerText(), /5 messages are too large for the new account \(it takes at most 25 MB for one message\)/);
+        assert.match(await panel.getByTestId('preflight-unchecked').innerText(), /Trash was ticked since/);
+        assert.match(await panel.getByTestId('preflight-renamed').innerText(), /Notes: 2024\s*Notes_ 2024/);
+        assert.match(await panel.getByTestId('preflight-days').innerText(), /this move needs about \d+ days/);
+        await page.locator('.app-main').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+        await assertInView(page, page.getByRole('button', { name: 'Start moving' }), `Start moving at ${size.width}×${size.height}`);
+        await assertInView(page, panel.getByRole('radio', { name: /Save them to a local archive instead/ }), `the choice at ${size.width}×${size.height}`);
+        await app.screenshot(`preflight-06-gmail-${size.width}x${size.height}`);
+        assert.deepEqual(await app.axe(), []);
+        assert.deepEqual(app.problems, []);
+      } finally {
+        await app.close();
+      }
+    });
+  }
 });

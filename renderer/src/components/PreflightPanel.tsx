@@ -10,6 +10,8 @@ import { Icon } from './Icons.js';
 
 /** Messages listed before "and N more". */
 export const REFUSED_SHOWN = 3;
+/** Renamed folders named in the line; the tree's "Goes to" shows every one. */
+const RENAMED_SHOWN = 3;
 
 /** "INBOX, Trash and Junk". */
 const listText = (names: readonly string[]): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`);
@@ -48,24 +50,22 @@ export function PreflightPanel({ view, canKeepRefused }: { view: PreflightView; 
       )}
       {refused.length > 0 && <RefusedMessages view={view} canKeep={canKeepRefused} />}
       {renamedFolders.length > 0 && (
-        <div className="preflight-item" data-testid="preflight-renamed">
-          <p>
-            <strong>{plural(renamedFolders.length, 'folder')}</strong> {renamedFolders.length === 1 ? 'lands' : 'land'} under another name, because the new server cannot take{' '}
-            {renamedFolders.length === 1 ? 'its' : 'theirs'}:
-          </p>
-          <ul className="preflight-renamed">
-            {renamedFolders.map((r) => (
-              <li key={r.folder}>
-                {r.folder} <Icon name="arrow" className="arrow-icon" /> <strong>{r.destination}</strong>
-              </li>
-            ))}
-          </ul>
-        </div>
+        <p className="preflight-item" data-testid="preflight-renamed">
+          <strong>{plural(renamedFolders.length, 'folder')}</strong> {renamedFolders.length === 1 ? 'lands' : 'land'} under another name, because the new server cannot take{' '}
+          {renamedFolders.length === 1 ? 'its' : 'theirs'}:{' '}
+          {renamedFolders.slice(0, RENAMED_SHOWN).map((r, i) => (
+            <span key={r.folder} className="renamed-pair">
+              {i > 0 && ', '}
+              {r.folder} <Icon name="arrow" className="arrow-icon" /> <strong>{r.destination}</strong>
+            </span>
+          ))}
+          {renamedFolders.length > RENAMED_SHOWN && ` and ${plural(renamedFolders.length - RENAMED_SHOWN, 'other')} (see “Goes to” in the list)`}.
+        </p>
       )}
       {dailyLimit && (
         <p className="preflight-item" data-testid="preflight-days">
-          At {dailyLimit.provider}’s limit of {formatBytes(dailyLimit.bytesPerDay)} a day, this move needs about <strong>{plural(dailyLimit.days, 'day')}</strong>. It waits at
-          the limit and goes on by itself; you can also close Mailferry and run it again later.
+          At {dailyLimit.provider}’s limit of {formatBytes(dailyLimit.bytesPerDay)} a day, this move needs about <strong>{plural(dailyLimit.days, 'day')}</strong>; it waits at
+          the limit and goes on by itself.
         </p>
       )}
     </section>
