@@ -19,7 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import type { AppJobEvent, AppJobReport } from '../../src/contract/ipc.js';
+import type { AppJobEvent, AppJobReport, StartJobRequest } from '../../src/contract/ipc.js';
 import { fillAccount, generateCorpus, generateFolderOfSize } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { snapshotAccount, type AccountSnapshot, type MessageSnapshot } from '../support/mail-snapshot.js';
@@ -129,12 +129,30 @@ describe('the app before Start: pre-flight, and saving to this computer only', {
     assert.ok(sizes.every((n) => n <= LIMIT), `nothing over the limit crossed the wire (largest ${Math.max(...sizes)})`);
   }
 
+  /**
+   * Opens the app at 1280×800 over a service started by startAppService and runs `body`; no
+   * console error may show. A failure leaves a screenshot; the service and page close either way.
+   */
+  async function withApp(started: ReturnType<typeof startAppService>, failureShot: string, body: (app: AppPage) => Promise<void>): Promise<void> {
+    const app = await openApp(server.url, started.bridge, { width: 1280, height: 800 });
+    try {
+      await body(app);
+      assert.deepEqual(app.problems, []);
+    } catch (e) {
+      await app.screenshot(failureShot).catch(() => undefined);
+      throw e;
+    } finally {
+      await started.service.shutdown();
+      await app.close();
+    }
+  }
+
   test('the list before Start is exactly the messages over the limit; "Save them to a local archive instead": done, the archive holds them, the account the rest', async () => {
     const refusedDir = join(work, 'Too large');
-    const { service, bridge, events } = startAppService({ stateDir: join(work, 'state-archive'), saveDir: work, chooseFolder: async () => refusedDir });
-    const app = await openApp(server.url, bridge, { width: 1280, height: 800 });
-    const { page } = app;
-    try {
+    const started = startAppService({ stateDir: join(work, 'state-archive'), saveDir: work, chooseFolder: async () => refusedDir });
+    const { events } = started;
+    await withApp(started, 'preflight-failure-archive', async (app) => {
+      const { page } = app;
       const panel = await toChooseFolders(app, ARCHIVE_USER);
       // Three listed, the fourth behind "and 1 more"; the list is the source's messages over 1 MB.
       assert.equal(await panel.locator('tbody tr').count(), 3);
@@ -191,21 +209,14 @@ describe('the app before Start: pre-flight, and saving to this computer only', {
       const kept = archive.folders.flatMap((f) => f.messages.map((m) => `${f.path}:${m.sha256}`));
       assert.deepEqual(sorted(kept), sorted(tooLarge.map((t) => `${t.folder}:${t.message.sha256}`)));
       await assertAccountHoldsTheRest(ARCHIVE_USER.name);
-      assert.deepEqual(app.problems, []);
-    } catch (e) {
-      await app.screenshot('preflight-failure-archive').catch(() => undefined);
-      throw e;
-    } finally {
-      await service.shutdown();
-      await app.close();
-    }
+    });
   });
 
   test('"Skip them": the job ends needing attention, those four listed as refused with the reason, never sent', async () => {
-    const { service, bridge, events } = startAppService({ stateDir: join(work, 'state-skip'), saveDir: work, chooseFolder: async () => undefined });
-    const app = await openApp(server.url, bridge, { width: 1280, height: 800 });
-    const { page } = app;
-    try {
+    const started = startAppService({ stateDir: join(work, 'state-skip'), saveDir: work, chooseFolder: async () => undefined });
+    const { events } = started;
+    await withApp(started, 'preflight-failure-skip', async (app) => {
+      const { page } = app;
       const panel = await toChooseFolders(app, SKIP_USER);
       assert.equal(await panel.getByRole('radio', { name: /Skip them/ }).isChecked(), true, 'skipping is the default');
       await page.getByRole('button', { name: 'Start moving' }).click();
@@ -232,24 +243,17 @@ describe('the app before Start: pre-flight, and saving to this computer only', {
       }
       assert.equal(report.folders.reduce((n, f) => n + (f.archived ?? 0), 0), 0);
       await assertAccountHoldsTheRest(SKIP_USER.name);
-      assert.deepEqual(app.problems, []);
-    } catch (e) {
-      await app.screenshot('preflight-failure-skip').catch(() => undefined);
-      throw e;
-    } finally {
-      await service.shutdown();
-      await app.close();
-    }
+    });
   });
 
   test('save chosen folders to this computer: the old account alone, the same tree, pause and resume, exactly the chosen folders in the archive', async () => {
     // A folder big enough to pause in (at 1 MB/s, a few seconds).
     await fillAccount(source.account(SOURCE_USER.name), [generateFolderOfSize({ seed: 'bulk', segments: ['Bulk'], messages: 150, totalBytes: 4_000_000, sizeRange: [2 * 1024, 80 * 1024] })]);
     const archiveDir = join(work, 'Saved mail');
-    const { service, bridge, events, accounts } = startAppService({ stateDir: join(work, 'state-only'), saveDir: work, chooseFolder: async () => archiveDir });
-    const app = await openApp(server.url, bridge, { width: 1280, height: 800 });
-    const { page } = app;
-    try {
+    const started = startAppService({ stateDir: join(work, 'state-only'), saveDir: work, chooseFolder: async () => archiveDir });
+    const { events, accounts } = started;
+    await withApp(started, 'archive-only-failure', async (app) => {
+      const { page } = app;
       await app.waitForState('accounts');
       await page.getByText('To this computer only').click();
       assert.equal(await page.locator('form[data-role="destination"]').count(), 0, 'no new account to fill in');
@@ -308,14 +312,7 @@ describe('the app before Start: pre-flight, and saving to this computer only', {
       for (const folder of withMail) {
         assert.deepEqual(sorted(folder.messages.map((m) => m.sha256)), sorted(live(from, folder.path).map((m) => m.sha256)), `${folder.path} in the archive`);
       }
-      assert.deepEqual(app.problems, []);
-    } catch (e) {
-      await app.screenshot('archive-only-failure').catch(() => undefined);
-      throw e;
-    } finally {
-      await service.shutdown();
-      await app.close();
-    }
+    });
   });
 });
 
@@ -346,6 +343,18 @@ describe('the pre-flight with everything to say (a move into Gmail, fake bridge)
         await assertInView(page, panel.getByRole('radio', { name: /Save them to a local archive instead/ }), `the choice at ${size.width}×${size.height}`);
         await app.screenshot(`preflight-06-gmail-${size.width}x${size.height}`);
         assert.deepEqual(await app.axe(), []);
+        // The two switches under More options, by keyboard.
+        await page.getByRole('button', { name: 'More options' }).click();
+        await page.getByLabel('Newest mail first').focus();
+        await page.keyboard.press('Space');
+        await page.getByLabel('Keep read state up to date on later runs').focus();
+        await page.keyboard.press('Space');
+        assert.equal(await page.getByLabel(/Recent means the last/).inputValue(), '30');
+        await assertInView(page, page.getByRole('button', { name: 'Start moving' }), `Start moving with More options open at ${size.width}×${size.height}`);
+        await app.screenshot(`preflight-07-more-options-${size.width}x${size.height}`);
+        assert.deepEqual(await app.axe(), []);
+        await page.getByRole('button', { name: 'Start moving' }).click();
+        assert.deepEqual((fake.callsTo('jobs:start').at(-1) as StartJobRequest).settings, { connectionsPerSide: 2, maxBytesPerSecond: 0, newestFirst: true, recentDays: 30, syncFlags: true });
         assert.deepEqual(app.problems, []);
       } finally {
         await app.close();

@@ -75,38 +75,34 @@ export function DestinationKindChoice() {
   return <KindChoice legend="It should go" labels={{ account: 'To a new account', archive: 'To this computer only' }} kind={kind} onChoose={setDestinationKind} />;
 }
 
-/** The archive to restore from: its folder and format, in place of the old account's card. */
-export function SourceArchiveCard() {
-  const path = useAppStore((s) => s.sourceArchivePath);
-  const format = useAppStore((s) => s.sourceArchiveFormat);
-  const { chooseSourceArchive, setSourceArchiveFormat } = useAppStoreApi().getState();
+/** The texts of the two archive cards: the archive a restore reads, and the one an archive-only job writes. */
+const ARCHIVE_CARDS = {
+  source: { title: 'Archive on this computer', line: 'Mail is copied from here (read only): an archive made by Mailferry, Thunderbird or mutt.', role: 'source-archive' },
+  destination: {
+    title: 'Save to this computer',
+    line: 'The chosen folders are saved here as files, the same folder tree; run it again later to add what is new. No second account is needed.',
+    role: 'destination-archive',
+  },
+} as const;
+
+/** An archive in place of an account's card: the one to restore from, or the one to save to. */
+function ArchiveEndCard({ end }: { end: keyof typeof ARCHIVE_CARDS }) {
+  const path = useAppStore((s) => (end === 'source' ? s.sourceArchivePath : s.destinationArchivePath));
+  const format = useAppStore((s) => (end === 'source' ? s.sourceArchiveFormat : s.destinationArchiveFormat));
+  const api = useAppStoreApi().getState();
   return (
     <LocalArchiveCard
-      title="Archive on this computer"
-      line="Mail is copied from here (read only): an archive made by Mailferry, Thunderbird or mutt."
-      role="source-archive"
+      {...ARCHIVE_CARDS[end]}
       path={path}
       format={format}
-      onChooseFolder={() => void chooseSourceArchive()}
-      onChooseFormat={setSourceArchiveFormat}
+      onChooseFolder={() => void (end === 'source' ? api.chooseSourceArchive() : api.chooseDestinationArchive())}
+      onChooseFormat={end === 'source' ? api.setSourceArchiveFormat : api.setDestinationArchiveFormat}
     />
   );
 }
 
+/** The archive to restore from: its folder and format, in place of the old account's card. */
+export const SourceArchiveCard = () => <ArchiveEndCard end="source" />;
+
 /** The archive an archive-only job saves the chosen folders to, in place of the new account's card. */
-export function DestinationArchiveCard() {
-  const path = useAppStore((s) => s.destinationArchivePath);
-  const format = useAppStore((s) => s.destinationArchiveFormat);
-  const { chooseDestinationArchive, setDestinationArchiveFormat } = useAppStoreApi().getState();
-  return (
-    <LocalArchiveCard
-      title="Save to this computer"
-      line="The chosen folders are saved here as files, the same folder tree; run it again later to add what is new. No second account is needed."
-      role="destination-archive"
-      path={path}
-      format={format}
-      onChooseFolder={() => void chooseDestinationArchive()}
-      onChooseFormat={setDestinationArchiveFormat}
-    />
-  );
-}
+export const DestinationArchiveCard = () => <ArchiveEndCard end="destination" />;
