@@ -168,6 +168,30 @@ describe('IPC handlers in main', () => {
     assert.equal(reached.length, good.length, 'no refused request reached a handler');
   });
 
+  test('issue 14: an archive-only plan, an archive for messages too large, and the newest-first and read-state switches', async () => {
+    const { handlers, reached } = recordingHandlers();
+    const archive = { format: 'maildir', path: '/home/maria/Too large' };
+    const good: [InvokeChannel, unknown][] = [
+      ['plan:load', { options: {}, archive, archiveOnly: true }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], refusedTo: archive, settings: { newestFirst: true, recentDays: 30, syncFlags: true } }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], settings: { newestFirst: false, syncFlags: false } }],
+    ];
+    for (const [channel, payload] of good) assert.equal((await handleInvoke(channel, own, payload, handlers, trusted)).ok, true, `${channel} ${JSON.stringify(payload)} should pass`);
+    assert.deepEqual((reached[1]!.request as { refusedTo: unknown }).refusedTo, archive);
+    const bad: [InvokeChannel, unknown][] = [
+      ['plan:load', { options: {}, archiveOnly: true }], // only to an archive, but which?
+      ['plan:load', { options: {}, archive, archiveOnly: 'yes' }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], refusedTo: { format: 'mbox', path: 'relative' }, settings: {} }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], refusedTo: '/home/maria/x', settings: {} }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], settings: { recentDays: 0 } }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], settings: { recentDays: 2.5 } }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], settings: { newestFirst: 'on' } }],
+      ['jobs:start', { options: {}, selectedPaths: ['INBOX'], settings: { providerLimitRetryMs: 1 } }], // not the renderer's to set
+    ];
+    for (const [channel, payload] of bad) assert.equal((await handleInvoke(channel, own, payload, handlers, trusted)).ok, false, `${channel} ${JSON.stringify(payload)} should be refused`);
+    assert.equal(reached.length, good.length, 'no refused request reached a handler');
+  });
+
   test('batch requests: no path from the renderer (main asks with a dialog), ids as the CSV allows them, bounded numbers', async () => {
     const { handlers, reached } = recordingHandlers();
     const good: [InvokeChannel, unknown][] = [

@@ -65,8 +65,9 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
   'accounts:discover': z.strictObject({ email: z.string().trim().min(3).max(320) }),
   'links:open': z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2000) }),
   'plan:load': z
-    .strictObject({ options: planOptions, archive: archiveLocation.optional(), source: archiveLocation.optional() })
-    .refine((r) => !(r.source && r.archive), { message: 'a restore goes to the account only', path: ['archive'] }),
+    .strictObject({ options: planOptions, archive: archiveLocation.optional(), source: archiveLocation.optional(), archiveOnly: z.boolean().optional() })
+    .refine((r) => !(r.source && r.archive), { message: 'a restore goes to the account only', path: ['archive'] })
+    .refine((r) => !r.archiveOnly || r.archive !== undefined, { message: 'archiveOnly needs an archive', path: ['archiveOnly'] }),
   'jobs:start': z
     .strictObject({
       options: planOptions,
@@ -75,10 +76,14 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: z.ZodType<InvokeRequest<C>
         connectionsPerSide: z.number().int().min(1).max(8).optional(),
         maxBytesPerSecond: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
         maxConsecutiveFailures: z.number().int().min(1).max(100).optional(),
+        syncFlags: z.boolean().optional(),
+        newestFirst: z.boolean().optional(),
+        recentDays: z.number().int().min(1).max(36_500).optional(),
       }),
       archive: archiveLocation.optional(),
       archivePaths: pathList.optional(),
       source: archiveLocation.optional(),
+      refusedTo: archiveLocation.optional(),
     })
     .refine((r) => !(r.source && r.archive), { message: 'a restore goes to the account only', path: ['archive'] })
     .refine((r) => r.archivePaths === undefined || r.archive !== undefined, { message: 'archivePaths needs an archive', path: ['archivePaths'] })

@@ -83,6 +83,48 @@ export function samplePlan(): CopyPlan {
   return planOf(folders, { usedBytes: 1200 * MB, limitBytes: 15 * 1024 * MB });
 }
 
+/** Five messages over the new account's 25 MB limit, in three folders of samplePlan (and one more in Trash, ticked by nobody yet). */
+export const REFUSED_SUBJECTS = ['Holiday photos', 'Scans of the contract', 'Site plans (final)', 'Video of the launch', 'CAD export'];
+
+/**
+ * samplePlan with the engine's pre-flight, going to Gmail: the quota, the messages too large for
+ * it (25 MB), a folder whose name Gmail cannot take, and the days its daily limit makes the move last.
+ */
+export function preflightPlan(): CopyPlan {
+  const plan = planOf(
+    [
+      ...samplePlan().folders,
+      folder('Notes: 2024', 12, 1 * MB, { destinationPath: 'Notes_ 2024', reasons: [{ kind: 'sanitized', detail: '":" is not allowed in a folder name there' }] }),
+    ],
+    { usedBytes: 1200 * MB, limitBytes: 15 * 1024 * MB },
+  );
+  const limit = 25 * MB;
+  const reason = 'Larger than the 25 MB the new account accepts for one message.';
+  const sizes = [31, 48, 26, 40, 90];
+  const places: [string, number, string][] = [
+    ['INBOX', 101, '2023-07-02T10:00:00Z'],
+    ['INBOX', 240, '2024-01-15T09:30:00Z'],
+    ['Archive/2020', 12, '2020-05-03T12:00:00Z'],
+    ['Archive/2020', 77, '2020-11-20T16:45:00Z'],
+    ['Projects/Beta/Specs', 5, '2022-02-11T08:00:00Z'],
+  ];
+  const refused = places.map(([path, uid, date], i) => ({ folder: path, uid, size: sizes[i]! * MB, date, subject: REFUSED_SUBJECTS[i]!, reason }));
+  const refusedBytes = refused.reduce((n, m) => n + m.size, 0);
+  const neededBytes = plan.selectedBytes - refusedBytes;
+  return {
+    ...plan,
+    destination: { ...plan.destination, provider: 'Gmail', maxMessageBytes: limit },
+    preflight: {
+      quota: { usedBytes: 1200 * MB, limitBytes: 15 * 1024 * MB, neededBytes, fits: 1200 * MB + neededBytes <= 15 * 1024 * MB },
+      maxMessageBytes: limit,
+      refused,
+      refusedBytes,
+      renamedFolders: [{ folder: 'Notes: 2024', destination: 'Notes_ 2024', reason: '":" is not allowed in a folder name there' }],
+      dailyLimit: { bytesPerDay: 500 * MB, days: Math.ceil(neededBytes / (500 * MB)), provider: 'Gmail' },
+    },
+  };
+}
+
 export function planOf(folders: FolderPlan[], quota?: { usedBytes: number; limitBytes: number }): CopyPlan {
   const selected = folders.filter((f) => f.isSelected && f.source.isSelectable);
   return {

@@ -129,6 +129,12 @@ export interface StartJobRequest {
    * account; `archive` may not be given with it).
    */
   source?: ArchiveLocation;
+  /**
+   * Messages too large for the new account (the plan's `preflight.refused`) are kept in this
+   * local archive instead of being left out and reported as refused. Only for folders that go to
+   * the new account; a folder the dialog returned, like every archive of a request.
+   */
+  refusedTo?: ArchiveLocation;
 }
 
 /** Where each source folder would land in the archive, next to the account-side plan. */
@@ -214,8 +220,12 @@ export interface InvokeMap {
   'accounts:discover': [{ email: string }, Result<DiscoveryOutcome>];
   /** Opens a web page (http or https only) in the person's own browser; main does it, never a window of ours. */
   'links:open': [{ url: string }, Result<void>];
-  /** With `archive`, the answer also maps every folder to its place in that archive. With `source`, the folders are the archive's (restore). */
-  'plan:load': [{ options: PlanOptions; archive?: ArchiveLocation; source?: ArchiveLocation }, Result<AppPlan>];
+  /**
+   * With `archive`, the answer also maps every folder to its place in that archive. With `source`,
+   * the folders are the archive's (restore). With `archiveOnly` (and `archive`) the archive is the
+   * job's only destination: the new account is not needed, not opened, and the plan is the archive's.
+   */
+  'plan:load': [{ options: PlanOptions; archive?: ArchiveLocation; source?: ArchiveLocation; archiveOnly?: boolean }, Result<AppPlan>];
   'jobs:start': [StartJobRequest, Result<{ jobId: string }>];
   'jobs:pause': [{ jobId: string }, Result<void>];
   'jobs:resume': [{ jobId: string }, Result<void>];

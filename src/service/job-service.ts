@@ -80,7 +80,8 @@ export const createJobService = (deps: JobServiceDeps): JobService => {
   const planEnds = async (options: PlanOptions, want: EndsWanted): Promise<Result<{ ends: JobEnds; plans: JobPlans }>> => {
     const ends = await deps.accounts.jobEnds(want);
     if (!ends.ok) return ends;
-    const plans = await planJob(ends.value, options);
+    // With the state folder: what this job already copied in earlier runs is not counted as needed again.
+    const plans = await planJob(ends.value, options, { stateDir: deps.stateDir });
     if (!plans.ok) {
       const { failedAt: _side, ...error } = plans.error;
       return err(error);
@@ -136,12 +137,15 @@ export const createJobService = (deps: JobServiceDeps): JobService => {
 
   return {
     reportOf,
-    async 'plan:load'({ options, archive, source }): Promise<Result<AppPlan>> {
+    async 'plan:load'({ options, archive, source, archiveOnly }): Promise<Result<AppPlan>> {
       if (source && archive) return err(migrationError('bad-input', 'A restore from an archive goes to the new account only.'));
-      const planned = await planEnds(options, { account: true, archive, source });
+      if (archiveOnly && !archive) return err(migrationError('bad-input', 'Choose the folder on this computer to save the mail to.'));
+      // Saving to this computer alone: the new account is neither needed nor opened.
+      const planned = await planEnds(options, { account: !archiveOnly, archive, source });
       if (!planned.ok) return planned;
-      const { account: plan, archive: archivePlan } = planned.value.plans;
-      if (!plan) return err(migrationError('internal', 'The new account was not planned.'));
+      const { account: accountPlan, archive: archivePlan } = planned.value.plans;
+      const plan = archiveOnly ? archivePlan : accountPlan;
+      if (!plan) return err(migrationError('internal', archiveOnly ? 'The archive was not planned.' : 'The new account was not planned.'));
       if (!archive || !archivePlan) return ok(plan);
       const folders = archivePlan.folders.map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, destinationExists: f.destinationExists, collidesWith: f.collidesWith }));
       return ok({ ...plan, archive: { location: archive, folders } });
@@ -149,6 +153,7 @@ export const createJobService = (deps: JobServiceDeps): JobService => {
     async 'jobs:start'(request: StartJobRequest) {
       if (request.source && request.archive) return err(migrationError('bad-input', 'A restore from an archive goes to the new account only.'));
       const routes = routesOf(request);
+      if (request.refusedTo && routes.account.length === 0) return err(migrationError('bad-input', 'Nothing goes to the new account, so no message can be too large for it.'));
       const archive: ArchiveLocation | undefined = routes.archive.length > 0 ? request.archive : undefined;
       const planned = await planEnds(request.options, { account: routes.account.length > 0, archive, source: request.source });
       if (!planned.ok) return planned;
@@ -156,7 +161,13 @@ export const createJobService = (deps: JobServiceDeps): JobService => {
         const text = collisionText(planned.value.plans[target], routes[target], target);
         if (text) return err(migrationError('bad-input', text));
       }
-      const job = await prepareJob(deps.stateDir, planned.value.ends, planned.value.plans, { options: request.options, routes, settings: request.settings });
+      const job = await prepareJob(deps.stateDir, planned.value.ends, planned.value.plans, {
+        options: request.options,
+        routes,
+        settings: request.settings,
+        // Messages too large for the new account go to this archive instead of being left out.
+        ...(request.refusedTo ? { refusedTo: { kind: 'archive', archive: request.refusedTo } } : {}),
+      });
       if (!job.ok) return err(migrationError('bad-input', 'Choose at least one folder to move.'));
       if (job.value.parts.every((p) => p.folders.length === 0)) return err(migrationError('bad-input', 'Choose at least one folder to move.'));
       return startRun(job.value);

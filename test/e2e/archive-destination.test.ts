@@ -13,15 +13,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AccountRole, AppJobEvent, AppJobReport } from '../../src/contract/ipc.js';
+import type { AppJobEvent, AppJobReport } from '../../src/contract/ipc.js';
 import type { AccountEndpoint } from '../../src/contract/account.js';
-import { createAppService } from '../../src/service/app-service.js';
 import { openLocationAsSource } from '../../src/locations/open-location.js';
 import { fingerprintOfMessage } from '../../src/engine/fingerprint.js';
 import { fillAccount, generateCorpus, generateFolderOfSize } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { snapshotAccount, type AccountSnapshot } from '../support/mail-snapshot.js';
-import { buildRenderer, OFFLINE_DISCOVERY, openApp, serveRenderer, serviceBridge, type AppPage } from './harness.js';
+import { buildRenderer, fillLocalAccount, openApp, serveRenderer, startAppService, type AppPage } from './harness.js';
 import { createHash } from 'node:crypto';
 
 const SOURCE_USER = { name: 'olduser', password: 'old-Archive-51c2' };
@@ -85,27 +84,16 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
   });
 
   function startService(stateDir: string, archiveDir: string) {
-    const accounts = new Map<AccountRole, { email: string; endpoint: AccountEndpoint }>();
-    const listeners = new Set<(e: AppJobEvent) => void>();
-    const events: AppJobEvent[] = [];
     let folderDialogs = 0;
-    const service = createAppService({
+    const started = startAppService({
       stateDir,
-      settings: { getAccount: (role) => accounts.get(role), setAccount: (role, a) => void accounts.set(role, a) },
-      vault: { save: () => undefined, load: () => undefined, remove: () => undefined },
-      emit: (event) => {
-        events.push(event);
-        for (const l of listeners) l(event);
-      },
-      discovery: OFFLINE_DISCOVERY,
-      chooseSavePath: async (name) => join(work, name),
+      saveDir: work,
       chooseFolder: async () => {
         folderDialogs += 1;
         return archiveDir;
       },
-      backoff: { baseMs: 200, capMs: 500 },
     });
-    return { service, bridge: serviceBridge(service, listeners), events, dialogs: () => folderDialogs };
+    return { ...started, dialogs: () => folderDialogs };
   }
 
   test('the app: choose an mbox archive, send folders to the account, the archive or both; both hold exactly what was chosen', async () => {
@@ -115,19 +103,8 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
     const { page } = app;
     try {
       await app.waitForState('accounts');
-      for (const [role, user, port] of [['source', SOURCE_USER, source.port], ['destination', DESTINATION_USER, destination.port]] as const) {
-        const form = page.locator(`form[data-role="${role}"]`);
-        await form.getByLabel('E-mail address').fill(`${user.name}@example.test`);
-        await form.getByLabel('Password', { exact: true }).fill(user.password);
-        await form.getByRole('button', { name: 'Server settings' }).click();
-        await form.getByLabel('Server', { exact: true }).fill('127.0.0.1');
-        await form.getByLabel('Security').selectOption('plain');
-        await form.getByLabel('Port').fill(String(port));
-        await form.getByLabel('User name').fill(user.name);
-        await form.getByLabel(/connect without encryption/).check();
-        await form.getByRole('button', { name: 'Test connection' }).click();
-        await form.getByTestId('test-ok').waitFor();
-      }
+      await fillLocalAccount(page, 'source', SOURCE_USER, source.port);
+      await fillLocalAccount(page, 'destination', DESTINATION_USER, destination.port);
       await page.getByRole('button', { name: 'Choose folders' }).click();
       await app.waitForState('folders');
       const tree = page.getByRole('tree');
@@ -246,17 +223,7 @@ describe('folders to the new account, to an archive, or both', { concurrency: fa
       await page.getByText('In an archive on this computer').click();
       await page.getByRole('button', { name: 'Choose the archive folder…' }).click();
       await page.getByTestId('source-archive-path').filter({ hasText: archiveDir }).waitFor();
-      const form = page.locator('form[data-role="destination"]');
-      await form.getByLabel('E-mail address').fill(`${DESTINATION_USER.name}@example.test`);
-      await form.getByLabel('Password', { exact: true }).fill(DESTINATION_USER.password);
-      await form.getByRole('button', { name: 'Server settings' }).click();
-      await form.getByLabel('Server', { exact: true }).fill('127.0.0.1');
-      await form.getByLabel('Security').selectOption('plain');
-      await form.getByLabel('Port').fill(String(destination.port));
-      await form.getByLabel('User name').fill(DESTINATION_USER.name);
-      await form.getByLabel(/connect without encryption/).check();
-      await form.getByRole('button', { name: 'Test connection' }).click();
-      await form.getByTestId('test-ok').waitFor();
+      await fillLocalAccount(page, 'destination', DESTINATION_USER, destination.port);
       await app.screenshot('archive-05-restore-accounts');
       assert.deepEqual(await app.axe(), []);
 

@@ -14,8 +14,8 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { INVOKE_CHANNELS, bridgeNameOf, type AppJobEvent, type BatchEvent, type MailferryBridge } from '../../src/contract/ipc.js';
-import type { AppService } from '../../src/service/app-service.js';
+import { INVOKE_CHANNELS, bridgeNameOf, type AccountRole, type AppJobEvent, type BatchEvent, type MailferryBridge } from '../../src/contract/ipc.js';
+import { createAppService, type AppService, type StoredAccount } from '../../src/service/app-service.js';
 import { handleInvoke, type InvokeEventLike } from '../../main/ipc-handlers.js';
 import type { JobEvent } from '../../src/contract/job.js';
 import { privateHomeEnv } from '../support/private-home.js';
@@ -224,4 +224,44 @@ export async function fillFakeAccountsAndChooseFolders(app: AppPage): Promise<vo
   await page.getByRole('button', { name: 'Choose folders' }).click();
   await app.waitForState('folders');
   await page.getByRole('tree').waitFor();
+}
+
+/**
+ * The real AppService for a test, over `stateDir`: accounts in memory (nothing remembered),
+ * discovery offline, files saved under `saveDir`, the folder dialog answered by `chooseFolder`.
+ * Its events are recorded in `events` and go to the page through `bridge`.
+ */
+export function startAppService(options: { stateDir: string; saveDir: string; chooseFolder(): Promise<string | undefined>; backoff?: { baseMs: number; capMs: number } }) {
+  const accounts = new Map<AccountRole, StoredAccount>();
+  const listeners = new Set<(e: AppJobEvent) => void>();
+  const events: AppJobEvent[] = [];
+  const service = createAppService({
+    stateDir: options.stateDir,
+    settings: { getAccount: (role) => accounts.get(role), setAccount: (role, a) => void accounts.set(role, a) },
+    vault: { save: () => undefined, load: () => undefined, remove: () => undefined },
+    emit: (event) => {
+      events.push(event);
+      for (const l of listeners) l(event);
+    },
+    discovery: OFFLINE_DISCOVERY,
+    chooseSavePath: async (name) => join(options.saveDir, name),
+    chooseFolder: options.chooseFolder,
+    backoff: options.backoff ?? { baseMs: 200, capMs: 500 },
+  });
+  return { service, bridge: serviceBridge(service, listeners), events, accounts };
+}
+
+/** Fills an account form for a test server on 127.0.0.1 without TLS (allowed explicitly) and tests it. */
+export async function fillLocalAccount(page: Page, role: AccountRole, user: { name: string; password: string }, port: number): Promise<void> {
+  const form = page.locator(`form[data-role="${role}"]`);
+  await form.getByLabel('E-mail address').fill(`${user.name}@example.test`);
+  await form.getByLabel('Password', { exact: true }).fill(user.password);
+  await form.getByRole('button', { name: 'Server settings' }).click();
+  await form.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+  await form.getByLabel('Security').selectOption('plain');
+  await form.getByLabel('Port').fill(String(port));
+  await form.getByLabel('User name').fill(user.name);
+  await form.getByLabel(/connect without encryption/).check();
+  await form.getByRole('button', { name: 'Test connection' }).click();
+  await form.getByTestId('test-ok').waitFor();
 }

@@ -12,18 +12,28 @@ export const ARCHIVE_FORMATS: { format: ArchiveFormat; label: string; line: stri
 
 export const formatLabel = (format: ArchiveFormat): string => ARCHIVE_FORMATS.find((f) => f.format === format)?.label ?? format;
 
-export function ArchiveFormatOptions({ name, chosen, onChoose }: { name: string; chosen: ArchiveFormat | undefined; onChoose: (format: ArchiveFormat) => void }) {
+/**
+ * The formats as radio options. `isCompact`: one small option per format and only the chosen
+ * format's line after them (where every line of height counts, as above the Start button).
+ */
+export function ArchiveFormatOptions({ name, chosen, onChoose, isCompact = false }: { name: string; chosen: ArchiveFormat | undefined; onChoose: (format: ArchiveFormat) => void; isCompact?: boolean }) {
+  const chosenLine = ARCHIVE_FORMATS.find((f) => f.format === chosen)?.line;
   return (
     <>
       {ARCHIVE_FORMATS.map((f) => (
         <label key={f.format} className={f.format === chosen ? 'format-option chosen' : 'format-option'}>
           <input type="radio" name={name} value={f.format} checked={f.format === chosen} onChange={() => onChoose(f.format)} />
-          <span>
+          {isCompact ? (
             <span className="format-name">{f.label}</span>
-            <span className="format-line">{f.line}</span>
-          </span>
+          ) : (
+            <span>
+              <span className="format-name">{f.label}</span>
+              <span className="format-line">{f.line}</span>
+            </span>
+          )}
         </label>
       ))}
+      {isCompact && chosenLine && <span className="format-line">{chosenLine}</span>}
     </>
   );
 }

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { FolderPlan } from '../../../src/contract/plan.js';
 import { useAppStore } from '../store/context.js';
-import { sourceArchiveOf } from '../store/folders-slice.js';
+import { archiveOnlyOf, sourceArchiveOf } from '../store/folders-slice.js';
 import {
   ancestorsOf,
   totalBytesOf,
@@ -52,7 +52,9 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
   const renameFolder = useAppStore((s) => s.renameFolder);
   const archivePlan = useAppStore((s) => s.plan?.archive);
   // A restore reads from an archive and writes to the account only: no routes then.
-  const hasArchive = useAppStore((s) => s.archivePath !== null && sourceArchiveOf(s) === undefined);
+  // Saving to this computer only: every folder goes to that archive, with no choice to make.
+  const isArchiveOnly = useAppStore((s) => archiveOnlyOf(s) !== undefined);
+  const hasArchive = useAppStore((s) => s.archivePath !== null && sourceArchiveOf(s) === undefined && archiveOnlyOf(s) === undefined);
   const isRestore = useAppStore((s) => sourceArchiveOf(s) !== undefined);
   const routes = useAppStore((s) => s.routes);
   const setRoute = useAppStore((s) => s.setRoute);
@@ -166,7 +168,7 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
       case 'Enter':
       case 'F2':
         // The rename is of the account-side name; a folder going only to the archive has none.
-        if (node.folder && node.isSelectable && !(hasArchive && routeOf(routes, node.folder.source.path) === 'archive')) setEditingId(node.id);
+        if (node.folder && node.isSelectable && !isArchiveOnly && !(hasArchive && routeOf(routes, node.folder.source.path) === 'archive')) setEditingId(node.id);
         break;
       case 'd':
       case 'D':
@@ -243,7 +245,8 @@ export function FolderTree({ tree, treeId }: { tree: Tree; treeId: string }) {
                 destination={node.folder ? destinationOf(node.folder, renames) : undefined}
                 isRenamed={node.path !== undefined && node.path in renames}
                 collidesWith={node.path !== undefined ? collisions.get(node.path) : undefined}
-                route={hasArchive && node.path !== undefined ? routeOf(routes, node.path) : null}
+                route={isArchiveOnly ? 'archive' : hasArchive && node.path !== undefined ? routeOf(routes, node.path) : null}
+                canSwitchRoute={hasArchive}
                 archiveName={node.path !== undefined ? archiveNames.get(node.path) ?? node.path : undefined}
                 share={totalBytes > 0 ? (node.childIds.length > 0 ? node.subtreeBytes : node.ownBytes) / totalBytes : 0}
                 onCycleRoute={() => setRoute(selectablePathsUnder(tree, node.id), nextRoute(subtreeRoute(tree, node.id, routes)))}
@@ -279,6 +282,8 @@ interface FolderRowProps {
   collidesWith: string[] | undefined;
   /** Where the folder goes when an archive is chosen; null without one (always the new account). */
   route: Route | null;
+  /** The folder may go to the account, the archive or both (not in an archive-only job). */
+  canSwitchRoute: boolean;
   archiveName: string | undefined;
   /** This row's share of all the mail by size (its subtree's for a parent), 0–1. */
   share: number;
@@ -373,7 +378,7 @@ function FolderRow(props: FolderRowProps) {
                 )}
               </span>
             )}
-            {route !== null && (
+            {props.canSwitchRoute && route !== null && (
               <span className="route-switch" title="Click to change where it goes (or press D)" onClick={props.onCycleRoute} data-testid="route-switch">
                 {route === 'both' ? 'both' : route === 'archive' ? 'archive only' : 'new account'} <Icon name="retry" />
               </span>

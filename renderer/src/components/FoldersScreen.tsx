@@ -13,7 +13,9 @@ import { formatLabel } from './ArchiveFormatOptions.js';
 import { RouteChooser } from './RouteChooser.js';
 import { ActionBar } from './ActionBar.js';
 import { MoreOptions } from './MoreOptions.js';
-import { sourceArchiveOf } from '../store/folders-slice.js';
+import { archiveOnlyOf, sourceArchiveOf } from '../store/folders-slice.js';
+import { hasFindings, preflightOf } from '../lib/preflight-view.js';
+import { PreflightPanel, quotaSentence } from './PreflightPanel.js';
 
 /** A cautious rate for the estimate before anything has moved; the Move screen measures the real one. */
 const ASSUMED_BYTES_PER_SECOND = 2 * 1024 * 1024;
@@ -42,14 +44,27 @@ export function FoldersScreen() {
   const sourceArchivePath = useAppStore((s) => s.sourceArchivePath);
   const sourceArchiveFormat = useAppStore((s) => s.sourceArchiveFormat);
   const restoreFrom = sourceArchiveOf({ sourceKind, sourceArchivePath, sourceArchiveFormat });
-  const hasArchive = archivePath !== null && restoreFrom === undefined;
+  const destinationKind = useAppStore((s) => s.destinationKind);
+  const destinationArchivePath = useAppStore((s) => s.destinationArchivePath);
+  const destinationArchiveFormat = useAppStore((s) => s.destinationArchiveFormat);
+  const refusedChoice = useAppStore((s) => s.refusedChoice);
+  const refusedArchivePath = useAppStore((s) => s.refusedArchivePath);
+  const refusedArchiveFormat = useAppStore((s) => s.refusedArchiveFormat);
+  // Saving to this computer only: every ticked folder goes to that archive, nothing to an account.
+  const archiveOnly = archiveOnlyOf({ sourceKind, destinationKind, destinationArchivePath, destinationArchiveFormat });
+  const hasArchive = archivePath !== null && restoreFrom === undefined && archiveOnly === undefined;
   // Actions never change; take them from the store once rather than subscribing to all state.
   const { setFilter, setSelected, setExpanded, loadPlan, goTo, startJob } = useAppStoreApi().getState();
   const [showOptions, setShowOptions] = useState(false);
   const treeId = useId().replace(/:/g, '');
 
   const tree = useMemo(() => (plan ? buildFolderTree(plan.folders) : null), [plan]);
-  const byTarget = useMemo(() => pathsByTarget(plan?.folders ?? [], selected, routes, hasArchive), [plan, selected, routes, hasArchive]);
+  const byTarget = useMemo(() => {
+    const paths = pathsByTarget(plan?.folders ?? [], selected, routes, hasArchive);
+    return archiveOnly ? { account: new Set<string>(), archive: new Set([...paths.account, ...paths.archive]) } : paths;
+  }, [plan, selected, routes, hasArchive, archiveOnly]);
+  // The engine's pre-flight for what goes to the new account now (none for an archive-only job).
+  const preflight = useMemo(() => (plan && !archiveOnly ? preflightOf(plan, byTarget.account) : null), [plan, archiveOnly, byTarget]);
   const totals = useMemo(() => selectedTotals(plan?.folders ?? [], byTarget.account), [plan, byTarget]);
   const archiveTotals = useMemo(() => selectedTotals(plan?.folders ?? [], byTarget.archive), [plan, byTarget]);
   const collisions = useMemo(() => findCollisions(plan?.folders ?? [], byTarget.account, renames), [plan, byTarget, renames]);
@@ -93,11 +108,15 @@ export function FoldersScreen() {
     const all = scopeIds.flatMap((id) => selectablePathsUnder(tree, id));
     return matches === null ? all : all.filter((p) => matches.has(p));
   };
-  const quota = plan.destination.quota;
+  // Without the engine's pre-flight (an older plan), the quota against the selection's size.
+  const quota = preflight ? null : plan.destination.quota;
   const freeBytes = quota ? Math.max(0, quota.limitBytes - quota.usedBytes) : null;
   const isOverQuota = freeBytes !== null && totals.bytes > freeBytes;
   const hasCollisions = collisions.size > 0 || archiveCollisions > 0;
-  const canStart = totals.folders + archiveTotals.folders > 0 && !hasCollisions && !isPending && planState !== 'loading';
+  const refusedCount = preflight?.refused.length ?? 0;
+  const canKeepRefused = restoreFrom === undefined;
+  const needsRefusedFolder = refusedCount > 0 && canKeepRefused && refusedChoice === 'archive' && refusedArchivePath === null;
+  const canStart = totals.folders + archiveTotals.folders > 0 && !hasCollisions && !needsRefusedFolder && !isPending && planState !== 'loading';
   // The folder the tree's keyboard focus is on (the tree falls back to its first row, so do we).
   const activeNodeId = rows.some((r) => r.id === activeFolderId) ? activeFolderId ?? undefined : rows[0]?.id;
   const folderCount = tree.order.length;
@@ -105,15 +124,16 @@ export function FoldersScreen() {
   const isAllExpanded = parentIds.length > 0 && parentIds.every((id) => expanded.has(id));
 
   return (
-    <section className="screen screen-folders" aria-labelledby="folders-title">
+    <section className={preflight && hasFindings(preflight) ? 'screen screen-folders has-preflight' : 'screen screen-folders'} aria-labelledby="folders-title">
       <div className="screen-intro">
         <ScreenTitle id="folders-title">Choose what to keep</ScreenTitle>
         <p className="lead">
-          {plural(folderCount, 'folder')}, {formatBytes(totalBytesOf(tree))} {restoreFrom ? `in the ${formatLabel(restoreFrom.format)} archive ${restoreFrom.path}` : 'on the old account'}. Tick what comes along; the bars show where the space is.
+          {plural(folderCount, 'folder')}, {formatBytes(totalBytesOf(tree))} {restoreFrom ? `in the ${formatLabel(restoreFrom.format)} archive ${restoreFrom.path}` : 'on the old account'}
+          {archiveOnly ? `, to be saved as ${formatLabel(archiveOnly.format)} in ${archiveOnly.path}` : ''}. Tick what comes along; the bars show where the space is.
         </p>
       </div>
 
-      {restoreFrom === undefined && archivePath !== null && <ArchivePanel />}
+      {restoreFrom === undefined && archiveOnly === undefined && archivePath !== null && <ArchivePanel />}
 
       <div className="toolbar">
         <div className="search">
@@ -144,7 +164,7 @@ export function FoldersScreen() {
             {isAllExpanded ? 'Collapse all' : 'Expand all'}
           </button>
         </div>
-        {restoreFrom === undefined && archivePath === null && <ArchivePanel />}
+        {restoreFrom === undefined && archiveOnly === undefined && archivePath === null && <ArchivePanel />}
       </div>
 
       <div className="tree-frame">
@@ -158,15 +178,24 @@ export function FoldersScreen() {
         <FolderTree tree={tree} treeId={treeId} />
       </div>
       <p className="muted small keyboard-hint">
-        Double-click a name on the right to rename it. Keys: arrows move and open, Space ticks, Enter renames{hasArchive ? ', D switches new account / archive / both' : ', Home/End jump'}.
+        {archiveOnly
+          ? 'Keys: arrows move and open, Space ticks, Home/End jump.'
+          : `Double-click a name on the right to rename it. Keys: arrows move and open, Space ticks, Enter renames${hasArchive ? ', D switches new account / archive / both' : ', Home/End jump'}.`}
       </p>
+
+      {preflight && hasFindings(preflight) && <PreflightPanel view={preflight} canKeepRefused={canKeepRefused} />}
 
       <ActionBar
         label="Selection and next step"
-        above={showOptions ? <MoreOptions id={`${treeId}-options`} hasArchive={hasArchive} /> : undefined}
+        above={showOptions ? <MoreOptions id={`${treeId}-options`} hasArchive={hasArchive} hasAccount={archiveOnly === undefined} /> : undefined}
         summary={
           <div className="summary-figures" aria-live="polite">
-            {hasArchive ? (
+            {archiveOnly ? (
+              <p className="summary-main" data-testid="total-archive">
+                <Icon name="archive" className="archive-icon" /> To this computer ({formatLabel(archiveOnly.format)}): <strong>{formatBytes(archiveTotals.bytes)}</strong> in{' '}
+                {plural(archiveTotals.folders, 'folder')} · {formatCount(archiveTotals.messages)} messages
+              </p>
+            ) : hasArchive ? (
               <ul className="summary-targets" aria-label="Totals per destination">
                 <li data-testid="total-account">
                   <Icon name="arrow" className="arrow-icon" /> New account: <strong>{formatBytes(totals.bytes)}</strong> in {plural(totals.folders, 'folder')} ·{' '}
@@ -185,8 +214,27 @@ export function FoldersScreen() {
             <p className="muted small">
               {totals.bytes + archiveTotals.bytes === 0 ? 'Nothing selected yet.' : `${estimateText(totals.bytes + archiveTotals.bytes)} at a typical 2 MB/s.`}
               {quota && freeBytes !== null && ` The new account has ${formatBytes(freeBytes)} free.`}
-              {` ${plural(jobSettings.connectionsPerSide, 'connection')} per side, ${jobSettings.maxMegabytesPerSecond === 0 ? 'no speed limit' : `at most ${jobSettings.maxMegabytesPerSecond} MB/s`}.`}
+              {preflight?.quota && preflight.quota.fits && ` ${quotaSentence(preflight.quota)}`}
+              {` ${plural(jobSettings.connectionsPerSide, 'connection')} per side, ${jobSettings.maxMegabytesPerSecond === 0 ? 'no speed limit' : `at most ${jobSettings.maxMegabytesPerSecond} MB/s`}`}
+              {archiveOnly === undefined && jobSettings.newestFirst && `, newest mail first`}
+              {archiveOnly === undefined && jobSettings.syncFlags && `, read state kept up to date`}.
             </p>
+            {refusedCount > 0 && (
+              <p className={needsRefusedFolder ? 'warning-line' : 'small'} data-testid="refused-fate">
+                {needsRefusedFolder && <Icon name="warning" />}
+                {plural(refusedCount, 'message')} too large for the new account{' '}
+                {!canKeepRefused || refusedChoice === 'skip'
+                  ? 'will be skipped and listed in the report.'
+                  : refusedArchivePath === null
+                    ? 'to save: choose a folder for them above, or skip them.'
+                    : `will be saved to the ${formatLabel(refusedArchiveFormat)} archive chosen for them.`}
+              </p>
+            )}
+            {preflight?.quota && !preflight.quota.fits && (
+              <p className="warning-line" role="alert" data-testid="quota-warning">
+                <Icon name="warning" /> {quotaSentence(preflight.quota)} Folders will stop when it is full; untick some, or make room first.
+              </p>
+            )}
             {isOverQuota && (
               <p className="warning-line" role="alert">
                 <Icon name="warning" /> The selection is {formatBytes(totals.bytes - (freeBytes ?? 0))} more than the new account has free. Folders
@@ -209,7 +257,7 @@ export function FoldersScreen() {
           Back
         </button>
         <button type="button" className="button primary" disabled={!canStart} onClick={() => void startJob()}>
-          Start moving
+          {archiveOnly ? 'Start saving' : 'Start moving'}
         </button>
       </ActionBar>
     </section>

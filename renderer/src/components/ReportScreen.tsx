@@ -5,7 +5,8 @@ import type { AppFailedMessage as FailedMessage, AppFolderReport as FolderReport
 import { rowKey } from '../store/types.js';
 import { TargetTag } from './MoveScreen.js';
 import { formatLabel } from './ArchiveFormatOptions.js';
-import { formatBytes, formatCount, formatDateTime } from '../lib/format.js';
+import { formatBytes, formatCount, formatDateTime, plural } from '../lib/format.js';
+import { decodeMimeWords } from '../lib/mime-words.js';
 import { errorHeading } from '../lib/errors.js';
 import { retryAdvice } from '../lib/move-groups.js';
 import { Icon } from './Icons.js';
@@ -50,6 +51,8 @@ export function ReportScreen() {
   const incomplete = report.folders.filter((f) => !f.isComplete);
   const isAllGood = totals.failed === 0 && incomplete.length === 0;
   const canRetry = canRetryReport(report);
+  const archived = report.folders.reduce((n, f) => n + (f.archived ?? 0), 0);
+  const archivedText = archived > 0 ? ` ${plural(archived, 'message')} too large for the new account ${archived === 1 ? 'was' : 'were'} saved to your local archive instead.` : '';
   const whyNoRetry = !isAllGood && !canRetry ? 'A retry cannot help here: the new server refuses these messages as they are (for example, too large for it). Save them as files instead; the old account keeps them too.' : undefined;
 
   return (
@@ -58,7 +61,7 @@ export function ReportScreen() {
         <ScreenTitle id="report-title">{isAllGood ? 'Everything arrived' : 'Report: some mail did not arrive'}</ScreenTitle>
         <p className="lead">
           {isAllGood
-            ? `Every selected folder was checked ${showTarget ? `where it went (${report.folders.some((f) => (f.target ?? 'account') === 'account') ? 'the new account and ' : ''}the ${report.archive ? `${formatLabel(report.archive.format)} ` : ''}archive${report.archive ? ` in ${report.archive.path}` : ''})` : 'on the new account'} and holds all its messages. ${formatBytes(totals.bytesCopied)} copied.`
+            ? `Every selected folder was checked ${showTarget ? `where it went (${report.folders.some((f) => (f.target ?? 'account') === 'account') ? 'the new account and ' : ''}the ${report.archive ? `${formatLabel(report.archive.format)} ` : ''}archive${report.archive ? ` in ${report.archive.path}` : ''})` : 'on the new account'} and holds all its messages.${archivedText} ${formatBytes(totals.bytesCopied)} ${archived > 0 ? 'moved in all, those included' : 'copied'}.`
             : `${formatCount(totals.failed)} ${totals.failed === 1 ? 'message' : 'messages'} could not be copied${incomplete.length > 0 ? ` and ${incomplete.length} ${incomplete.length === 1 ? 'folder is' : 'folders are'} incomplete` : ''}. Nothing was deleted anywhere; ${canRetry ? 'you can retry them or save them as files' : 'you can save them as files'}.`}
         </p>
       </div>
@@ -76,12 +79,17 @@ export function ReportScreen() {
               <th scope="col" className="num">Already there</th>
               <th scope="col" className="num">Skipped</th>
               <th scope="col" className="num">Failed</th>
+              {archived > 0 && (
+                <th scope="col" className="num">
+                  Saved to archive
+                </th>
+              )}
               <th scope="col">Result</th>
             </tr>
           </thead>
           <tbody>
             {report.folders.map((f) => (
-              <FolderReportRow key={rowKey(f)} folder={f} showTarget={showTarget} isRestore={isRestore} />
+              <FolderReportRow key={rowKey(f)} folder={f} showTarget={showTarget} isRestore={isRestore} showArchived={archived > 0} />
             ))}
           </tbody>
         </table>
@@ -110,7 +118,7 @@ export function ReportScreen() {
                   const advice = retryAdvice(m.error);
                   return (
                     <tr key={`${rowKey(m)}\u0000${m.uid}`} data-uid={m.uid}>
-                      <td>{m.subject || <span className="muted">(no subject)</span>}</td>
+                      <td>{m.subject ? decodeMimeWords(m.subject) : <span className="muted">(no subject)</span>}</td>
                       <td className="nowrap">{formatDateTime(m.date)}</td>
                       <td>
                         {m.sourcePath}
@@ -122,7 +130,7 @@ export function ReportScreen() {
                         <span className="muted small block">{advice.canRetry ? 'A retry may get it through.' : 'A retry cannot help with this one.'}</span>
                       </td>
                       <td>
-                        <button type="button" className="button small" onClick={() => void saveEml(m)} aria-label={`Save “${m.subject ?? 'message'}” as a file (.eml)`}>
+                        <button type="button" className="button small" onClick={() => void saveEml(m)} aria-label={`Save “${m.subject ? decodeMimeWords(m.subject) : 'message'}” as a file (.eml)`}>
                           Save as a file
                         </button>
                       </td>
@@ -178,7 +186,7 @@ export function ReportScreen() {
   );
 }
 
-function FolderReportRow({ folder, showTarget, isRestore }: { folder: FolderReport; showTarget: boolean; isRestore: boolean }) {
+function FolderReportRow({ folder, showTarget, isRestore, showArchived }: { folder: FolderReport; showTarget: boolean; isRestore: boolean; showArchived: boolean }) {
   return (
     <tr data-path={folder.sourcePath} data-target={folder.target ?? 'account'}>
       <th scope="row">
@@ -196,6 +204,7 @@ function FolderReportRow({ folder, showTarget, isRestore }: { folder: FolderRepo
       <td className="num">{formatCount(folder.alreadyThere)}</td>
       <td className="num">{formatCount(folder.skipped)}</td>
       <td className="num">{formatCount(folder.failed.length)}</td>
+      {showArchived && <td className="num">{formatCount(folder.archived ?? 0)}</td>}
       <td>
         {folder.isComplete && !folder.surplus ? (
           <span className="pill pill-ok">

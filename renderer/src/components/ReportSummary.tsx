@@ -11,6 +11,17 @@ export const CATEGORIES = [
   { key: 'failed', label: 'Failed', line: 'Could not be copied; each one is listed below with the reason. Nothing was deleted anywhere.' },
 ] as const;
 
+/** "Already there" names where it looked: the new account, the archive, or both. */
+export function alreadyThereLine(report: AppJobReport): string {
+  const hasAccount = report.folders.some((f) => (f.target ?? 'account') === 'account');
+  const hasArchive = report.folders.some((f) => f.target === 'archive');
+  const where = hasAccount && hasArchive ? 'where it goes (the new account or the archive)' : hasArchive ? 'in the archive' : 'on the new account';
+  return `Found ${where} already (the same message), so not sent a second time.`;
+}
+
+/** Messages too large for the new account, kept in the local archive the person chose (set-aside-oversized.ts). */
+export const ARCHIVED_LINE = 'Too large for the new account, so never sent there: kept in the local archive you chose instead, and counted as done.';
+
 export type CategoryKey = (typeof CATEGORIES)[number]['key'];
 
 export interface CategoryFigures {
@@ -20,7 +31,7 @@ export interface CategoryFigures {
 }
 
 /** Messages and bytes per category, summed over the report's folders. */
-export function reportFigures(report: AppJobReport): Record<CategoryKey, CategoryFigures> & { surplus: number; expected: number } {
+export function reportFigures(report: AppJobReport): Record<CategoryKey, CategoryFigures> & { surplus: number; expected: number; archived: number } {
   const sum = (pick: (f: AppJobReport['folders'][number]) => number | undefined): number => report.folders.reduce((n, f) => n + (pick(f) ?? 0), 0);
   const hasBytes = report.folders.every((f) => f.copiedBytes !== undefined);
   return {
@@ -30,6 +41,7 @@ export function reportFigures(report: AppJobReport): Record<CategoryKey, Categor
     skipped: { messages: report.totals.skipped, bytes: undefined },
     failed: { messages: report.totals.failed, bytes: sum((f) => f.failed.reduce((n, m) => n + (m.sizeBytes ?? 0), 0)) },
     surplus: sum((f) => f.surplus),
+    archived: sum((f) => f.archived),
   };
 }
 
@@ -68,10 +80,23 @@ export function ReportSummary({ report }: { report: AppJobReport }) {
                 {formatCount(figures[c.key].messages)} {figures[c.key].messages === 1 ? 'message' : 'messages'}
                 {figures[c.key].bytes !== undefined && figures[c.key].messages > 0 && <span className="category-bytes">{formatBytes(figures[c.key].bytes!)}</span>}
               </span>
-              <span className="category-line">{c.line}</span>
+              <span className="category-line">{c.key === 'alreadyThere' ? alreadyThereLine(report) : c.line}</span>
             </dd>
           </div>
         ))}
+        {figures.archived > 0 && (
+          <div className="category category-archived" data-category="archived">
+            <dt>
+              <span className="swatch stack-archived" aria-hidden="true" /> Saved to the archive instead
+            </dt>
+            <dd>
+              <span className="category-figure">
+                {formatCount(figures.archived)} {figures.archived === 1 ? 'message' : 'messages'}
+              </span>
+              <span className="category-line">{ARCHIVED_LINE}</span>
+            </dd>
+          </div>
+        )}
         {figures.surplus > 0 && (
           <div className="category category-surplus" data-category="surplus">
             <dt>Extra copies</dt>

@@ -60,3 +60,11 @@ export function formatDateTime(value: string | number | undefined): string {
   if (Number.isNaN(d.getTime())) return String(value);
   return d.toLocaleString('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
+
+/** A day without the time: "14 Mar 2020". */
+export function formatDate(value: string | undefined): string {
+  if (value === undefined || value === '') return '—';
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) return String(value);
+  return d.toLocaleDateString('en-GB', { year: 'numeric', month: 'short', day: 'numeric' });
+}

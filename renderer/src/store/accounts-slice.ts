@@ -4,6 +4,7 @@ import type { AccountEndpoint, Security } from '../../../src/contract/account.js
 import type { SignInSettings } from '../../../src/contract/ipc.js';
 import type { AccountForm, AccountsSlice, AppState, SignInForm } from './types.js';
 import type { ProviderPreset } from '../../../src/contract/ipc.js';
+import { askForFolder } from './ask-for-folder.js';
 
 export const PORT_FOR: Record<Security, number> = { tls: 993, starttls: 143, plain: 143 };
 
@@ -77,15 +78,25 @@ export const createAccountsSlice: StateCreator<AppState, [], [], AccountsSlice> 
       if (kind !== get().sourceKind) set({ sourceKind: kind, plan: null, planState: 'idle' });
     },
     async chooseSourceArchive() {
-      const result = await get().bridge.archiveChooseFolder();
-      if (!result.ok) {
-        if (result.error.kind !== 'cancelled') set({ notice: { tone: 'error', text: result.error.message } });
-        return;
-      }
-      set({ sourceArchivePath: result.value.path, plan: null, planState: 'idle' });
+      const path = await askForFolder(get, set);
+      if (path !== undefined) set({ sourceArchivePath: path, plan: null, planState: 'idle' });
     },
     setSourceArchiveFormat(format) {
       set({ sourceArchiveFormat: format, plan: null, planState: 'idle' });
+    },
+    destinationKind: 'account',
+    destinationArchivePath: null,
+    destinationArchiveFormat: 'mbox',
+    setDestinationKind(kind) {
+      // The plan is made for where the mail goes: another destination means a fresh plan.
+      if (kind !== get().destinationKind) set({ destinationKind: kind, plan: null, planState: 'idle' });
+    },
+    async chooseDestinationArchive() {
+      const path = await askForFolder(get, set);
+      if (path !== undefined) set({ destinationArchivePath: path, plan: null, planState: 'idle' });
+    },
+    setDestinationArchiveFormat(format) {
+      if (format !== get().destinationArchiveFormat) set({ destinationArchiveFormat: format, plan: null, planState: 'idle' });
     },
     updateAccount(role, p) {
       // Any change to where or how we connect makes an earlier test result stale.

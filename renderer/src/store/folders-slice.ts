@@ -1,17 +1,33 @@
 import type { StateCreator } from 'zustand';
 import type { StartJobRequest } from '../../../src/contract/ipc.js';
 import type { ArchiveLocation } from '../../../src/contract/account.js';
-import type { AppState, FoldersSlice } from './types.js';
+import type { AppState, FoldersSlice, JobSettingsForm } from './types.js';
 import { freshJobState, plannedJobState } from './job-slice.js';
 import { pathsByTarget } from '../lib/folder-tree.js';
+import { preflightOf } from '../lib/preflight-view.js';
+import { askForFolder } from './ask-for-folder.js';
 
 const MEGABYTE = 1024 * 1024;
+/** What "recent" means for newest mail first unless the person says otherwise (the engine's default too). */
+export const DEFAULT_RECENT_DAYS = 30;
 /** More second-level folders than this (a screenful or two), and the tree opens with its first level closed. */
 export const LARGE_TREE_SECOND_LEVEL = 60;
 
 /** The archive read instead of the old account, when the user chose a restore. */
 export const sourceArchiveOf = (s: Pick<AppState, 'sourceKind' | 'sourceArchivePath' | 'sourceArchiveFormat'>): ArchiveLocation | undefined =>
   s.sourceKind === 'archive' && s.sourceArchivePath !== null ? { format: s.sourceArchiveFormat, path: s.sourceArchivePath } : undefined;
+
+/** The archive that is the job's only destination, when the person chose to save the mail to this computer. */
+export const archiveOnlyOf = (s: Pick<AppState, 'sourceKind' | 'destinationKind' | 'destinationArchivePath' | 'destinationArchiveFormat'>): ArchiveLocation | undefined =>
+  s.sourceKind === 'account' && s.destinationKind === 'archive' && s.destinationArchivePath !== null ? { format: s.destinationArchiveFormat, path: s.destinationArchivePath } : undefined;
+
+/** The job's settings as the engine takes them; the switches only when on. */
+export const jobSettingsOf = (form: JobSettingsForm): StartJobRequest['settings'] => ({
+  connectionsPerSide: form.connectionsPerSide,
+  maxBytesPerSecond: Math.round(form.maxMegabytesPerSecond * MEGABYTE),
+  ...(form.newestFirst ? { newestFirst: true, recentDays: form.recentDays } : {}),
+  ...(form.syncFlags ? { syncFlags: true } : {}),
+});
 
 export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = (set, get) => ({
   plan: null,
@@ -21,20 +37,27 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
   renames: {},
   expanded: new Set(),
   filter: '',
-  jobSettings: { connectionsPerSide: 2, maxMegabytesPerSecond: 0 },
+  jobSettings: { connectionsPerSide: 2, maxMegabytesPerSecond: 0, newestFirst: false, recentDays: DEFAULT_RECENT_DAYS, syncFlags: false },
   archivePath: null,
   archiveFormat: 'mbox',
   routes: {},
   activeFolderId: null,
+  planInclude: null,
+  refusedChoice: 'skip',
+  refusedArchivePath: null,
+  refusedArchiveFormat: 'mbox',
 
   async loadPlan() {
     const isReload = get().plan !== null;
-    set({ planState: 'loading', planError: null });
+    // A first plan is for the default selection; a reload keeps what "Check again" asked for.
+    const include = isReload ? get().planInclude : null;
+    set({ planState: 'loading', planError: null, planInclude: include });
     const { archivePath, archiveFormat } = get();
     const source = sourceArchiveOf(get());
+    const archiveOnly = archiveOnlyOf(get());
     const result = await get().bridge.planLoad({
-      options: { renames: { ...get().renames } },
-      ...(source ? { source } : archivePath !== null ? { archive: { format: archiveFormat, path: archivePath } } : {}),
+      options: { renames: { ...get().renames }, ...(include ? { include } : {}) },
+      ...(source ? { source } : archiveOnly ? { archive: archiveOnly, archiveOnly: true } : archivePath !== null ? { archive: { format: archiveFormat, path: archivePath } } : {}),
     });
     if (!result.ok) {
       set({ planState: 'failed', planError: result.error });
@@ -77,12 +100,9 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
     set({ jobSettings: { ...get().jobSettings, ...patch } });
   },
   async chooseArchiveFolder() {
-    const result = await get().bridge.archiveChooseFolder();
-    if (!result.ok) {
-      if (result.error.kind !== 'cancelled') set({ notice: { tone: 'error', text: result.error.message } });
-      return;
-    }
-    set({ archivePath: result.value.path });
+    const path = await askForFolder(get, set);
+    if (path === undefined) return;
+    set({ archivePath: path });
     await get().loadPlan();
   },
   async setArchiveFormat(format) {
@@ -106,22 +126,43 @@ export const createFoldersSlice: StateCreator<AppState, [], [], FoldersSlice> = 
   setActiveFolderId(id) {
     set({ activeFolderId: id });
   },
+  async checkSelectionAgain() {
+    // Every ticked folder, whichever place it goes: the plan then covers each of them (a parent
+    // brings its subfolders along, which only widens what is looked at).
+    set({ planInclude: [...get().selected].sort() });
+    await get().loadPlan();
+  },
+  setRefusedChoice(choice) {
+    set({ refusedChoice: choice });
+  },
+  async chooseRefusedArchive() {
+    const path = await askForFolder(get, set);
+    if (path !== undefined) set({ refusedArchivePath: path, refusedChoice: 'archive' });
+  },
+  setRefusedArchiveFormat(format) {
+    set({ refusedArchiveFormat: format });
+  },
   async startJob() {
-    const { selected, renames, jobSettings, bridge, plan, routes, archivePath, archiveFormat } = get();
+    const { selected, renames, jobSettings, bridge, plan, routes, archivePath, archiveFormat, refusedChoice, refusedArchivePath, refusedArchiveFormat } = get();
     const source = sourceArchiveOf(get());
-    // A restore goes to the new account only.
-    const hasArchive = archivePath !== null && !source;
+    const archiveOnly = archiveOnlyOf(get());
+    // A restore goes to the new account only; an archive-only job to its archive only.
+    const hasArchive = archivePath !== null && !source && !archiveOnly;
     const byTarget = pathsByTarget(plan?.folders ?? [], selected, routes, hasArchive);
-    const request: StartJobRequest = {
-      options: { renames: { ...renames } },
-      selectedPaths: hasArchive ? [...byTarget.account] : [...selected],
-      settings: {
-        connectionsPerSide: jobSettings.connectionsPerSide,
-        maxBytesPerSecond: Math.round(jobSettings.maxMegabytesPerSecond * MEGABYTE),
-      },
-      ...(hasArchive && byTarget.archive.size > 0 ? { archive: { format: archiveFormat, path: archivePath }, archivePaths: [...byTarget.archive] } : {}),
-      ...(source ? { source } : {}),
-    };
+    // Messages too large for the new account go to the archive chosen for them, if the selection has any.
+    const preflight = plan && !archiveOnly ? preflightOf(plan, byTarget.account) : null;
+    const refusedTo = refusedChoice === 'archive' && refusedArchivePath !== null && !source && (preflight?.refused.length ?? 0) > 0 ? { format: refusedArchiveFormat, path: refusedArchivePath } : undefined;
+    const request: StartJobRequest = archiveOnly
+      ? // Without archivePaths, every selected folder goes to the archive alone.
+        { options: { renames: { ...renames } }, selectedPaths: [...selected], settings: jobSettingsOf(jobSettings), archive: archiveOnly }
+      : {
+          options: { renames: { ...renames } },
+          selectedPaths: hasArchive ? [...byTarget.account] : [...selected],
+          settings: jobSettingsOf(jobSettings),
+          ...(hasArchive && byTarget.archive.size > 0 ? { archive: { format: archiveFormat, path: archivePath }, archivePaths: [...byTarget.archive] } : {}),
+          ...(source ? { source } : {}),
+          ...(refusedTo ? { refusedTo } : {}),
+        };
     set({ ...freshJobState(), ...(plan ? plannedJobState(plan, request) : {}), lastStart: request, isActionPending: true });
     const result = await bridge.jobsStart(request);
     if (!result.ok) {

@@ -100,6 +100,16 @@ export interface AccountsSlice {
   setSourceKind(kind: 'account' | 'archive'): void;
   chooseSourceArchive(): Promise<void>;
   setSourceArchiveFormat(format: ArchiveFormat): void;
+  /**
+   * Where the mail goes: the new account, or only an archive on this computer (an archive-only
+   * job: no second account needed). A restore (archive source) always goes to the account.
+   */
+  destinationKind: 'account' | 'archive';
+  destinationArchivePath: string | null;
+  destinationArchiveFormat: ArchiveFormat;
+  setDestinationKind(kind: 'account' | 'archive'): void;
+  chooseDestinationArchive(): Promise<void>;
+  setDestinationArchiveFormat(format: ArchiveFormat): void;
   updateAccount(role: AccountRole, patch: Partial<AccountForm>): void;
   setEmail(role: AccountRole, email: string): void;
   lookupPreset(role: AccountRole): Promise<void>;
@@ -118,7 +128,15 @@ export interface JobSettingsForm {
   connectionsPerSide: number;
   /** Megabytes per second, 0 = no cap. */
   maxMegabytesPerSecond: number;
+  /** Newest mail first: the last `recentDays` days of every folder before anything older. */
+  newestFirst: boolean;
+  recentDays: number;
+  /** Read state that follows: later runs add the flags the old messages gained since. */
+  syncFlags: boolean;
 }
+
+/** What happens to messages too large for the new account: left out (listed in the report), or kept in a local archive. */
+export type RefusedChoice = 'skip' | 'archive';
 
 /** Where a ticked folder goes once an archive is chosen. Without an archive every folder goes to the account. */
 export type FolderRoute = 'account' | 'archive' | 'both';
@@ -139,6 +157,15 @@ export interface FoldersSlice {
   routes: Readonly<Record<string, FolderRoute>>;
   /** The tree row the keyboard is on (its node id), shared with the destination bar. */
   activeFolderId: string | null;
+  /**
+   * The folders the plan (and its pre-flight) was last made for, when the person asked to check
+   * the current selection ("Check again"); null: the plan's own default selection.
+   */
+  planInclude: string[] | null;
+  /** Messages too large for the new account: skipped, or saved to `refusedArchivePath` in `refusedArchiveFormat`. */
+  refusedChoice: RefusedChoice;
+  refusedArchivePath: string | null;
+  refusedArchiveFormat: ArchiveFormat;
   loadPlan(): Promise<void>;
   setSelected(selected: ReadonlySet<string>): void;
   setExpanded(expanded: ReadonlySet<string>): void;
@@ -151,6 +178,12 @@ export interface FoldersSlice {
   clearArchive(): Promise<void>;
   setRoute(paths: readonly string[], route: FolderRoute): void;
   setActiveFolderId(id: string | null): void;
+  /** Plans again for the folders ticked now, so the pre-flight covers every one of them. */
+  checkSelectionAgain(): Promise<void>;
+  setRefusedChoice(choice: RefusedChoice): void;
+  /** Asks main for the folder (the archive dialog) that keeps messages too large for the new account. */
+  chooseRefusedArchive(): Promise<void>;
+  setRefusedArchiveFormat(format: ArchiveFormat): void;
   startJob(): Promise<void>;
 }
 
