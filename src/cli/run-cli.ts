@@ -2,6 +2,10 @@
  * The command-line front end: `mailferry plan` and `mailferry copy`. Exit status: 0 when every
  * selected folder is verified complete, 1 when anything failed or was refused (all of it
  * listed), 2 for bad arguments, an unreachable server, TLS or login failure.
+ *
+ * Start-up: the engine, the stores and (through connect-imap.ts) imapflow are loaded only for
+ * `plan` and `copy`, so `--help` and a usage error load none of it. A copy keeps the two
+ * connections it planned with for its first folder instead of logging in again.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
@@ -9,14 +13,18 @@ import type { AccountCredentials } from '../contract/account.js';
 import type { JobEvent, JobReport } from '../contract/job.js';
 import type { CopyPlan, PlanOptions } from '../contract/plan.js';
 import type { MigrationError, Result } from '../contract/result.js';
-import { migrationError } from '../contract/result.js';
-import { planCopy } from '../engine/plan-copy.js';
-import { PAUSE_REASON, runJob } from '../engine/run-job.js';
-import { defaultStateDirectory, jobIdOf, journalDirectory, saveJobRecord, loadJobRecord } from '../engine/job-state.js';
+import { PAUSE_REASON } from '../contract/job.js';
+import { migrationError, ok } from '../contract/result.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
 import { formatPlan, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
 import { parseLocation, type Location } from './location-url.js';
-import { openLocationAsDestination, openLocationAsSource, type LocationSecrets } from '../locations/open-location.js';
+import type { LocationSecrets } from '../locations/open-location.js';
+
+/** What `plan` and `copy` need beyond their arguments, loaded only for them (the rest of the engine loads while the first connections open). */
+const loadEngine = async () => {
+  const [{ planCopy }, { runJob }, jobState] = await Promise.all([import('../engine/plan-copy.js'), import('../engine/run-job.js'), import('../engine/job-state.js')]);
+  return { planCopy, runJob, ...jobState };
+};
 
 export const EXIT_OK = 0;
 export const EXIT_INCOMPLETE = 1;
@@ -174,11 +182,15 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     throw e;
   }
   if (!setup.ok) return fail(setup.error, EXIT_USAGE);
-  const { from, to, secrets, planOptions, stateDir, settings, timeouts } = setup.value;
-
+  const { from, to, secrets, planOptions, settings, timeouts } = setup.value;
+  const { openLocationAsSource, openLocationAsDestination } = await import('../locations/open-location.js');
   const openSource = () => openLocationAsSource(from, secrets.from, timeouts);
   const openDestination = () => openLocationAsDestination(to, secrets.to, timeouts);
-  const [source, destination] = await Promise.all([openSource(), openDestination()]);
+  // Connecting first: the rest of the engine loads while the servers answer.
+  const opening = Promise.all([openSource(), openDestination()]);
+  const { planCopy, runJob, defaultStateDirectory, jobIdOf, journalDirectory, loadJobRecord, saveJobRecord } = await loadEngine();
+  const stateDir = setup.value.stateDir ?? defaultStateDirectory();
+  const [source, destination] = await opening;
   if (!source.ok || !destination.ok) {
     if (source.ok) await source.value.close();
     if (destination.ok) await destination.value.close();
@@ -186,83 +198,99 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     const side = !source.ok ? 'source' : 'destination';
     return fail({ ...error, message: `Could not open the ${side}: ${error.message}` }, EXIT_USAGE, side === 'source' ? 'from' : 'to');
   }
-  let plan: Result<CopyPlan>;
+  // The planning connections serve the job's first folder; what the job does not take is closed at the end.
+  const spare: { source?: SourceStore; destination?: DestinationStore } = { source: source.value, destination: destination.value };
+  const takeSpare = <K extends 'source' | 'destination'>(side: K): (typeof spare)[K] => {
+    const kept = spare[side];
+    spare[side] = undefined;
+    return kept;
+  };
   try {
-    plan = await planCopy(source.value, destination.value, planOptions);
+    const plan: Result<CopyPlan> = await planCopy(source.value, destination.value, planOptions);
+    if (!plan.ok) return fail(plan.error, plan.error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
+    if (json) emitJson({ type: 'plan', plan: plan.value });
+    else out(formatPlan(plan.value) + '\n');
+
+    const unknownFolders = [...(planOptions.include ?? []), ...(planOptions.exclude ?? [])].filter((p) => !plan.value.folders.some((f) => f.source.path === p));
+    if (unknownFolders.length > 0) {
+      return fail(migrationError('bad-input', `No such source folder: ${unknownFolders.join(', ')}.`), EXIT_USAGE);
+    }
+    if (command === 'plan') {
+      if (json) emitJson({ type: 'summary', exitCode: plan.value.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK });
+      return plan.value.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK;
+    }
+    if (plan.value.hasCollisions) {
+      const lines = plan.value.folders.filter((f) => f.isSelected && f.collidesWith.length).map((f) => `  ${shown(f.source.path)} → ${shown(f.destinationPath)}`);
+      say(`mailferry: these folders would land in the same destination folder; nothing was copied:\n${lines.join('\n')}\nUse --map SRC=DST or --exclude PATH.\n`);
+      if (json) emitJson({ type: 'summary', exitCode: EXIT_INCOMPLETE, error: migrationError('bad-input', 'Folder collisions') });
+      return EXIT_INCOMPLETE;
+    }
+
+    const selected = plan.value.folders.filter((f) => f.isSelected);
+    const jobId = jobIdOf(locationForJob(from), locationForJob(to));
+    const previous = await loadJobRecord(stateDir, jobId);
+    const record = {
+      jobId,
+      source: locationForJob(from),
+      destination: locationForJob(to),
+      options: planOptions,
+      selectedPaths: selected.map((f) => f.source.path),
+      createdAt: previous?.createdAt ?? Date.now(),
+      updatedAt: Date.now(),
+      status: 'copying' as const,
+      bytesDone: 0,
+      bytesTotal: plan.value.selectedBytes,
+    };
+    await saveJobRecord(stateDir, record);
+
+    let lastHumanLine = 0;
+    const onEvent = (event: JobEvent): void => {
+      if (json) {
+        emitJson(event);
+        return;
+      }
+      if (event.type === 'progress' && Date.now() - lastHumanLine >= HUMAN_PROGRESS_INTERVAL_MS) {
+        lastHumanLine = Date.now();
+        say(formatProgressLine(event.progress) + '\n');
+      } else if (event.type === 'folder-status' && ['verified', 'incomplete', 'needs-attention', 'retrying', 'settling'].includes(event.folder.status)) {
+        const f = event.folder;
+        const detail =
+          f.status === 'settling' && f.settleUntil !== undefined
+            ? `: an earlier upload may still be arriving at the new server; nothing is sent again for ${Math.max(1, Math.ceil((f.settleUntil - Date.now()) / 1000))} s`
+            : (f.status === 'retrying' || f.status === 'needs-attention' || f.status === 'incomplete') && f.lastError
+              ? `: ${shown(f.lastError.message)}`
+              : '';
+        say(`${shown(f.sourcePath)}: ${f.status}${detail}\n`);
+      } else if (event.type === 'log' && event.level !== 'info') {
+        say(`${shown(event.message)}\n`);
+      }
+    };
+    const report: JobReport = await runJob(
+      selected.map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes, messageFilter: f.messageFilter })),
+      {
+        openSource: async () => {
+          const kept = takeSpare('source');
+          return kept ? ok(kept) : openSource();
+        },
+        openDestination: async () => {
+          const kept = takeSpare('destination');
+          return kept ? ok(kept) : openDestination();
+        },
+        journalDirectory: journalDirectory(stateDir, jobId),
+      },
+      { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } },
+    );
+    await saveJobRecord(stateDir, { ...record, updatedAt: Date.now(), status: report.status, bytesDone: report.totals.bytesCopied });
+    const exitCode = report.status === 'done' ? EXIT_OK : EXIT_INCOMPLETE;
+    if (json) emitJson({ type: 'summary', exitCode, report });
+    else {
+      out(formatReport(report) + '\n');
+      if (report.status === 'paused' && io.signal?.reason === PAUSE_REASON) out('Stopped. Run the same command again to continue where it left off.\n');
+    }
+    return exitCode;
   } finally {
-    await Promise.allSettled([source.value.close(), destination.value.close()]);
+    await Promise.allSettled([takeSpare('source')?.close(), takeSpare('destination')?.close()]);
   }
-  if (!plan.ok) return fail(plan.error, plan.error.retryable ? EXIT_INCOMPLETE : EXIT_USAGE);
-  if (json) emitJson({ type: 'plan', plan: plan.value });
-  else out(formatPlan(plan.value) + '\n');
-
-  const unknownFolders = [...(planOptions.include ?? []), ...(planOptions.exclude ?? [])].filter((p) => !plan.value.folders.some((f) => f.source.path === p));
-  if (unknownFolders.length > 0) {
-    return fail(migrationError('bad-input', `No such source folder: ${unknownFolders.join(', ')}.`), EXIT_USAGE);
-  }
-  if (command === 'plan') {
-    if (json) emitJson({ type: 'summary', exitCode: plan.value.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK });
-    return plan.value.hasCollisions ? EXIT_INCOMPLETE : EXIT_OK;
-  }
-  if (plan.value.hasCollisions) {
-    const lines = plan.value.folders.filter((f) => f.isSelected && f.collidesWith.length).map((f) => `  ${shown(f.source.path)} → ${shown(f.destinationPath)}`);
-    say(`mailferry: these folders would land in the same destination folder; nothing was copied:\n${lines.join('\n')}\nUse --map SRC=DST or --exclude PATH.\n`);
-    if (json) emitJson({ type: 'summary', exitCode: EXIT_INCOMPLETE, error: migrationError('bad-input', 'Folder collisions') });
-    return EXIT_INCOMPLETE;
-  }
-
-  const selected = plan.value.folders.filter((f) => f.isSelected);
-  const jobId = jobIdOf(locationForJob(from), locationForJob(to));
-  const previous = await loadJobRecord(stateDir, jobId);
-  const record = {
-    jobId,
-    source: locationForJob(from),
-    destination: locationForJob(to),
-    options: planOptions,
-    selectedPaths: selected.map((f) => f.source.path),
-    createdAt: previous?.createdAt ?? Date.now(),
-    updatedAt: Date.now(),
-    status: 'copying' as const,
-    bytesDone: 0,
-    bytesTotal: plan.value.selectedBytes,
-  };
-  await saveJobRecord(stateDir, record);
-
-  let lastHumanLine = 0;
-  const onEvent = (event: JobEvent): void => {
-    if (json) {
-      emitJson(event);
-      return;
-    }
-    if (event.type === 'progress' && Date.now() - lastHumanLine >= HUMAN_PROGRESS_INTERVAL_MS) {
-      lastHumanLine = Date.now();
-      say(formatProgressLine(event.progress) + '\n');
-    } else if (event.type === 'folder-status' && ['verified', 'incomplete', 'needs-attention', 'retrying', 'settling'].includes(event.folder.status)) {
-      const f = event.folder;
-      const detail =
-        f.status === 'settling' && f.settleUntil !== undefined
-          ? `: an earlier upload may still be arriving at the new server; nothing is sent again for ${Math.max(1, Math.ceil((f.settleUntil - Date.now()) / 1000))} s`
-          : (f.status === 'retrying' || f.status === 'needs-attention' || f.status === 'incomplete') && f.lastError
-            ? `: ${shown(f.lastError.message)}`
-            : '';
-      say(`${shown(f.sourcePath)}: ${f.status}${detail}\n`);
-    } else if (event.type === 'log' && event.level !== 'info') {
-      say(`${shown(event.message)}\n`);
-    }
-  };
-  const report: JobReport = await runJob(
-    selected.map((f) => ({ sourcePath: f.source.path, destinationPath: f.destinationPath, messages: f.source.messages, sizeBytes: f.source.sizeBytes, messageFilter: f.messageFilter })),
-    { openSource, openDestination, journalDirectory: journalDirectory(stateDir, jobId) },
-    { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } },
-  );
-  await saveJobRecord(stateDir, { ...record, updatedAt: Date.now(), status: report.status, bytesDone: report.totals.bytesCopied });
-  const exitCode = report.status === 'done' ? EXIT_OK : EXIT_INCOMPLETE;
-  if (json) emitJson({ type: 'summary', exitCode, report });
-  else {
-    out(formatReport(report) + '\n');
-    if (report.status === 'paused' && io.signal?.reason === PAUSE_REASON) out('Stopped. Run the same command again to continue where it left off.\n');
-  }
-  return exitCode;
 };
 
 const locationForJob = (location: Location) => (location.kind === 'imap' ? location.endpoint : { archive: `${location.archive.format}:${path.resolve(location.archive.path)}` });
@@ -303,7 +331,8 @@ const prepare = async (values: Values, io: CliIo) => {
       to: to.value,
       secrets,
       planOptions,
-      stateDir: values.state ? path.resolve(values.state) : defaultStateDirectory(),
+      /** Undefined: the default, the app-data folder (job-state.ts, loaded with the engine). */
+      stateDir: values.state ? path.resolve(values.state) : undefined,
       settings: {
         connectionsPerSide: positiveInt(values.connections, 'connections', 2),
         maxBytesPerSecond: byteRate(values['max-rate']),

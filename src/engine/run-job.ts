@@ -16,7 +16,7 @@
  *   are closed at once so no hung command holds the job.
  */
 import type { FailedMessage, FolderReport, FolderStatus, JobEvent, JobReport, JobSettings, JobStatus } from '../contract/job.js';
-import { DEFAULT_JOB_SETTINGS } from '../contract/job.js';
+import { DEFAULT_JOB_SETTINGS, PAUSE_REASON } from '../contract/job.js';
 import { migrationError, type MigrationError, type Result } from '../contract/result.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
 import { createBandwidthLimiter } from './bandwidth-limiter.js';
@@ -27,8 +27,7 @@ import type { DestinationStore, MessageFilter, SourceStore } from './store.js';
 
 /** Progress events are throttled to at most one per this interval (status changes always go out). */
 export const PROGRESS_INTERVAL_MS = 250;
-/** The abort reason that means "pause" rather than "cancel". */
-export const PAUSE_REASON = 'pause';
+export { PAUSE_REASON } from '../contract/job.js';
 
 export interface JobFolder {
   sourcePath: string;

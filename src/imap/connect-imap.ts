@@ -1,10 +1,14 @@
 /**
  * Opens one logged-in IMAP connection. Connections are disposable: an ImapFlow instance cannot
  * reconnect, so every failure drops the instance and the caller asks for a new one.
+ *
+ * imapflow is loaded on the first connection, not with this module: loading it costs about
+ * 0.2 s of CPU, which `mailferry --help` never needs and a copy pays while its first
+ * connections (over wire-session.ts) are already on their way.
  */
 import tls from 'node:tls';
 import net from 'node:net';
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import type { AccountCredentials } from '../contract/account.js';
 import { describeEndpoint } from '../contract/account.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
@@ -86,6 +90,7 @@ export const connectImap = async (account: AccountCredentials, timeouts: Connect
     connectionTimeout: timeouts.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
     clientInfo: { name: 'Mailferry' },
   };
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow(options);
   let closed = false;
   // Without an error listener a dropped socket would crash the process.
