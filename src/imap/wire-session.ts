@@ -15,6 +15,10 @@
  *   after we stopped waiting for them, and land twice once the next pass sends them again.
  * - A literal larger than MAX_LITERAL_BYTES or a line longer than MAX_LINE_BYTES ends the
  *   session instead of growing memory without bound.
+ * - A literal that arrived in one socket chunk is handed on as a view of that chunk, not copied.
+ *   Writes made in one tick leave in one system call (the socket is corked until the next tick).
+ * - While the reader of a long answer pauses reading (its consumer is slower than the server),
+ *   the idle limit does not run: the silence is ours, not the server's.
  * - Errors are shaped like imapflow's (code, serverResponseCode, response, responseText,
  *   authenticationFailed), so classify-error.ts stays the one place they get a meaning.
  */
@@ -138,7 +142,11 @@ export class ResponseReader {
         const size = Number(literal[1]);
         if (size > MAX_LITERAL_BYTES) throw connectionError('LiteralTooLarge', 'The server sent a literal that is too large.');
         if (size === 0) this.literals.push(Buffer.alloc(0));
-        else this.literal = { buffer: Buffer.allocUnsafe(size), filled: 0 };
+        else if (chunk.length - pos >= size) {
+          // All of it is in this chunk: a view, no copy (a socket's chunks are never reused).
+          this.literals.push(chunk.subarray(pos, pos + size));
+          pos += size;
+        } else this.literal = { buffer: Buffer.allocUnsafe(size), filled: 0 };
         continue;
       }
       const response = { text: this.line, literals: this.literals };
@@ -158,6 +166,8 @@ export class WireSession {
   private tagCounter = 0;
   private closedWith?: Error;
   private wasGivenUp = false;
+  private isCorked = false;
+  private isReadingPaused = false;
   private bye?: { code?: string; text: string };
   private detach: () => void = () => undefined;
   capabilities = new Set<string>();
@@ -320,8 +330,26 @@ export class WireSession {
   /** (Re)starts the idle timer while something waits for the server; stops it otherwise. */
   private syncIdleTimer(): void {
     if (this.idleTimeoutMs <= 0 || this.closedWith) return;
-    const isWaiting = this.waiting.size > 0 || this.continuation !== undefined;
+    const isWaiting = (this.waiting.size > 0 || this.continuation !== undefined) && !this.isReadingPaused;
     this.socket.setTimeout(isWaiting ? this.idleTimeoutMs + this.idleExtraMs : 0);
+  }
+
+  /**
+   * Stops reading from the server until resumeReading: a long answer (message bodies) is then
+   * held back by TCP instead of piling up in memory. The idle limit is off meanwhile.
+   */
+  pauseReading(): void {
+    if (this.isReadingPaused || this.closedWith) return;
+    this.isReadingPaused = true;
+    this.socket.pause();
+    this.syncIdleTimer();
+  }
+
+  resumeReading(): void {
+    if (!this.isReadingPaused) return;
+    this.isReadingPaused = false;
+    this.syncIdleTimer();
+    if (!this.closedWith) this.socket.resume();
   }
 
   nextTag(): string {
@@ -347,9 +375,18 @@ export class WireSession {
     );
   }
 
-  /** Writes and waits for the socket to take more when its buffer is full. */
+  /** Writes and waits for the socket to take more when its buffer is full. Writes of one tick leave together. */
   async write(data: Buffer | string): Promise<void> {
     if (this.closedWith) throw this.closedWith;
+    if (!this.isCorked) {
+      const socket = this.socket;
+      this.isCorked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.isCorked = false;
+        socket.uncork();
+      });
+    }
     if (this.socket.write(data)) return;
     await new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
