@@ -20,6 +20,16 @@ import { formatPlan, formatProgressLine, formatReport, jsonLine, shown, terminal
 import { parseLocation, type Location } from './location-url.js';
 import type { LocationSecrets } from '../locations/open-location.js';
 
+/**
+ * MAILFERRY_SPLIT_MIN_MESSAGES=N splits a folder over several connections from N pending
+ * messages on (whatever their size), instead of the measured default: for tests and measurements.
+ */
+export const splitThresholdFromEnv = (env: Record<string, string | undefined>): { messages: number; bytes: number } | undefined => {
+  const raw = env.MAILFERRY_SPLIT_MIN_MESSAGES;
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return undefined;
+  return { messages: Math.max(1, Number(raw)), bytes: Infinity };
+};
+
 /** What `plan` and `copy` need beyond their arguments, loaded only for them (the rest of the engine loads while the first connections open). */
 const loadEngine = async () => {
   const [{ planCopy }, { runJob }, jobState] = await Promise.all([import('../engine/plan-copy.js'), import('../engine/run-job.js'), import('../engine/job-state.js')]);
@@ -278,7 +288,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
         },
         journalDirectory: journalDirectory(stateDir, jobId),
       },
-      { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } },
+      { jobId, signal: io.signal, onEvent, settings, backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 }, splitThreshold: splitThresholdFromEnv(io.env) },
     );
     await saveJobRecord(stateDir, { ...record, updatedAt: Date.now(), status: report.status, bytesDone: report.totals.bytesCopied });
     const exitCode = report.status === 'done' ? EXIT_OK : EXIT_INCOMPLETE;
