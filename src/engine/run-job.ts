@@ -14,6 +14,9 @@
  *   help until a person frees space.
  * - Abort with reason 'pause' ends as `paused`, any other reason as `cancelled`; open sockets
  *   are closed at once so no hung command holds the job.
+ * - Only the first worker starts at once; the others when a folder starts copying, when no
+ *   folder is left to start, or after EXTRA_WORKERS_AFTER_MS: a re-run whose folders are all
+ *   unchanged finishes on one pair of connections instead of logging in again for each worker.
  * - A worker with no folder left lends its connection pair to a folder still being copied that
  *   asks for lanes (copy-pending.ts splits a large folder's pending messages over several pairs);
  *   it opens a pair only for that, and a lent pair whose lane failed is closed, never reused.
@@ -29,6 +32,8 @@ import { FolderJournal } from './folder-journal.js';
 import { ProgressTracker } from './progress-tracker.js';
 import type { DestinationStore, MessageFilter, SourceStore } from './store.js';
 
+/** Workers beyond the first start this long after the job, unless a folder starts copying sooner. */
+export const EXTRA_WORKERS_AFTER_MS = 200;
 /** Progress events are throttled to at most one per this interval (status changes always go out). */
 export const PROGRESS_INTERVAL_MS = 250;
 export { PAUSE_REASON } from '../contract/job.js';
@@ -135,6 +140,12 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     return { ok: true, value: pair };
   };
 
+  // The first worker starts at once, the others once there is copying to share (see the header).
+  let startExtraWorkers: () => void = () => undefined;
+  const extraWorkersStart = new Promise<void>((resolve) => (startExtraWorkers = resolve));
+  const extraWorkersTimer = setTimeout(() => startExtraWorkers(), EXTRA_WORKERS_AFTER_MS);
+  extraWorkersTimer.unref();
+
   // Folders asking for lanes, and the idle workers waiting for one to ask.
   const laneRequests = new Set<LaneRequest>();
   let foldersInProgress = 0;
@@ -227,7 +238,10 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
         signal: job.signal,
         lanes: lanePool,
         splitThreshold: options.splitThreshold,
-        onPhase: (phase) => setFolderStatus(folder.sourcePath, phase),
+        onPhase: (phase) => {
+          if (phase === 'copying') startExtraWorkers();
+          setFolderStatus(folder.sourcePath, phase);
+        },
         onSettling: (until) => setFolderStatus(folder.sourcePath, 'settling', { settleUntil: until, attempt }),
         onProgress: (c) => {
           tracker.setCounters(folder.sourcePath, c, c.bytesSent, passId);
@@ -318,11 +332,14 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   // pair to a large folder (it connects only then).
   const workerCount = queue.length === 0 ? 0 : Math.max(1, settings.connectionsPerSide);
   await Promise.all(
-    Array.from({ length: workerCount }, async () => {
+    Array.from({ length: workerCount }, async (_, index) => {
+      if (index > 0) await extraWorkersStart;
       const worker: { pair?: Pair } = {};
       try {
         for (;;) {
           const folder = queue.shift();
+          // Nothing left to start: the others need not wait any longer (they only help now).
+          if (queue.length === 0) startExtraWorkers();
           if (folder) {
             foldersInProgress++;
             try {
@@ -345,6 +362,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   );
   options.signal?.removeEventListener('abort', onCallerAbort);
   job.signal.removeEventListener('abort', notify);
+  clearTimeout(extraWorkersTimer);
 
   // Folders never started (job stopped first) still get a line in the report.
   for (const folder of folders) {

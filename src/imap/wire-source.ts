@@ -31,7 +31,7 @@ import { parseFetch, parseInternalDate, parseNamespace, searchResults, tokenFlag
 import { openWireSession, quoted, responseError, type Tagged, type WireResponse, type WireSession } from './wire-session.js';
 
 /** Bodies read ahead of the copier are held up to this many bytes; then reading pauses. */
-const READ_AHEAD_BYTES = 16 * 1024 * 1024;
+const READ_AHEAD_BYTES = 1024 * 1024;
 
 const META_ITEMS = `(UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (${FINGERPRINT_HEADERS.join(' ')})])`;
 
