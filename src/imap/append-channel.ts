@@ -154,6 +154,24 @@ const commitOrThrow = async (beforeCommit: ((point: CommitPoint) => Promise<void
   }
 };
 
+/**
+ * Keeps a durable announcement (the copier's beforeCommit) ahead of what is sent: the returned
+ * function is awaited before each message's bytes; it announces the first time, and again
+ * whenever the window announced before would end too soon for `bytesLeft` (what may still
+ * follow, this message included) sent from now: a batch fed slowly by its source takes longer
+ * to send than its size alone says, and a single APPEND commits as soon as its own bytes are in.
+ */
+export const commitWindow = (rate: Pick<LinkRate, 'settleMs'>, announce: (settleMs: number) => Promise<void>, now: () => number = Date.now) => {
+  let coveredUntil: number | undefined;
+  return async (bytesLeft: number): Promise<void> => {
+    const settleMs = rate.settleMs(bytesLeft);
+    const calledAt = now();
+    if (coveredUntil !== undefined && calledAt + settleMs <= coveredUntil) return;
+    await announce(settleMs);
+    coveredUntil = calledAt + settleMs;
+  };
+};
+
 /** Connects and logs in (wire-session.ts), ready to append. */
 export const openAppendChannel = async (account: AccountCredentials, timeouts: ConnectTimeouts = {}): Promise<Result<AppendChannel>> => {
   const session = await openWireSession(account, timeouts);
@@ -176,23 +194,6 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
   };
 
   /**
-   * Makes sure a durable announcement (beforeCommit) covers the bytes still to be sent from now
-   * on: the first call before the first byte that could complete an APPEND, another whenever the
-   * earlier window would end too soon (a batch read slowly from its source takes longer to send
-   * than its size alone says). `bytesLeft` is what may still follow, this message included.
-   */
-  const commitWindow = (beforeCommit: ((point: CommitPoint) => Promise<void>) | undefined) => {
-    let coveredUntil: number | undefined;
-    return async (bytesLeft: number): Promise<void> => {
-      const settleMs = rate.settleMs(bytesLeft);
-      const calledAt = Date.now();
-      if (coveredUntil !== undefined && calledAt + settleMs <= coveredUntil) return;
-      await commitOrThrow(beforeCommit, settleMs);
-      coveredUntil = calledAt + settleMs;
-    };
-  };
-
-  /**
    * Pipelined single APPENDs, one tagged answer per message, sent as the messages come (each
    * commits on its own, so a refused message fails alone). `plannedBytes`: what the batch
    * carries at most, for the announced window.
@@ -212,7 +213,7 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
     const hasLiteralMinus = caps.has('LITERAL-');
     const hasBinary = caps.has('BINARY');
     const appendLimit = [...caps].map((c) => /^APPENDLIMIT=(\d+)$/.exec(c)?.[1]).find((v) => v !== undefined);
-    const announce = commitWindow(beforeCommit);
+    const announce = commitWindow(rate, (settleMs) => commitOrThrow(beforeCommit, settleMs));
     const waits: Promise<void>[] = [];
     // Once the server says the folder is full, busy or gone, the rest of the batch is not sent.
     let refusedAll: MigrationError | undefined;
@@ -239,7 +240,8 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
           continue;
         }
         // From the first body on, a lost connection leaves this batch in doubt: say so first.
-        await announce(Math.max(plannedBytes - bytesSent, message.body.length));
+        // Without a planned size, everything sent so far counts as still on its way (safe side).
+        await announce(plannedBytes > 0 ? Math.max(plannedBytes - bytesSent, message.body.length) : bytesSent + message.body.length);
         startedAt ??= Date.now();
         const date = message.internalDate ? formatInternalDate(message.internalDate) : undefined;
         const isSync = !hasLiteralPlus && !(hasLiteralMinus && message.body.length <= LITERAL_MINUS_MAX_BYTES);

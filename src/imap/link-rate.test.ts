@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { commitWindow } from './append-channel.js';
 import { FIRST_BATCH_BYTES, LinkRate, SETTLE_MARGIN_MS } from './link-rate.js';
 
 test('before anything was measured: a small first batch and a slow assumed rate', () => {
@@ -28,4 +29,23 @@ test('the slowest recent batch rules; batches aim at two seconds of it, within b
   slow.record(70_000, 10_000); // 7 KB/s
   assert.equal(slow.preferredBatchBytes(8 * 1024 * 1024), 64 * 1024, 'never less than 64 KB');
   assert.equal(slow.settleMs(100 * 1024 * 1024 * 1024), 15 * 60_000, 'a settle window is capped');
+});
+
+test('single APPENDs fed slowly announce their window again before it would end too soon', async () => {
+  let clock = 0;
+  const announced: { at: number; settleMs: number }[] = [];
+  const rate = { settleMs: (bytes: number) => SETTLE_MARGIN_MS + bytes }; // 1 ms a byte, for the sums
+  const before = commitWindow(rate, async (settleMs) => void announced.push({ at: clock, settleMs }), () => clock);
+  await before(1_000); // first message: announced, covered until 6,000
+  clock = 2_000;
+  await before(900); // 2,000 + 5,900 > 6,000: announced again
+  clock = 2_500;
+  await before(100); // 2,500 + 5,100 <= 7,900: still covered
+  clock = 7_000;
+  await before(100); // 7,000 + 5,100 > 7,900: again
+  assert.deepEqual(announced, [
+    { at: 0, settleMs: 6_000 },
+    { at: 2_000, settleMs: 5_900 },
+    { at: 7_000, settleMs: 5_100 },
+  ]);
 });
