@@ -38,6 +38,36 @@ const isInterleaved = (commands: WireCommand[]): boolean => {
   });
 };
 
+/**
+ * The CLI with 3 connections and splitting forced, SIGKILLed once per kill point (when an
+ * APPEND has fully crossed the proxy, or a given time after the job started), then run once
+ * more: that run must end done, nothing failed. Returns every run.
+ */
+const killedThenDone = async (world: World, kills: ({ atAppend: true } | { afterMs: number })[]): Promise<CliResult[]> => {
+  const env = { MAILFERRY_SPLIT_MIN_MESSAGES: String(SPLIT.messages) };
+  const args = cliArgs(world, ['--connections', '3']);
+  const runs: CliResult[] = [];
+  for (const [at, kill] of kills.entries()) {
+    const result = await runCli(args, {
+      env,
+      killOn: 'atAppend' in kill ? world.destinationProxy.whenCommandSent(APPEND) : undefined,
+      killWhen: (event, _n, killIn) => {
+        if ('afterMs' in kill && event.type === 'job-status') killIn(kill.afterMs);
+        return false;
+      },
+    });
+    runs.push(result);
+    assert.equal(result.killed, true, `run ${at + 1} was killed (exit ${result.code}); it finished before the kill point:\n${result.stderr.slice(-2000)}`);
+  }
+  const final = await runCli(args, { env });
+  runs.push(final);
+  assert.equal(final.code, 0, `the last run completed:\n${final.stderr.slice(-3000)}`);
+  const summary = final.events.at(-1) as { type: string; report?: { status: string; totals: { failed: number } } };
+  assert.equal(summary.report?.status, 'done');
+  assert.equal(summary.report?.totals.failed, 0);
+  return runs;
+};
+
 describe('one folder on several connections', { concurrency: false }, () => {
   test('split over 3 lanes, an APPEND dropped on the wire 3 times: retried, exact, done', async () => {
     const world = await bulkWorld(301, 400, [2_000, 30_000]);
@@ -67,31 +97,13 @@ describe('one folder on several connections', { concurrency: false }, () => {
     const world = await bulkWorld(302, 500, [2_000, 30_000]);
     try {
       world.destinationProxy.setFaults([{ kind: 'bandwidth', bytesPerSecond: 1_500_000, direction: 'client-to-server' }]);
-      const env = { MAILFERRY_SPLIT_MIN_MESSAGES: String(SPLIT.messages) };
       const rng = new Rng('split-sigkill-302');
-      const runs: CliResult[] = [];
-      for (let kill = 0; kill < 4; kill++) {
-        // Even runs die right as a lane's APPEND has fully crossed the proxy (its commit may be
-        // on its way), odd runs at a seeded moment after copying began.
-        const atCommand = kill % 2 === 0;
-        const afterMs = rng.int(300, 2_500);
-        const result = await runCli(cliArgs(world, ['--connections', '3']), {
-          env,
-          killOn: atCommand ? world.destinationProxy.whenCommandSent(APPEND) : undefined,
-          killWhen: (event, _n, killIn) => {
-            if (!atCommand && event.type === 'job-status') killIn(afterMs);
-            return false;
-          },
-        });
-        runs.push(result);
-        assert.equal(result.killed, true, `run ${kill + 1} was killed (exit ${result.code}); it finished before the kill point:\n${result.stderr.slice(-2000)}`);
-      }
-      const final = await runCli(cliArgs(world, ['--connections', '3']), { env });
-      runs.push(final);
-      assert.equal(final.code, 0, `the last run completed:\n${final.stderr.slice(-3000)}`);
-      const summary = final.events.at(-1) as { type: string; report?: { status: string; totals: { failed: number } } };
-      assert.equal(summary.report?.status, 'done');
-      assert.equal(summary.report?.totals.failed, 0);
+      // Even runs die right as a lane's APPEND has fully crossed the proxy (its commit may be on
+      // its way), odd runs at a seeded moment after copying began.
+      const runs = await killedThenDone(
+        world,
+        Array.from({ length: 4 }, (_, kill) => (kill % 2 === 0 ? { atAppend: true } : { afterMs: rng.int(300, 2_500) })),
+      );
       assert.ok(
         runs.some((r) => r.events.some((e) => e.type === 'log' && /on up to 3 connections/.test(String((e as { message?: string }).message)))),
         'some run split the folder',
@@ -99,7 +111,6 @@ describe('one folder on several connections', { concurrency: false }, () => {
       const appends = appendsTo(world, 'Bulk');
       assert.ok(new Set(appends.map((c) => c.connection)).size >= 3, 'the folder was appended to on several connections');
       assert.ok(isInterleaved(appends), 'lanes appended side by side');
-      // Whatever the killed runs left on the link must reach the server before comparing.
       await world.destinationProxy.whenIdle(IDLE_WAIT_MS);
       await assertWorldIntact(world);
     } finally {
@@ -111,13 +122,8 @@ describe('one folder on several connections', { concurrency: false }, () => {
     const world = await bulkWorld(303, 400, [4_000, 30_000]);
     try {
       world.destinationProxy.setFaults([{ kind: 'slow-link', bytesPerSecond: 1_500_000, deliversAfterReset: true }]);
-      const env = { MAILFERRY_SPLIT_MIN_MESSAGES: String(SPLIT.messages) };
-      for (let kill = 0; kill < 2; kill++) {
-        const result = await runCli(cliArgs(world, ['--connections', '3']), { env, killOn: world.destinationProxy.whenCommandSent(APPEND) });
-        assert.equal(result.killed, true, `run ${kill + 1} was killed`);
-      }
-      const final = await runCli(cliArgs(world, ['--connections', '3']), { env });
-      assert.equal(final.code, 0, `the last run completed:\n${final.stderr.slice(-3000)}`);
+      await killedThenDone(world, [{ atAppend: true }, { atAppend: true }]);
+      // Whatever the killed runs left on the link must reach the server before comparing.
       await world.destinationProxy.whenIdle(IDLE_WAIT_MS);
       await assertWorldIntact(world);
     } finally {
