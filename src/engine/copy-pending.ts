@@ -43,11 +43,14 @@ export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
  */
 export const BATCH_MAX_MESSAGES = 5000;
 /**
- * A folder is split over several lanes from this many pending messages or bytes on. Below it
- * the connections' set-up and the lanes' extra transactions cost more than they bring (see the
- * README's performance section for the measurements).
+ * A folder is split over several lanes from this many pending messages or bytes on. Measured on
+ * loopback with Dovecot (npm run bench -- --one-folder, split forced on and off, alternately):
+ * from about 8,000 messages of the standard mix (~850 MB) on 4 connections, splitting paid off;
+ * below it, and with 2 connections, the extra connections and transactions (lanes commit into
+ * the same folder, and Dovecot rescans a maildir at each commit) cost about what they brought.
+ * See the README's performance section.
  */
-export const SPLIT_THRESHOLD: SplitThreshold = { messages: 4000, bytes: 256 * 1024 * 1024 };
+export const SPLIT_THRESHOLD: SplitThreshold = { messages: 8000, bytes: 1024 * 1024 * 1024 };
 /** A split folder is cut into this many chunks per lane, so lanes that finish early take more. */
 const CHUNKS_PER_LANE = 4;
 
