@@ -83,7 +83,9 @@ if (values.help) {
   --timeout-min M    kill a tool's run after M minutes and report the rate it reached (default ${DEFAULT_TIMEOUT_MIN})
   --no-build         use the existing .tmp/peers-dist build of Mailferry
   --dist DIR         run the Mailferry CLI compiled in DIR instead
-  --mailferry L=DIR  a Mailferry build compiled in DIR, labelled L (repeatable: builds side by side)
+  --mailferry L=DIR[,KEY=VALUE...]
+                     a Mailferry build compiled in DIR, labelled L, run with KEY=VALUE in its
+                     environment (repeatable: builds side by side)
   --mailferry-args A extra arguments for every Mailferry run, e.g. "--connections 4"
   --corpus C         ${CORPORA.join(' | ')} (default standard): the standard mailbox, its messages
                      all in one INBOX, or one folder of small messages (--messages default 100000)
@@ -96,11 +98,13 @@ const corpusKind = (values.corpus ?? 'standard') as (typeof CORPORA)[number];
 if (!CORPORA.includes(corpusKind)) throw new Error(`unknown corpus ${values.corpus}; known: ${CORPORA.join(', ')}`);
 const messageCount = intOption(values.messages, corpusKind === 'big-folder' ? 100_000 : 2_000);
 const mailferryArgs = values['mailferry-args'] ? values['mailferry-args'].split(/\s+/).filter(Boolean) : [];
-/** The Mailferry builds to run: label → compiled folder (undefined: the tree, compiled here). */
-const mailferryBuilds: { label: string; dist?: string }[] = (values.mailferry ?? []).map((spec) => {
+/** The Mailferry builds to run: label, compiled folder (undefined: the tree, compiled here), extra environment. */
+const mailferryBuilds: { label: string; dist?: string; env?: Record<string, string> }[] = (values.mailferry ?? []).map((spec) => {
   const at = spec.indexOf('=');
-  if (at <= 0) throw new Error(`--mailferry needs LABEL=DIR, not ${spec}`);
-  return { label: spec.slice(0, at), dist: resolve(spec.slice(at + 1)) };
+  if (at <= 0) throw new Error(`--mailferry needs LABEL=DIR[,KEY=VALUE...], not ${spec}`);
+  const [dir, ...settings] = spec.slice(at + 1).split(',');
+  const env = Object.fromEntries(settings.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return { label: spec.slice(0, at), dist: resolve(dir as string), env };
 });
 if (mailferryBuilds.length === 0) mailferryBuilds.push({ label: '', dist: values.dist ? resolve(values.dist) : undefined });
 const runs = Math.max(1, intOption(values.runs, 3));
@@ -227,7 +231,7 @@ interface Tool {
 const imapsyncPath = values.imapsync ? resolve(values.imapsync) : which('imapsync');
 
 /** One Mailferry build as a tool (several can run side by side). */
-const mailferryTool = (label: string, dist: string | undefined): Tool => ({
+const mailferryTool = (label: string, dist: string | undefined, extraEnv: Record<string, string> = {}): Tool => ({
   name: label ? `mailferry ${label}` : 'mailferry',
   kind: 'mailferry',
   isMailferry: true,
@@ -235,7 +239,8 @@ const mailferryTool = (label: string, dist: string | undefined): Tool => ({
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const head = versionOf(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD']) ?? '?';
     const dirty = !dist && versionOf(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src']) ? ' (src/ has uncommitted changes)' : '';
-    return { version: dist ? `mailferry, CLI compiled in ${dist}` : `mailferry ${pkg.version} at ${head}${dirty}` };
+    const env = Object.entries(extraEnv).map(([k, v]) => ` ${k}=${v}`).join('');
+    return { version: dist ? `mailferry, CLI compiled in ${dist}${env}` : `mailferry ${pkg.version} at ${head}${dirty}${env}` };
   },
   setup: `\`copy --from imap://src@… --to imap://dstN@… --allow-plaintext --state DIR --json${mailferryArgs.length ? ` ${mailferryArgs.join(' ')}` : ''}\`${mailferryArgs.includes('--connections') ? '' : ' (2 connections per side)'}`,
   commands: (ctx) => {
@@ -254,7 +259,7 @@ const mailferryTool = (label: string, dist: string | undefined): Tool => ({
       '--json',
       ...mailferryArgs,
     ];
-    return { copy: argv, rerun: argv, cwd: ctx.work, env: { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD, NO_COLOR: '1' } };
+    return { copy: argv, rerun: argv, cwd: ctx.work, env: { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD, NO_COLOR: '1', ...extraEnv } };
   },
 });
 
@@ -500,7 +505,7 @@ const accountTotals = async (server: DovecotServer, user: string): Promise<{ mes
 };
 
 const main = async (): Promise<void> => {
-  const wanted = selected.flatMap((name) => (name === 'mailferry' ? mailferryBuilds.map((b) => mailferryTool(b.label, b.dist)) : [tools[name]]));
+  const wanted = selected.flatMap((name) => (name === 'mailferry' ? mailferryBuilds.map((b) => mailferryTool(b.label, b.dist, b.env)) : [tools[name]]));
   const present: { tool: Tool; version: string }[] = [];
   const absent: { tool: Tool; reason: string }[] = [];
   for (const tool of wanted) {
