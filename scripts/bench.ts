@@ -13,6 +13,10 @@
  * 4. `mailferry plan` against an account of --folders folders (default 1,000).
  * Prints one table row of medians (and the single runs) to stdout; with --out, also JSON.
  * With --latency-ms L, both servers sit behind a proxy adding L ms each way (a slow link).
+ * Where the time goes: each copy's CPU seconds in mailferry (GNU time), in the source Dovecot
+ * and in the destination Dovecot (their processes' CPU from /proc, process-cpu.ts), next to
+ * the wall time; with --cpu-prof DIR, mailferry runs under `node --cpu-prof` and the profile's
+ * heaviest functions are listed (scripts/bench/cpu-profile-summary.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +26,9 @@ import { parseArgs } from 'node:util';
 import { corpusBytes, expectedFromCorpus, type CorpusFolder } from '../test/support/corpus.js';
 import { startDovecot, type DovecotServer } from '../test/support/dovecot.js';
 import { diffMail, snapshotAccount } from '../test/support/mail-snapshot.js';
-import { bigFolderCorpus, hugeMessageCorpus, manyFoldersCorpus, standardCorpus, writeMaildir } from './bench/bench-corpus.js';
+import { bigFolderCorpus, hugeMessageCorpus, manyFoldersCorpus, oneFolderCorpus, standardCorpus, writeMaildir } from './bench/bench-corpus.js';
+import { summarizeProfiles } from './bench/cpu-profile-summary.js';
+import { dovecotCpuSeconds, waitForSessionsEnded } from './bench/process-cpu.js';
 import { startLatencyProxy, type LatencyProxy } from './bench/latency-proxy.js';
 import { edgeRates, runCli, type CliRun } from './bench/run-copy.js';
 import { fmt, intOption, median } from './bench/figures.js';
@@ -35,6 +41,8 @@ const { values } = parseArgs({
   options: {
     messages: { type: 'string' },
     'big-folder': { type: 'boolean' },
+    'one-folder': { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
     'huge-message-mb': { type: 'string' },
     'latency-ms': { type: 'string' },
     runs: { type: 'string' },
@@ -55,6 +63,8 @@ if (values.help) {
   process.stdout.write(`npm run bench -- [options]
   --messages N         messages in the corpus (default 2000; with --big-folder 100000)
   --big-folder         one folder of small messages instead of the standard mailbox
+  --one-folder         the standard mailbox's messages all in one INBOX (a real Inbox)
+  --cpu-prof DIR       run mailferry under node --cpu-prof, profiles into DIR, heaviest functions listed
   --huge-message-mb M  add a folder holding one message of M MB
   --latency-ms L       put both servers behind a proxy adding L ms each way
   --runs R             copy runs, median reported (default 3)
@@ -73,6 +83,7 @@ Peers on the same machine and corpus (imapsync, mbsync, offlineimap, doveadm imp
 }
 
 const isBig = values['big-folder'] === true;
+const isOneFolder = values['one-folder'] === true;
 const messageCount = intOption(values.messages, isBig ? 100_000 : 2_000);
 const runs = Math.max(1, intOption(values.runs, 3));
 const latencyMs = intOption(values['latency-ms'], 0);
@@ -88,10 +99,13 @@ const main = async (): Promise<void> => {
     log('compiling into .tmp/bench-dist');
     execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.json'), '--outDir', DIST], { stdio: 'inherit', cwd: ROOT });
   }
-  const cli = ['node', join(values.dist ? resolve(values.dist) : DIST, 'src', 'cli', 'main.js')];
+  const script = join(values.dist ? resolve(values.dist) : DIST, 'src', 'cli', 'main.js');
+  const cpuProfDir = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
+  const cli = ['node', script];
+  const profiledCli = cpuProfDir ? ['node', '--cpu-prof', '--cpu-prof-dir', cpuProfDir, script] : cli;
 
   log('generating corpus');
-  const folders: CorpusFolder[] = isBig ? bigFolderCorpus(messageCount) : standardCorpus(messageCount);
+  const folders: CorpusFolder[] = isBig ? bigFolderCorpus(messageCount) : isOneFolder ? oneFolderCorpus(messageCount) : standardCorpus(messageCount);
   if (hugeMb > 0) folders.push(...hugeMessageCorpus(hugeMb * 1024 * 1024));
   const totalMessages = folders.reduce((n, f) => n + f.messages.length, 0);
   const totalBytes = corpusBytes(folders);
@@ -135,13 +149,17 @@ const main = async (): Promise<void> => {
       ...connections,
     ];
 
-    const results: { copy: CliRun; noop: CliRun; first?: number; last?: number }[] = [];
+    const results: { copy: CliRun; noop: CliRun; first?: number; last?: number; sourceCpu: number; destinationCpu: number }[] = [];
     const expected = expectedFromCorpus(folders, '/');
     for (let r = 0; r < runs; r++) {
       const user = `dst${r + 1}`;
       const stateDir = join(stateRoot, user);
       log(`run ${r + 1}/${runs}: copy`);
-      const copy = await runCli({ command: cli, args: copyArgs(user, stateDir), env });
+      const cpuBefore = [dovecotCpuSeconds(source.dir), dovecotCpuSeconds(destination.dir)];
+      const copy = await runCli({ command: profiledCli, args: copyArgs(user, stateDir), env });
+      await Promise.all([waitForSessionsEnded(source.dir), waitForSessionsEnded(destination.dir)]);
+      const sourceCpu = dovecotCpuSeconds(source.dir) - (cpuBefore[0] as number);
+      const destinationCpu = dovecotCpuSeconds(destination.dir) - (cpuBefore[1] as number);
       if (copy.exitCode !== 0) throw new Error(`copy exited ${copy.exitCode}:\n${copy.stderr}\n${JSON.stringify(copy.summary)?.slice(0, 2000)}`);
       log(`run ${r + 1}/${runs}: ${(copy.wallMs / 1000).toFixed(2)} s; no-op re-run`);
       const noop = await runCli({ command: cli, args: copyArgs(user, stateDir), env });
@@ -152,7 +170,7 @@ const main = async (): Promise<void> => {
         const problems = diffMail(expected, await snapshotAccount(destination.account(user)));
         if (problems.length > 0) throw new Error(`the destination differs from the source:\n${problems.slice(0, 20).join('\n')}`);
       }
-      results.push({ copy, noop, ...edgeRates(copy) });
+      results.push({ copy, noop, ...edgeRates(copy), sourceCpu, destinationCpu });
     }
 
     const planMs: number[] = [];
@@ -170,7 +188,7 @@ const main = async (): Promise<void> => {
 
     const wall = median(results.map((x) => x.copy.wallMs / 1000)) as number;
     const row = {
-      label: values.label ?? (isBig ? `big folder ${messageCount}` : `${messageCount} msgs`) + (latencyMs ? ` +${latencyMs} ms` : ''),
+      label: values.label ?? (isBig ? `big folder ${messageCount}` : isOneFolder ? `one folder ${messageCount}` : `${messageCount} msgs`) + (latencyMs ? ` +${latencyMs} ms` : ''),
       messages: totalMessages,
       megabytes: totalBytes / 1e6,
       wallSeconds: wall,
@@ -182,7 +200,19 @@ const main = async (): Promise<void> => {
       lastTenthRate: median(results.map((x) => x.last ?? NaN)),
       planSeconds: median(planMs.map((ms) => ms / 1000)),
       planFolders: values['no-plan'] ? undefined : planFolders,
-      runs: results.map((x) => ({ wallSeconds: x.copy.wallMs / 1000, peakRssMb: (x.copy.peakRssKb ?? NaN) / 1024, noopSeconds: x.noop.wallMs / 1000, first: x.first, last: x.last })),
+      cpuSeconds: {
+        mailferry: median(results.map((x) => (x.copy.userCpuSeconds ?? NaN) + (x.copy.systemCpuSeconds ?? NaN))),
+        source: median(results.map((x) => x.sourceCpu)),
+        destination: median(results.map((x) => x.destinationCpu)),
+      },
+      runs: results.map((x) => ({
+        wallSeconds: x.copy.wallMs / 1000,
+        peakRssMb: (x.copy.peakRssKb ?? NaN) / 1024,
+        noopSeconds: x.noop.wallMs / 1000,
+        first: x.first,
+        last: x.last,
+        cpu: { user: x.copy.userCpuSeconds, system: x.copy.systemCpuSeconds, source: x.sourceCpu, destination: x.destinationCpu },
+      })),
     };
     const lastOverFirst = row.firstTenthRate && row.lastTenthRate ? row.lastTenthRate / row.firstTenthRate : undefined;
     process.stdout.write(
@@ -191,9 +221,13 @@ const main = async (): Promise<void> => {
         '|---|---:|---:|---:|---:|---:|---:|---:|',
         `| ${row.label} (${totalMessages} msgs, ${row.megabytes.toFixed(0)} MB) | ${fmt(wall, 2)} s | ${fmt(row.messagesPerSecond, 0)} | ${fmt(row.megabytesPerSecond, 1)} | ${fmt(row.peakRssMb, 0)} MB | ${fmt(row.noopSeconds, 2)} s | ${fmt(row.firstTenthRate, 0)} / ${fmt(row.lastTenthRate, 0)}${lastOverFirst ? ` (${(lastOverFirst * 100).toFixed(0)}%)` : ''} | ${fmt(row.planSeconds, 2)} s |`,
         `runs: ${row.runs.map((x) => `${x.wallSeconds.toFixed(2)} s / ${fmt(x.peakRssMb, 0)} MB / re-run ${x.noopSeconds.toFixed(2)} s`).join('; ')}`,
+        `CPU seconds per run (mailferry user + system / source Dovecot / destination Dovecot, against the wall): ${row.runs
+          .map((x) => `${fmt(x.cpu.user, 2)} + ${fmt(x.cpu.system, 2)} / ${fmt(x.cpu.source, 2)} / ${fmt(x.cpu.destination, 2)} in ${x.wallSeconds.toFixed(2)} s`)
+          .join('; ')}`,
         '',
       ].join('\n'),
     );
+    if (cpuProfDir) process.stdout.write(summarizeProfiles(cpuProfDir) + '\n');
     if (values.out) {
       mkdirSync(resolve(values.out, '..'), { recursive: true });
       writeFileSync(values.out, JSON.stringify({ at: new Date().toISOString(), latencyMs, ...row }, null, 2));

@@ -8,7 +8,7 @@
  */
 import { chownSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateFolderOfSize, type CorpusFolder } from '../../test/support/corpus.js';
+import { generateFolderOfSize, Rng, type CorpusFolder } from '../../test/support/corpus.js';
 
 /** Dovecot's mail user in test/support/dovecot.ts (Debian's nobody). */
 const MAIL_UID = 65534;
@@ -51,6 +51,22 @@ export const standardCorpus = (messages: number, seed = 'bench'): CorpusFolder[]
     });
     return folder;
   });
+};
+
+/**
+ * The standard corpus's messages (same size mix, ~100 KB on average, attachments up to 10 MB)
+ * all in one INBOX, in a seeded order: a real Inbox, the case one folder split over several
+ * connections is for.
+ */
+export const oneFolderCorpus = (messages: number, seed = 'bench'): CorpusFolder[] => {
+  const rng = new Rng(`${seed}/one-folder`);
+  const all = standardCorpus(messages, seed).flatMap((f) => f.messages);
+  // Fisher–Yates with the seeded generator: the big ones spread through the folder.
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [all[i], all[j]] = [all[j] as (typeof all)[number], all[i] as (typeof all)[number]];
+  }
+  return [{ segments: ['INBOX'], messages: all }];
 };
 
 /** One folder of many small messages (1–4 KB): for memory and rate decay. */

@@ -5,7 +5,10 @@
  * account on another, then run again with nothing new.
  *
  *   npx tsx scripts/bench/peers.ts [--messages N] [--latency-ms L] [--runs R] [--imapsync PATH]
+ *   npx tsx scripts/bench/peers.ts --mailferry before=DIR --mailferry after=DIR [--corpus one-folder]
  *
+ * Several Mailferry builds (`--mailferry LABEL=DIR`, each compiled elsewhere) run side by side,
+ * in the same round robin: before/after figures of one session, under the same machine load.
  * What it does, in order:
  * 1. Compiles Mailferry's working tree into .tmp/peers-dist (unless --no-build or --dist DIR;
  *    to measure a commit while src/ is being edited, compile that commit elsewhere, pass --dist).
@@ -18,8 +21,10 @@
  *    and the rate reached so far is reported); then the same command again, nothing new (the
  *    re-run time); then the destination is read back and compared with the corpus (bytes,
  *    flags, keywords, INTERNALDATE), and the source's maildir is checked unchanged.
- * 4. Prints one markdown row per tool (medians over the runs), in bench.ts's columns plus
- *    whether the result is identical, and a note per tool on what differed.
+ * 4. Prints one markdown row per tool (medians over the runs, with the range), in bench.ts's
+ *    columns plus the CPU seconds of the tool and of each Dovecot (process-cpu.ts), whether the
+ *    result is identical, and a note per tool on what differed. For Mailferry also the copy
+ *    rate over the first and the last tenth of the messages (from its --json progress).
  *
  * A tool that is not installed is skipped with a note: this is a benchmark, not a test. Peer
  * config files live in a temp folder that is removed at the end. Needs root (private Dovecots).
@@ -34,9 +39,11 @@ import { corpusBytes, expectedFromCorpus, folderPath, messageKeyOf, type CorpusF
 import { startDovecot, type DovecotServer } from '../../test/support/dovecot.js';
 import { diffMail, openTestClient, snapshotAccount, snapshotMaildirFiles, type AccountSnapshot, type ImapTestAccount, type MailSet } from '../../test/support/mail-snapshot.js';
 import { headerBlockEnd, headerValue, parseHeaderFields } from '../../src/engine/fingerprint.js';
-import { standardCorpus, writeMaildir } from './bench-corpus.js';
+import { bigFolderCorpus, oneFolderCorpus, standardCorpus, writeMaildir } from './bench-corpus.js';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import { fmt, intOption, median } from './figures.js';
+import { dovecotCpuSeconds, waitForSessionsEnded } from './process-cpu.js';
+import { edgeRates, runCli } from './run-copy.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DIST = join(ROOT, '.tmp', 'peers-dist');
@@ -45,6 +52,7 @@ const GNU_TIME = '/usr/bin/time';
 const DEFAULT_TIMEOUT_MIN = 30;
 const TOOL_NAMES = ['mailferry', 'imapsync', 'mbsync', 'offlineimap', 'doveadm-import'] as const;
 type ToolName = (typeof TOOL_NAMES)[number];
+const CORPORA = ['standard', 'one-folder', 'big-folder'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -56,6 +64,9 @@ const { values } = parseArgs({
     'timeout-min': { type: 'string' },
     'no-build': { type: 'boolean' },
     dist: { type: 'string' },
+    mailferry: { type: 'string', multiple: true },
+    'mailferry-args': { type: 'string' },
+    corpus: { type: 'string' },
     'keep-logs': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -72,12 +83,30 @@ if (values.help) {
   --timeout-min M    kill a tool's run after M minutes and report the rate it reached (default ${DEFAULT_TIMEOUT_MIN})
   --no-build         use the existing .tmp/peers-dist build of Mailferry
   --dist DIR         run the Mailferry CLI compiled in DIR instead
+  --mailferry L=DIR[,KEY=VALUE...]
+                     a Mailferry build compiled in DIR, labelled L, run with KEY=VALUE in its
+                     environment (repeatable: builds side by side)
+  --mailferry-args A extra arguments for every Mailferry run, e.g. "--connections 4"
+  --corpus C         ${CORPORA.join(' | ')} (default standard): the standard mailbox, its messages
+                     all in one INBOX, or one folder of small messages (--messages default 100000)
   --keep-logs DIR    keep every tool's output and config files in DIR (e.g. bench-results/peers-logs)
 `);
   process.exit(0);
 }
 
-const messageCount = intOption(values.messages, 2_000);
+const corpusKind = (values.corpus ?? 'standard') as (typeof CORPORA)[number];
+if (!CORPORA.includes(corpusKind)) throw new Error(`unknown corpus ${values.corpus}; known: ${CORPORA.join(', ')}`);
+const messageCount = intOption(values.messages, corpusKind === 'big-folder' ? 100_000 : 2_000);
+const mailferryArgs = values['mailferry-args'] ? values['mailferry-args'].split(/\s+/).filter(Boolean) : [];
+/** The Mailferry builds to run: label, compiled folder (undefined: the tree, compiled here), extra environment. */
+const mailferryBuilds: { label: string; dist?: string; env?: Record<string, string> }[] = (values.mailferry ?? []).map((spec) => {
+  const at = spec.indexOf('=');
+  if (at <= 0) throw new Error(`--mailferry needs LABEL=DIR[,KEY=VALUE...], not ${spec}`);
+  const [dir, ...settings] = spec.slice(at + 1).split(',');
+  const env = Object.fromEntries(settings.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return { label: spec.slice(0, at), dist: resolve(dir as string), env };
+});
+if (mailferryBuilds.length === 0) mailferryBuilds.push({ label: '', dist: values.dist ? resolve(values.dist) : undefined });
 const runs = Math.max(1, intOption(values.runs, 3));
 const latencyMs = intOption(values['latency-ms'], 0);
 const timeoutMs = Math.max(1, Number(values['timeout-min'] ?? DEFAULT_TIMEOUT_MIN)) * 60_000;
@@ -114,6 +143,11 @@ interface TimedRun {
   exitCode: number;
   wallMs: number;
   peakRssKb?: number;
+  /** CPU seconds of the tool's process (user + system), when known. */
+  cpuSeconds?: number;
+  /** Mailferry only: messages per second over the first and the last tenth. */
+  first?: number;
+  last?: number;
   timedOut: boolean;
   /** The last lines of the tool's stdout and stderr. */
   outputTail: string;
@@ -127,7 +161,7 @@ const runTimed = async (argv: string[], opts: { cwd: string; env?: Record<string
   const timeFile = `${opts.outputFile}.time`;
   rmSync(timeFile, { force: true });
   const hasTime = existsSync(GNU_TIME);
-  const full = hasTime ? [GNU_TIME, '-f', '%M', '-o', timeFile, ...argv] : argv;
+  const full = hasTime ? [GNU_TIME, '-f', '%U %S %M', '-o', timeFile, ...argv] : argv;
   const fd = openSync(opts.outputFile, 'a');
   writeFileSync(fd, `\n$ ${argv.join(' ')}\n`);
   const started = performance.now();
@@ -146,12 +180,23 @@ const runTimed = async (argv: string[], opts: { cwd: string; env?: Record<string
   clearTimeout(killer);
   const wallMs = performance.now() - started;
   let peakRssKb: number | undefined;
+  let cpuSeconds: number | undefined;
   if (hasTime && existsSync(timeFile)) {
-    const kb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
-    if (Number.isFinite(kb) && kb > 0) peakRssKb = kb;
+    const [user, system, kb] = (readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
+    if (kb !== undefined && Number.isFinite(kb) && kb > 0) peakRssKb = kb;
+    if (user !== undefined && system !== undefined && Number.isFinite(user + system)) cpuSeconds = user + system;
   }
   const outputTail = readFileSync(opts.outputFile, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
-  return { exitCode, wallMs, peakRssKb, timedOut, outputTail };
+  return { exitCode, wallMs, peakRssKb, cpuSeconds, timedOut, outputTail };
+};
+
+/** A Mailferry run through run-copy.ts: the same figures as runTimed, plus its progress samples. */
+const runMailferry = async (argv: string[], opts: { cwd: string; env?: Record<string, string>; outputFile: string }): Promise<TimedRun> => {
+  const run = await runCli({ command: argv.slice(0, 2), args: argv.slice(2), env: opts.env ?? {} });
+  writeFileSync(opts.outputFile, `\n$ ${argv.join(' ')}\n${run.stderr}${JSON.stringify(run.summary)?.slice(0, 4000) ?? ''}\n`, { flag: 'a' });
+  const rates = edgeRates(run);
+  const cpu = run.userCpuSeconds !== undefined && run.systemCpuSeconds !== undefined ? run.userCpuSeconds + run.systemCpuSeconds : undefined;
+  return { exitCode: run.exitCode, wallMs: run.wallMs, peakRssKb: run.peakRssKb, cpuSeconds: cpu, first: rates.first, last: rates.last, timedOut: false, outputTail: run.stderr.slice(-2000) };
 };
 
 /** What a tool needs to know to build its commands for one run. */
@@ -166,7 +211,9 @@ interface RunContext {
 }
 
 interface Tool {
-  name: ToolName;
+  /** ToolName, or `mailferry LABEL` for one of several builds. */
+  name: string;
+  kind: ToolName;
   /** Version string, or the reason it is absent. */
   probe(): { version: string } | { absent: string };
   /** How it was set up, for the report. */
@@ -177,40 +224,49 @@ interface Tool {
   rerunLabel?: string;
   /** Does not cross the network (the latency proxy does not apply). */
   isLocal?: boolean;
+  /** Runs under run-copy.ts (progress samples for the rate over time), not just GNU time. */
+  isMailferry?: boolean;
 }
 
 const imapsyncPath = values.imapsync ? resolve(values.imapsync) : which('imapsync');
 
-const tools: Record<ToolName, Tool> = {
-  mailferry: {
-    name: 'mailferry',
-    probe: () => {
-      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-      const head = versionOf(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD']) ?? '?';
-      const dirty = !values.dist && versionOf(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src']) ? ' (src/ has uncommitted changes)' : '';
-      return { version: `mailferry ${pkg.version} at ${head}${values.dist ? `, CLI from ${values.dist}` : ''}${dirty}` };
-    },
-    setup: 'defaults: `copy --from imap://src@… --to imap://dstN@… --allow-plaintext --state DIR --json` (2 connections per side)',
-    commands: (ctx) => {
-      const cli = join(values.dist ? resolve(values.dist) : DIST, 'src', 'cli', 'main.js');
-      const argv = [
-        process.execPath,
-        cli,
-        'copy',
-        '--from',
-        `imap://src@127.0.0.1:${ctx.sourcePort}`,
-        '--to',
-        `imap://${ctx.user}@127.0.0.1:${ctx.destinationPort}`,
-        '--allow-plaintext',
-        '--state',
-        join(ctx.work, 'state'),
-        '--json',
-      ];
-      return { copy: argv, rerun: argv, cwd: ctx.work, env: { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD, NO_COLOR: '1' } };
-    },
+/** One Mailferry build as a tool (several can run side by side). */
+const mailferryTool = (label: string, dist: string | undefined, extraEnv: Record<string, string> = {}): Tool => ({
+  name: label ? `mailferry ${label}` : 'mailferry',
+  kind: 'mailferry',
+  isMailferry: true,
+  probe: () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const head = versionOf(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD']) ?? '?';
+    const dirty = !dist && versionOf(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src']) ? ' (src/ has uncommitted changes)' : '';
+    const env = Object.entries(extraEnv).map(([k, v]) => ` ${k}=${v}`).join('');
+    return { version: dist ? `mailferry, CLI compiled in ${dist}${env}` : `mailferry ${pkg.version} at ${head}${dirty}${env}` };
   },
+  setup: `\`copy --from imap://src@… --to imap://dstN@… --allow-plaintext --state DIR --json${mailferryArgs.length ? ` ${mailferryArgs.join(' ')}` : ''}\`${mailferryArgs.includes('--connections') ? '' : ' (2 connections per side)'}`,
+  commands: (ctx) => {
+    const cli = join(dist ?? DIST, 'src', 'cli', 'main.js');
+    const argv = [
+      process.execPath,
+      cli,
+      'copy',
+      '--from',
+      `imap://src@127.0.0.1:${ctx.sourcePort}`,
+      '--to',
+      `imap://${ctx.user}@127.0.0.1:${ctx.destinationPort}`,
+      '--allow-plaintext',
+      '--state',
+      join(ctx.work, 'state'),
+      '--json',
+      ...mailferryArgs,
+    ];
+    return { copy: argv, rerun: argv, cwd: ctx.work, env: { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD, NO_COLOR: '1', ...extraEnv } };
+  },
+});
+
+const tools: Record<Exclude<ToolName, 'mailferry'>, Tool> = {
   imapsync: {
     name: 'imapsync',
+    kind: 'imapsync',
     probe: () => {
       if (!imapsyncPath || !existsSync(imapsyncPath)) return { absent: 'imapsync not found (pass --imapsync PATH)' };
       const version = versionOf(['perl', imapsyncPath, '--version']);
@@ -247,6 +303,7 @@ const tools: Record<ToolName, Tool> = {
   },
   mbsync: {
     name: 'mbsync',
+    kind: 'mbsync',
     probe: () => {
       const bin = which('mbsync');
       if (!bin) return { absent: 'mbsync not installed (Debian: apt-get install isync)' };
@@ -271,6 +328,7 @@ const tools: Record<ToolName, Tool> = {
   },
   offlineimap: {
     name: 'offlineimap',
+    kind: 'offlineimap',
     probe: () => {
       const bin = which('offlineimap');
       if (!bin) return { absent: 'offlineimap not installed (Debian: apt-get install offlineimap3)' };
@@ -294,6 +352,7 @@ const tools: Record<ToolName, Tool> = {
   },
   'doveadm-import': {
     name: 'doveadm-import',
+    kind: 'doveadm-import',
     isLocal: true,
     rerunLabel: 'not incremental: a second import copies everything again',
     probe: () => {
@@ -424,6 +483,9 @@ const explainByteDifference = async (account: ImapTestAccount, snapshot: Account
 
 interface RunResult {
   copy: TimedRun;
+  /** CPU seconds each Dovecot spent during the copy. */
+  sourceCpu: number;
+  destinationCpu: number;
   rerun?: TimedRun;
   /** Messages on the destination after the copy (for a run stopped at the timeout). */
   messagesDone: number;
@@ -443,7 +505,7 @@ const accountTotals = async (server: DovecotServer, user: string): Promise<{ mes
 };
 
 const main = async (): Promise<void> => {
-  const wanted = selected.map((name) => tools[name]);
+  const wanted = selected.flatMap((name) => (name === 'mailferry' ? mailferryBuilds.map((b) => mailferryTool(b.label, b.dist, b.env)) : [tools[name]]));
   const present: { tool: Tool; version: string }[] = [];
   const absent: { tool: Tool; reason: string }[] = [];
   for (const tool of wanted) {
@@ -453,12 +515,13 @@ const main = async (): Promise<void> => {
       log(`skipping ${tool.name}: ${probe.absent}`);
     } else present.push({ tool, version: probe.version });
   }
-  if (present.some((p) => p.tool.name === 'mailferry') && !values['no-build'] && !values.dist) {
+  if (present.some((p) => p.tool.isMailferry) && mailferryBuilds.some((b) => !b.dist) && !values['no-build']) {
     log('compiling Mailferry into .tmp/peers-dist');
     execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.json'), '--outDir', DIST], { stdio: 'inherit', cwd: ROOT });
   }
 
-  const folders: CorpusFolder[] = standardCorpus(messageCount);
+  const folders: CorpusFolder[] =
+    corpusKind === 'big-folder' ? bigFolderCorpus(messageCount) : corpusKind === 'one-folder' ? oneFolderCorpus(messageCount) : standardCorpus(messageCount);
   const totalMessages = folders.reduce((n, f) => n + f.messages.length, 0);
   const totalBytes = corpusBytes(folders);
   log(`${totalMessages} messages, ${(totalBytes / 1e6).toFixed(1)} MB in ${folders.length} folders; ${runs} run(s) of ${present.map((p) => p.tool.name).join(', ')}`);
@@ -468,11 +531,13 @@ const main = async (): Promise<void> => {
   const workRoot = mkdtempSync(join(tmpdir(), 'mf-peers-'));
   const logRoot = values['keep-logs'] ? resolve(values['keep-logs']) : join(workRoot, 'logs');
   mkdirSync(logRoot, { recursive: true });
-  const results = new Map<ToolName, RunResult[]>();
+  const results = new Map<string, RunResult[]>();
+  /** A user name for a tool's run (tool names may hold spaces). */
+  const userOf = (tool: Tool, run: number): string => `${tool.name.replace(/[^A-Za-z0-9]/g, '')}${run + 1}`;
   try {
     const source = await startDovecot({ users: [{ name: 'src', password: PASSWORD }], rawlog: false });
     servers.push(source);
-    const users = present.flatMap(({ tool }) => Array.from({ length: runs }, (_, r) => ({ name: `${tool.name}${r + 1}`, password: PASSWORD })));
+    const users = present.flatMap(({ tool }) => Array.from({ length: runs }, (_, r) => ({ name: userOf(tool, r), password: PASSWORD })));
     const destination = await startDovecot({ users: users.length ? users : [{ name: 'unused', password: PASSWORD }], rawlog: false });
     servers.push(destination);
     log('filling the source');
@@ -494,14 +559,18 @@ const main = async (): Promise<void> => {
 
     for (let r = 0; r < runs; r++) {
       for (const { tool } of present) {
-        const user = `${tool.name}${r + 1}`;
+        const user = userOf(tool, r);
         const work = join(workRoot, user);
         mkdirSync(work, { recursive: true });
         const ctx: RunContext = { user, work, sourcePort, destinationPort, source, destination };
         const { copy: copyArgv, rerun: rerunArgv, cwd, env } = tool.commands(ctx);
         const outputFile = join(logRoot, `${user}.log`);
         log(`run ${r + 1}/${runs}: ${tool.name} copy`);
-        const copy = await runTimed(copyArgv, { cwd, env, outputFile });
+        const cpuBefore = [dovecotCpuSeconds(source.dir), dovecotCpuSeconds(destination.dir)] as const;
+        const copy = tool.isMailferry ? await runMailferry(copyArgv, { cwd, env, outputFile }) : await runTimed(copyArgv, { cwd, env, outputFile });
+        await Promise.all([waitForSessionsEnded(source.dir), waitForSessionsEnded(destination.dir)]);
+        const sourceCpu = dovecotCpuSeconds(source.dir) - cpuBefore[0];
+        const destinationCpu = dovecotCpuSeconds(destination.dir) - cpuBefore[1];
         const done = await accountTotals(destination, user);
         log(
           `run ${r + 1}/${runs}: ${tool.name} ${(copy.wallMs / 1000).toFixed(2)} s, exit ${copy.exitCode}${copy.timedOut ? ' (killed at the timeout)' : ''}, ${done.messages} messages on the destination`,
@@ -509,7 +578,7 @@ const main = async (): Promise<void> => {
         if (copy.exitCode !== 0) log(`${tool.name} said:\n${copy.outputTail}`);
         let rerun: TimedRun | undefined;
         if (rerunArgv && !copy.timedOut) {
-          rerun = await runTimed(rerunArgv, { cwd, env, outputFile });
+          rerun = tool.isMailferry ? await runMailferry(rerunArgv, { cwd, env, outputFile }) : await runTimed(rerunArgv, { cwd, env, outputFile });
           log(`run ${r + 1}/${runs}: ${tool.name} re-run ${(rerun.wallMs / 1000).toFixed(2)} s, exit ${rerun.exitCode}${rerun.timedOut ? ' (killed at the timeout)' : ''}`);
           if (rerun.exitCode !== 0) log(`${tool.name} re-run said:\n${rerun.outputTail}`);
         }
@@ -524,7 +593,7 @@ const main = async (): Promise<void> => {
         const after = snapshotMaildirFiles(source.mailRoot('src'));
         const sourceChanged = after.size !== sourceFiles.size || [...sourceFiles].some(([key, f]) => after.get(key)?.info !== f.info || after.get(key)?.sha256 !== f.sha256);
         if (sourceChanged) log(`${tool.name} changed the source's maildir`);
-        results.set(tool.name, [...(results.get(tool.name) ?? []), { copy, rerun, messagesDone: done.messages, bytesDone: done.bytes, verdict, sourceChanged }]);
+        results.set(tool.name, [...(results.get(tool.name) ?? []), { copy, rerun, sourceCpu, destinationCpu, messagesDone: done.messages, bytesDone: done.bytes, verdict, sourceChanged }]);
         // The copies add up to gigabytes; the verdict is taken, the mail is no longer needed.
         rmSync(join(destination.mailRoot(user), '..'), { recursive: true, force: true });
         mkdirSync(join(destination.mailRoot(user), '..'));
@@ -533,10 +602,10 @@ const main = async (): Promise<void> => {
     }
 
     const lines = [
-      `Same machine, same corpus: ${totalMessages} messages, ${(totalBytes / 1e6).toFixed(0)} MB, ${latencyMs ? `${latencyMs} ms added each way` : 'loopback'}; median of ${runs} run(s).`,
+      `Same machine, same corpus (${corpusKind}): ${totalMessages} messages, ${(totalBytes / 1e6).toFixed(0)} MB in ${folders.length} folder(s), ${latencyMs ? `${latencyMs} ms added each way` : 'loopback'}; median of ${runs} run(s), the range in brackets.`,
       '',
-      '| tool | wall | msgs/s | MB/s | peak RSS | no-op re-run | identical (bytes, flags, keywords, INTERNALDATE) |',
-      '|---|---:|---:|---:|---:|---:|---|',
+      '| tool | wall | msgs/s | MB/s | peak RSS | no-op re-run | CPU s: tool / source / destination Dovecot | msgs/s first / last 10% | identical (bytes, flags, keywords, INTERNALDATE) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ];
     const notes: string[] = [];
     for (const { tool, version } of present) {
@@ -562,9 +631,15 @@ const main = async (): Promise<void> => {
                 .filter(Boolean)
                 .join(', ')})${worst.extra ? `, ${worst.extra} extra` : ''}`;
         const exits = [...new Set(finished.map((x) => x.copy.exitCode))];
-        const rerunText = rerun === undefined ? `— (${tool.rerunLabel ?? 'not run'})` : `${fmt(rerun, 2)} s`;
+        const range = (xs: number[], digits: number): string => (xs.length > 1 ? ` (${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)})` : '');
+        const walls = finished.map((x) => x.copy.wallMs / 1000);
+        const reruns = finished.flatMap((x) => (x.rerun ? [x.rerun.wallMs / 1000] : []));
+        const rerunText = rerun === undefined ? `— (${tool.rerunLabel ?? 'not run'})` : `${fmt(rerun, 2)} s${range(reruns, 2)}`;
+        const rss = finished.map((x) => (x.copy.peakRssKb ?? NaN) / 1024);
+        const cpu = `${fmt(median(finished.map((x) => x.copy.cpuSeconds ?? NaN)), 1)} / ${fmt(median(finished.map((x) => x.sourceCpu)), 1)} / ${fmt(median(finished.map((x) => x.destinationCpu)), 1)}`;
+        const edges = tool.isMailferry ? `${fmt(median(finished.map((x) => x.copy.first ?? NaN)), 0)} / ${fmt(median(finished.map((x) => x.copy.last ?? NaN)), 0)}` : '—';
         lines.push(
-          `| ${label}${exits.some((e) => e !== 0) ? ` (exit ${exits.join('/')})` : ''} | ${fmt(wall, 2)} s | ${fmt(totalMessages / wall, 0)} | ${fmt(totalBytes / 1e6 / wall, 1)} | ${fmt(median(finished.map((x) => (x.copy.peakRssKb ?? NaN) / 1024)), 0)} MB | ${rerunText} | ${identical} |`,
+          `| ${label}${exits.some((e) => e !== 0) ? ` (exit ${exits.join('/')})` : ''} | ${fmt(wall, 2)} s${range(walls, 2)} | ${fmt(totalMessages / wall, 0)} | ${fmt(totalBytes / 1e6 / wall, 1)} | ${fmt(median(rss), 0)} MB${range(rss, 0)} | ${rerunText} | ${cpu} | ${edges} | ${identical} |`,
         );
         notes.push(
           `- ${tool.name}: ${version}. Runs: ${rs
@@ -575,7 +650,7 @@ const main = async (): Promise<void> => {
       for (const x of timedOut) {
         const seconds = x.copy.wallMs / 1000;
         lines.push(
-          `| ${label}, stopped at ${fmt(seconds / 60, 0)} min with ${x.messagesDone} of ${totalMessages} msgs | (> ${fmt(seconds, 0)} s) | ${fmt(x.messagesDone / seconds, 1)} | ${fmt(x.bytesDone / 1e6 / seconds, 2)} | ${fmt((x.copy.peakRssKb ?? NaN) / 1024, 0)} MB | — | — |`,
+          `| ${label}, stopped at ${fmt(seconds / 60, 0)} min with ${x.messagesDone} of ${totalMessages} msgs | (> ${fmt(seconds, 0)} s) | ${fmt(x.messagesDone / seconds, 1)} | ${fmt(x.bytesDone / 1e6 / seconds, 2)} | ${fmt((x.copy.peakRssKb ?? NaN) / 1024, 0)} MB | — | — | — | — |`,
         );
         if (finished.length === 0) notes.push(`- ${tool.name}: ${version}. Killed at the ${fmt(timeoutMs / 60_000, 0)}-minute limit; rate is what it reached by then.`);
       }

@@ -17,6 +17,9 @@ export interface CliRun {
   exitCode: number;
   wallMs: number;
   peakRssKb?: number;
+  /** CPU seconds of the mailferry process (GNU time's %U and %S). */
+  userCpuSeconds?: number;
+  systemCpuSeconds?: number;
   /** Progress samples: time since spawn, messages and bytes done (whole job). */
   samples: { atMs: number; messagesDone: number; bytesDone: number }[];
   messagesTotal: number;
@@ -36,7 +39,7 @@ export const runCli = async ({ command, args, env }: CliCommand): Promise<CliRun
   const scratch = mkdtempSync(join(tmpdir(), 'mf-bench-time-'));
   const timeFile = join(scratch, 'time');
   const hasTime = existsSync(GNU_TIME);
-  const argv = hasTime ? [GNU_TIME, '-f', '%M', '-o', timeFile, ...command, ...args] : [...command, ...args];
+  const argv = hasTime ? [GNU_TIME, '-f', '%U %S %M', '-o', timeFile, ...command, ...args] : [...command, ...args];
   const started = performance.now();
   const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const killer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
@@ -68,13 +71,17 @@ export const runCli = async ({ command, args, env }: CliCommand): Promise<CliRun
   clearTimeout(killer);
   const wallMs = performance.now() - started;
   let peakRssKb: number | undefined;
+  let userCpuSeconds: number | undefined;
+  let systemCpuSeconds: number | undefined;
   if (hasTime && existsSync(timeFile)) {
-    const lastLine = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '';
-    const kb = Number(lastLine);
-    if (Number.isFinite(kb) && kb > 0) peakRssKb = kb;
+    // The last line; a killed child makes GNU time print a note line before it.
+    const [user, system, kb] = (readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
+    if (kb !== undefined && Number.isFinite(kb) && kb > 0) peakRssKb = kb;
+    if (user !== undefined && Number.isFinite(user)) userCpuSeconds = user;
+    if (system !== undefined && Number.isFinite(system)) systemCpuSeconds = system;
   }
   rmSync(scratch, { recursive: true, force: true });
-  return { exitCode, wallMs, peakRssKb, samples, messagesTotal, bytesTotal, summary, stderr };
+  return { exitCode, wallMs, peakRssKb, userCpuSeconds, systemCpuSeconds, samples, messagesTotal, bytesTotal, summary, stderr };
 };
 
 /** When the job's message counter crossed `target`, interpolated between progress samples. */

@@ -197,7 +197,11 @@ export const createArchiveDestination = (backend: ArchiveBackend): DestinationSt
       }),
     append: async (path, messages) => {
       try {
-        return await append.call(backend, path, messages);
+        // A batch is written as a whole (index and mbox rollback work per batch); the copier
+        // keeps an archive's batches at BATCH_MAX_BYTES.
+        const batch: OutgoingMessage[] = [];
+        for await (const message of messages) batch.push(message);
+        return await append.call(backend, path, batch);
       } catch (thrown) {
         return { results: [], stopped: archiveError(thrown, 'write to the archive') };
       }

@@ -1,7 +1,7 @@
 /** Process entry of the `mailferry` command: wires runCli to the real terminal and signals. */
 import './memory-policy.js';
 import { readFileSync } from 'node:fs';
-import { PAUSE_REASON } from '../engine/run-job.js';
+import { PAUSE_REASON } from '../contract/job.js';
 import { shown } from './format.js';
 import { runCli } from './run-cli.js';
 import { readSecretFromTerminal } from './read-secret.js';

@@ -3,6 +3,9 @@
  * batch-cli.ts). Exit status: 0 when every selected folder is verified complete, 1 when anything
  * failed or was refused (all of it listed), 2 for bad arguments, an unreachable server, TLS or
  * login failure.
+ *
+ * Start-up: the job lifecycle, the engine, the stores and (through connect-imap.ts) imapflow are
+ * loaded only for `plan` and `copy`, so `--help` and a usage error load none of it.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
@@ -11,13 +14,9 @@ import { FOLDER_PROBLEM_STATUSES, FOLDER_WAITING_STATUSES, type JobEvent, type J
 import type { CopyPlan, PlanOptions } from '../contract/plan.js';
 import type { MigrationError, Result } from '../contract/result.js';
 import { err, migrationError } from '../contract/result.js';
-import { PAUSE_REASON } from '../engine/run-job.js';
+import { PAUSE_REASON } from '../contract/job.js';
 import type { DestinationStore, SourceStore } from '../engine/store.js';
-import { jobEndsOf } from '../jobs/job-ends.js';
 import { defaultStateDirectory } from '../jobs/job-records.js';
-import { planJob } from '../jobs/plan-job.js';
-import { prepareJob } from '../jobs/prepare-job.js';
-import { startJobParts } from '../jobs/run-job-parts.js';
 import { formatPlan, formatPreflight, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
 import { parseLocation, type Location } from './location-url.js';
 import type { LocationSecrets } from '../locations/open-location.js';
@@ -28,6 +27,27 @@ import type { AppJobReport } from '../contract/ipc.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import { reportToCsv, reportToHtml } from '../service/report-export.js';
 import { gmailAllMailOf, jobSettingsOf, renamesOf, retryBaseMsOf, SHARED_OPTIONS, timeoutsOf, UsageError } from './cli-options.js';
+
+/**
+ * MAILFERRY_SPLIT_MIN_MESSAGES=N splits a folder over several connections from N pending
+ * messages on (whatever their size), instead of the measured default: for tests and measurements.
+ */
+export const splitThresholdFromEnv = (env: Record<string, string | undefined>): { messages: number; bytes: number } | undefined => {
+  const raw = env.MAILFERRY_SPLIT_MIN_MESSAGES;
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return undefined;
+  return { messages: Math.max(1, Number(raw)), bytes: Infinity };
+};
+
+/** The job lifecycle for `plan` and `copy`, loaded only for them. */
+const loadJobs = async () => {
+  const [{ jobEndsOf }, { planJob }, { prepareJob }, { startJobParts }] = await Promise.all([
+    import('../jobs/job-ends.js'),
+    import('../jobs/plan-job.js'),
+    import('../jobs/prepare-job.js'),
+    import('../jobs/run-job-parts.js'),
+  ]);
+  return { jobEndsOf, planJob, prepareJob, startJobParts };
+};
 
 export const EXIT_OK = 0;
 export const EXIT_INCOMPLETE = 1;
@@ -193,6 +213,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     say('mailferry: stopped before anything was copied.\n');
     return EXIT_INCOMPLETE;
   };
+  const { jobEndsOf, planJob, prepareJob, startJobParts } = await loadJobs();
   const ends = jobEndsOf({ location: from, secrets: secrets.from }, [{ target: 'account', location: to, secrets: secrets.to }], timeouts);
   const plans = await planJob(ends, planOptions, { stateDir });
   // Ctrl-C while connecting or planning: whatever the open or the plan met, it is a stop.
@@ -250,7 +271,7 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
   };
   const job = await prepareJob(stateDir, ends, plans.value, { options: planOptions, routes: {}, settings, refusedTo: setup.value.refusedTo });
   if (!job.ok) return fail(job.error, EXIT_USAGE);
-  const run = await startJobParts(stateDir, job.value, { signal: io.signal, onPartEvent: (_target, event) => onEvent(event), backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 } });
+  const run = await startJobParts(stateDir, job.value, { signal: io.signal, onPartEvent: (_target, event) => onEvent(event), backoff: { baseMs: setup.value.retryBaseMs, capMs: 60_000 }, splitThreshold: splitThresholdFromEnv(io.env) });
   const outcome = await run.finished;
   const report: JobReport = (outcome.partReports[0] as (typeof outcome.partReports)[number]).report;
   await writeReports(values, report, to);

@@ -1,5 +1,8 @@
 import type { MigrationError } from './result.js';
 
+/** The abort reason that means "pause" rather than "cancel" (an AbortSignal's reason). */
+export const PAUSE_REASON = 'pause';
+
 /** A job's lifecycle. */
 export type JobStatus = 'queued' | 'scanning' | 'copying' | 'verifying' | 'done' | 'needs-attention' | 'paused' | 'cancelled';
 

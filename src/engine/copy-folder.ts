@@ -17,106 +17,44 @@
  *    by fingerprint, as a multiset, one window of WINDOW_MESSAGES source messages at a time. A
  *    match is journaled as `present` (already there, from an earlier crashed run or from
  *    elsewhere). Only then is the pass line written.
- * 5. Walk the rest in windows again and APPEND them in batches (BODY.PEEK on the source, flags
- *    and INTERNALDATE kept), sized by the destination to a few seconds of its link. Before the
- *    bytes that can commit a batch leave, a `send` line is flushed; each message is journaled
- *    as `copied` only after the server's OK, flushed before progress is reported, and the send
- *    `settled` once its answers are in. A message the destination refuses is journaled as `failed`
- *    with the server's words and the folder goes on; a lost connection, throttling or a full
- *    quota stops the pass with an error value, and the next pass starts again at step 1.
- * 6. Verify: every expected source message must have its own match on the destination, and the
- *    destination may hold no more copies of them than the source (see verify-folder.ts).
+ * 5. Copy the rest (copy-pending.ts): in batches, each one APPEND transaction, the bodies
+ *    streamed from the source's FETCH (BODY.PEEK) to the destination (flags and INTERNALDATE
+ *    kept), sized by the destination to a few seconds of its link. Before the bytes that can
+ *    commit a batch leave, a `send` line is flushed; each message is journaled as `copied` only
+ *    after the server's OK, flushed before progress is reported, and the send `settled` once
+ *    its answers are in. A message the destination refuses is journaled as `failed` with the
+ *    server's words and the folder goes on; a lost connection, throttling or a full quota stops
+ *    the pass with an error value, and the next pass starts again at step 1. A large folder is
+ *    copied on several connection pairs at once (lanes), all after this pass's one pass line,
+ *    into the one journal: copy-pending.ts says why that stays exact.
+ * 6. Verify, once, after every lane is done: every expected source message must have its own
+ *    match on the destination, and the destination may hold no more copies of them than the
+ *    source (see verify-folder.ts).
  *
- * Memory: only one window's metadata and two batches' bodies are held at a time; what grows
- * with the folder is a UID, a size and a journal entry per message (and a fingerprint per
- * destination message when the destination must be scanned).
+ * Memory: per lane, one chunk's metadata and what is on its way between the two servers (a
+ * bounded read-ahead); what grows with the folder is a UID, a size and a journal entry per
+ * message (and a fingerprint per destination message when the destination must be scanned).
  */
-import type { FailedMessage, FolderReport } from '../contract/job.js';
-import type { SpecialUse } from '../contract/plan.js';
+import type { FolderReport } from '../contract/job.js';
 import { err, migrationError, ok, unwrap, type MigrationError, type Result } from '../contract/result.js';
 import { sleep } from './backoff.js';
+import { copyPending } from './copy-pending.js';
 import { setAsideOversized } from './set-aside-oversized.js';
 import { syncFolderFlags } from './sync-flags.js';
 import type { FolderJournal } from './folder-journal.js';
+import { cancelled, failureOf, readWindow, type CopyFolderDeps, type CopyFolderInput, type CopyFolderOptions, type FolderCounters, type PassContext } from './folder-pass.js';
 import { reportFromJournal, scanDestination, verifyFolder } from './verify-folder.js';
 import { FingerprintPool } from './fingerprint-pool.js';
-import type { AppendOutcome, BodyResult, CommitPoint, DestinationStore, FolderState, MessageFilter, MessageMeta, SourceStore } from './store.js';
+import type { FolderState } from './store.js';
 
-/** A batch is cut at this many bytes or messages, whichever comes first. */
-export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
-/**
- * 1,000: a batch is one MULTIAPPEND, one transaction on the destination, and on a maildir
- * server each transaction rescans the folder's directory; with 200 per batch that rescan made
- * the last tenth of a 100,000-message folder copy at half the rate of the first.
- */
-export const BATCH_MAX_MESSAGES = 1000;
+export type { CopyFolderDeps, CopyFolderInput, CopyFolderOptions, FolderCounters, Lane, LanePool, SplitThreshold } from './folder-pass.js';
+export { BATCH_MAX_BYTES, BATCH_MAX_MESSAGES, SPLIT_THRESHOLD } from './copy-pending.js';
+
 /** Source metadata is read (and matched) this many messages at a time. */
 export const WINDOW_MESSAGES = 5000;
 
-export interface CopyFolderDeps {
-  source: SourceStore;
-  destination: DestinationStore;
-  journal: FolderJournal;
-  /** Waits until `bytes` may be sent (bandwidth cap); resolves at once when there is none. */
-  throttle?: (bytes: number, signal?: AbortSignal) => Promise<void>;
-  /** Where messages too large for the destination go instead (an archive), if anywhere. */
-  refusedTo?: DestinationStore;
-}
-
-export interface CopyFolderInput {
-  sourcePath: string;
-  destinationPath: string;
-  /** Copy only the messages this keeps (see MessageFilter). */
-  messageFilter?: MessageFilter;
-  /** The largest message the destination takes (pre-flight): larger ones are never sent. */
-  maxMessageBytes?: number;
-  /** Create the destination folder as this special use, where the server can be told (RFC 6154). */
-  specialUse?: SpecialUse;
-}
-
-/** Absolute counters for one folder. */
-export interface FolderCounters {
-  messagesTotal: number;
-  messagesDone: number;
-  bytesTotal: number;
-  bytesDone: number;
-  /** Bytes actually sent in this pass (for the transfer rate). */
-  bytesSent: number;
-}
-
-export interface CopyFolderOptions {
-  signal?: AbortSignal;
-  onPhase?: (phase: 'scanning' | 'copying' | 'verifying') => void;
-  /** The pass waits until `until` (epoch ms) for an earlier batch that may still land. */
-  onSettling?: (until: number) => void;
-  onProgress?: (counters: FolderCounters) => void;
-  onFailure?: (failure: FailedMessage) => void;
-  onLog?: (level: 'info' | 'warn', message: string) => void;
-  batchMaxBytes?: number;
-  batchMaxMessages?: number;
-  windowMessages?: number;
-  /** Add to our copies the flags their source messages gained (sync-flags.ts). */
-  syncFlags?: boolean;
-}
-
 const sameState = (a: FolderState, b: FolderState): boolean =>
   a.uidValidity === b.uidValidity && a.uidNext === b.uidNext && a.messages === b.messages && (a.highestModseq ?? '') === (b.highestModseq ?? '');
-
-const cancelled = (): MigrationError => migrationError('cancelled', 'Stopped before the folder was finished; it will continue from here next time.');
-
-/** Read failures that cost the connection: the message being sent may be the cause. */
-const READ_LOST_KINDS = new Set(['network', 'timeout']);
-
-const failureOf = (sourcePath: string, uidValidity: string, meta: MessageMeta | undefined, uid: number, error: MigrationError): FailedMessage => ({
-  sourcePath,
-  uid,
-  uidValidity,
-  subject: meta?.subject,
-  date: meta?.date,
-  messageId: meta?.messageId,
-  sizeBytes: meta?.sizeBytes,
-  error,
-});
 
 /** Runs one pass over a folder. Errors that stop the pass come back as values. */
 export const copyFolder = async (deps: CopyFolderDeps, input: CopyFolderInput, options: CopyFolderOptions = {}): Promise<Result<FolderReport>> => {
@@ -217,7 +155,7 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   if (input.maxMessageBytes !== undefined) await setAsideTooLarge(deps, input, srcState, pass, input.maxMessageBytes, options);
   if (pass.pending.length > 0) {
     options.onPhase?.('copying');
-    await copyMessages(deps, input, srcState, pass, options);
+    await copyPending(deps, input, { src: srcState, dst: dstState }, pass, options);
   }
 
   options.onPhase?.('verifying');
@@ -286,54 +224,6 @@ const setAsideTooLarge = async (deps: CopyFolderDeps, input: CopyFolderInput, sr
   options.onProgress?.({ ...pass.counters });
 };
 
-/** What one pass shares between reading metadata, copying and counting. */
-interface PassContext {
-  /** Source UIDs still to match or copy, ascending. */
-  pending: number[];
-  /** Sizes from the start of the pass (what the totals were built from). */
-  sizes: Map<number, number>;
-  counters: FolderCounters;
-  /** Expunged on the source while we worked. */
-  vanished: Set<number>;
-  /** Flagged \Deleted on the source (after the SEARCH, too). */
-  deleted: Set<number>;
-  windowSize: number;
-}
-
-const isFlaggedDeleted = (meta: MessageMeta): boolean => meta.flags.some((f) => f.toLowerCase() === '\\deleted');
-
-/**
- * Metadata of one window of source UIDs, ascending. Messages flagged \Deleted since the SEARCH
- * and messages expunged since are taken out of the pass and its totals here.
- */
-const readWindow = async (deps: CopyFolderDeps, input: CopyFolderInput, pass: PassContext, window: number[]): Promise<MessageMeta[]> => {
-  const { counters, sizes } = pass;
-  const metas = unwrap(await deps.source.listMessages(input.sourcePath, window)).sort((a, b) => a.uid - b.uid);
-  const usable: MessageMeta[] = [];
-  const listed = new Set<number>();
-  for (const meta of metas) {
-    listed.add(meta.uid);
-    const counted = sizes.get(meta.uid) ?? 0;
-    if (isFlaggedDeleted(meta)) {
-      // Flagged \Deleted after the SEARCH: still one the owner threw away, so skipped too.
-      if (!pass.deleted.has(meta.uid)) {
-        pass.deleted.add(meta.uid);
-        counters.messagesTotal--;
-        counters.bytesTotal -= counted;
-      }
-      continue;
-    }
-    if (meta.sizeBytes !== counted) {
-      counters.bytesTotal += meta.sizeBytes - counted;
-      sizes.set(meta.uid, meta.sizeBytes);
-    }
-    usable.push(meta);
-  }
-  // Expunged between the SEARCH and this FETCH: nothing to copy, nothing to report.
-  for (const uid of window) if (!listed.has(uid)) dropVanished(pass, uid);
-  return usable;
-};
-
 /**
  * Matches the pass's source messages with the destination's unclaimed messages by fingerprint,
  * one window at a time; a match is journaled as `present` (already there, from an earlier
@@ -345,7 +235,7 @@ const matchWithDestination = async (deps: CopyFolderDeps, input: CopyFolderInput
   for (let at = 0; at < pass.pending.length && !pool.isEmpty; at += pass.windowSize) {
     if (options.signal?.aborted) throw cancelled();
     let matched = 0;
-    for (const meta of await readWindow(deps, input, pass, pass.pending.slice(at, at + pass.windowSize))) {
+    for (const meta of await readWindow(deps.source, input, pass, pass.pending.slice(at, at + pass.windowSize))) {
       const dst = pool.take(meta.fingerprint);
       if (dst === undefined) continue;
       journal.record({ t: 'present', src: meta.uid, dst, fp: meta.fingerprint, size: meta.sizeBytes });
@@ -359,193 +249,3 @@ const matchWithDestination = async (deps: CopyFolderDeps, input: CopyFolderInput
     }
   }
 };
-
-/**
- * Yields the batches of a pass in order, reading source metadata one window at a time.
- * Messages whose reading cost the connection before come last, one per batch (see copyMessages).
- */
-async function* batchesOf(
-  deps: CopyFolderDeps,
-  input: CopyFolderInput,
-  pass: PassContext,
-  options: CopyFolderOptions,
-): AsyncGenerator<MessageMeta[]> {
-  const { journal } = deps;
-  // The destination sizes batches to its link as measured so far (asked anew at every cut).
-  const maxBytes = (): number => Math.min(options.batchMaxBytes ?? BATCH_MAX_BYTES, deps.destination.preferredBatchBytes?.() ?? Infinity);
-  const maxMessages = options.batchMaxMessages ?? BATCH_MAX_MESSAGES;
-  const lostRead = (m: MessageMeta) => {
-    const failed = journal.current.failed.get(m.uid);
-    return failed && READ_LOST_KINDS.has(failed.error.kind) ? failed : undefined;
-  };
-  const lostInBatch: MessageMeta[] = [];
-  const lostAlone: MessageMeta[] = [];
-  let batch: MessageMeta[] = [];
-  let batchBytes = 0;
-  for (let at = 0; at < pass.pending.length; at += pass.windowSize) {
-    for (const meta of await readWindow(deps, input, pass, pass.pending.slice(at, at + pass.windowSize))) {
-      const lost = lostRead(meta);
-      if (lost) {
-        (lost.isReadAlone ? lostAlone : lostInBatch).push(meta);
-        continue;
-      }
-      if (batch.length > 0 && (batchBytes + meta.sizeBytes > maxBytes() || batch.length >= maxMessages)) {
-        yield batch;
-        batch = [];
-        batchBytes = 0;
-      }
-      batch.push(meta);
-      batchBytes += meta.sizeBytes;
-    }
-  }
-  if (batch.length > 0) yield batch;
-  for (const meta of [...lostInBatch, ...lostAlone]) yield [meta];
-}
-
-/** A message that disappeared from the source: out of the totals, not reported. */
-const dropVanished = (pass: PassContext, uid: number): void => {
-  if (pass.vanished.has(uid)) return;
-  pass.vanished.add(uid);
-  pass.counters.messagesTotal--;
-  pass.counters.bytesTotal -= pass.sizes.get(uid) ?? 0;
-};
-
-/** Reads batch k+1 from the source while batch k is being appended to the destination. */
-const copyMessages = async (
-  deps: CopyFolderDeps,
-  input: CopyFolderInput,
-  srcState: FolderState,
-  pass: PassContext,
-  options: CopyFolderOptions,
-): Promise<void> => {
-  const { source, destination, journal } = deps;
-  const { counters } = pass;
-  // Some servers drop the connection every time they are asked for a damaged message. Messages
-  // of a batch whose reading cost the connection are read again one by one, after the rest; one
-  // that cost it even alone goes very last. So a damaged message cannot hold up the others,
-  // however the source delivers a batch.
-  const batches = batchesOf(deps, input, pass, options);
-  /** What a batch read delivered; on a lost connection, what arrived before it and the error. */
-  const readBatch = async (batch: MessageMeta[]): Promise<{ bodies: Map<number, BodyResult>; lost?: MigrationError }> => {
-    const bodies = new Map<number, BodyResult>();
-    try {
-      for await (const body of source.readBodies(input.sourcePath, batch.map((m) => m.uid))) bodies.set(body.uid, body);
-    } catch (thrown) {
-      if (!(thrown && typeof thrown === 'object' && 'kind' in thrown && READ_LOST_KINDS.has((thrown as MigrationError).kind))) throw thrown;
-      return { bodies, lost: thrown as MigrationError };
-    }
-    return { bodies };
-  };
-  /** The next batch and its bodies; undefined when there is none. */
-  const startRead = (): Promise<{ fullBatch: MessageMeta[]; bodies: Map<number, BodyResult>; lost?: MigrationError } | undefined> => {
-    const promise = (async () => {
-      const next = await batches.next();
-      if (next.done) return undefined;
-      return { fullBatch: next.value, ...(await readBatch(next.value)) };
-    })();
-    promise.catch(() => undefined); // observed below; this only keeps an early failure from going unhandled
-    return promise;
-  };
-
-  const fail = (meta: MessageMeta, error: MigrationError): void => {
-    journal.record({ t: 'failed', src: meta.uid, error, subject: meta.subject, date: meta.date, messageId: meta.messageId, size: meta.sizeBytes });
-    options.onFailure?.(failureOf(input.sourcePath, srcState.uidValidity, meta, meta.uid, error));
-  };
-
-  let next = startRead() as ReturnType<typeof startRead> | undefined;
-  for (;;) {
-    const read = await next;
-    if (!read) break;
-    const { fullBatch, bodies, lost } = read;
-    if (options.signal?.aborted) throw cancelled();
-    // After a lost connection only what arrived is handled (then the pass stops); the rest is
-    // not "vanished", it was simply not read.
-    const batch = lost ? fullBatch.filter((m) => bodies.has(m.uid)) : fullBatch;
-    next = lost ? undefined : startRead();
-
-    const sendable: { meta: MessageMeta; body: Buffer }[] = [];
-    for (const meta of batch) {
-      const read = bodies.get(meta.uid);
-      if (!read || (!read.ok && read.error.kind === 'not-found')) {
-        // Expunged on the source while we worked: nothing to copy, nothing to report.
-        dropVanished(pass, meta.uid);
-        continue;
-      }
-      if (!read.ok) {
-        fail(meta, read.error);
-        continue;
-      }
-      if (read.body.length !== meta.sizeBytes) {
-        fail(
-          meta,
-          migrationError('rejected', `The source server sent ${read.body.length} bytes of a message it says has ${meta.sizeBytes}; the message is damaged on the source.`),
-        );
-        continue;
-      }
-      sendable.push({ meta, body: read.body });
-    }
-    if (sendable.length === 0 && !lost) continue;
-
-    const batchBytes = sendable.reduce((sum, s) => sum + s.body.length, 0);
-    await deps.throttle?.(batchBytes, options.signal);
-    const sendIds: number[] = [];
-    const beforeCommit = async ({ settleMs }: CommitPoint): Promise<void> => {
-      const id = journal.current.lastSendId + 1;
-      journal.record({ t: 'send', id, src: sendable.map((s) => s.meta.uid), at: Date.now(), settleMs });
-      sendIds.push(id);
-      await journal.flush();
-    };
-    const outcome: AppendOutcome =
-      sendable.length === 0
-        ? { results: [] }
-        : await destination.append(
-            input.destinationPath,
-            sendable.map((s) => ({ body: s.body, flags: s.meta.flags, internalDate: s.meta.internalDate })),
-            { beforeCommit },
-          );
-    outcome.results.forEach((result, at) => {
-      const { meta } = sendable[at] as { meta: MessageMeta };
-      if (result.ok) {
-        journal.record({ t: 'copied', src: meta.uid, dst: result.value.uid, fp: meta.fingerprint, size: meta.sizeBytes });
-        counters.messagesDone++;
-        counters.bytesDone += meta.sizeBytes;
-        counters.bytesSent += meta.sizeBytes;
-      } else {
-        fail(meta, result.error);
-      }
-    });
-    if (lost && !outcome.stopped) {
-      // Every message of the batch that did not arrive is suspect (which one the source was
-      // sending cannot be told in general). Journaled only, not announced as failures: the next
-      // pass tries them again, and the report lists one only if that never succeeds.
-      const isReadAlone = fullBatch.length === 1;
-      const error = {
-        ...lost,
-        message: isReadAlone
-          ? `The source server dropped the connection each time it was asked for this message; it may be damaged on the source. (${lost.message})`
-          : `The connection to the source was lost while this message was being read; it is read again on its own. (${lost.message})`,
-      };
-      for (const m of fullBatch) {
-        if (bodies.has(m.uid)) continue;
-        journal.record({ t: 'failed', src: m.uid, error, subject: m.subject, date: m.date, messageId: m.messageId, size: m.sizeBytes, isReadAlone });
-      }
-    }
-    // In doubt, the send stays open: the next pass waits for it before sending any of it again,
-    // for as long as the store now says (it knows who ended the connection).
-    if (sendIds.length > 0 && !outcome.isInDoubt) journal.record({ t: 'settled', ids: sendIds, at: Date.now() });
-    else if (outcome.isInDoubt && outcome.settleMs !== undefined) {
-      for (const id of sendIds) {
-        const send = journal.current.openSends.get(id);
-        if (send) journal.record({ ...send, at: Date.now(), settleMs: outcome.settleMs });
-      }
-    }
-    await journal.flush();
-    options.onProgress?.({ ...counters });
-    if (outcome.stopped) {
-      void next?.catch(() => undefined);
-      throw outcome.stopped;
-    }
-    if (lost) throw lost;
-  }
-};
-

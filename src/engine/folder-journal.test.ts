@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { FolderJournal, foldJournal } from './folder-journal.js';
+import { FolderJournal, foldJournal, parseJsonLines } from './folder-journal.js';
 
 test('a journal survives reopening, and a torn last line is ignored', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'journal-'));
@@ -87,4 +87,17 @@ test('send and settled lines written to disk come back on reopening; a malformed
   const reopened = await FolderJournal.open(dir, 'Bulk', 'Bulk');
   assert.deepEqual([...reopened.current.openSends.keys()], [1]);
   assert.deepEqual(reopened.current.openSends.get(1)?.src, [4, 5]);
+});
+
+test('journal lines are read in one parse, and line by line when one of them is torn', () => {
+  const lines = [{ t: 'pass', dstScanFrom: 1 }, { t: 'copied', src: 1, fp: 'a', size: 1 }, { t: 'send', id: 1, src: [1, 2], at: 1, settleMs: 5 }];
+  const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  assert.deepEqual(parseJsonLines(text), lines);
+  assert.deepEqual(parseJsonLines(''), []);
+  // A send line torn inside its UID list would swallow the next lines into that list if the
+  // lines were simply joined; the whole parse fails and each line is read alone instead.
+  const torn = `${JSON.stringify(lines[0])}\n{"t":"send","id":2,"src":[3,4\n${JSON.stringify(lines[1])}\n`;
+  assert.deepEqual(parseJsonLines(torn), [lines[0], lines[1]]);
+  // Two values on one line (not something we write) are not taken for two lines.
+  assert.deepEqual(parseJsonLines('1,2\n3\n'), [3]);
 });

@@ -126,17 +126,39 @@ const asJournalLine = (v: unknown): JournalLine | undefined => {
   }
 };
 
+/**
+ * The values of a JSON-lines text. All lines in one JSON.parse (twice as fast as one parse a
+ * line: a re-run of a 100,000-message folder reads that many lines); when that fails, line by
+ * line, dropping the ones that do not parse (a torn last line from a crash mid-write: what it
+ * described is re-identified by fingerprint).
+ */
+export const parseJsonLines = (text: string): unknown[] => {
+  const lines = text.split('\n').filter((raw) => raw.length > 0);
+  if (lines.length === 0) return [];
+  try {
+    const all: unknown = JSON.parse(`[${lines.join(',')}]`);
+    // A line holding `1,2` would make two values: only a count that matches is trusted.
+    if (Array.isArray(all) && all.length === lines.length) return all;
+  } catch {
+    // some line does not parse: see below
+  }
+  const values: unknown[] = [];
+  for (const raw of lines) {
+    try {
+      values.push(JSON.parse(raw));
+    } catch {
+      // torn or foreign: left out
+    }
+  }
+  return values;
+};
+
 /** The valid lines of a journal file's text; a torn or unknown line is dropped, not trusted. */
 const parseJournalText = (text: string): JournalLine[] => {
   const lines: JournalLine[] = [];
-  for (const raw of text.split('\n')) {
-    if (!raw) continue;
-    try {
-      const line = asJournalLine(JSON.parse(raw));
-      if (line) lines.push(line);
-    } catch {
-      // A torn line from a crash mid-write: what it described is re-identified by fingerprint.
-    }
+  for (const parsed of parseJsonLines(text)) {
+    const line = asJournalLine(parsed);
+    if (line) lines.push(line);
   }
   return lines;
 };

@@ -17,24 +17,32 @@
  *   as a failed attempt, so an unattended move of several days keeps going.
  * - Abort with reason 'pause' ends as `paused`, any other reason as `cancelled`; open sockets
  *   are closed at once so no hung command holds the job.
+ * - Only the first worker starts at once; the others when a folder starts copying, when no
+ *   folder is left to start, or after EXTRA_WORKERS_AFTER_MS: a re-run whose folders are all
+ *   unchanged finishes on one pair of connections instead of logging in again for each worker.
+ * - A worker with no folder left lends its connection pair to a folder still being copied that
+ *   asks for lanes (copy-pending.ts splits a large folder's pending messages over several pairs);
+ *   it opens a pair only for that, and a lent pair whose lane failed is closed, never reused.
+ *   A pair that cannot be opened for lending is not retried: the folder goes on without it.
  */
 import type { FailedMessage, FolderReport, FolderStatus, JobEvent, JobReport, JobSettings, JobStatus } from '../contract/job.js';
-import { DEFAULT_JOB_SETTINGS } from '../contract/job.js';
+import { DEFAULT_JOB_SETTINGS, PAUSE_REASON } from '../contract/job.js';
 import { migrationError, type MigrationError, type Result } from '../contract/result.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
 import { createBandwidthLimiter } from './bandwidth-limiter.js';
-import { copyFolder } from './copy-folder.js';
+import { copyFolder, type Lane, type LanePool, type SplitThreshold } from './copy-folder.js';
 import { FolderJournal } from './folder-journal.js';
 import { ProgressTracker } from './progress-tracker.js';
 import type { FolderPlan, MappingReason, SpecialUse } from '../contract/plan.js';
 import type { DestinationStore, MessageFilter, SourceStore } from './store.js';
 
+/** Workers beyond the first start this long after the job, unless a folder starts copying sooner. */
+export const EXTRA_WORKERS_AFTER_MS = 200;
 /** Progress events are throttled to at most one per this interval (status changes always go out). */
 export const PROGRESS_INTERVAL_MS = 250;
 /** How often a provider's limit that names no end (Gmail's) is tried again. */
 export const DEFAULT_PROVIDER_LIMIT_RETRY_MS = 60 * 60_000;
-/** The abort reason that means "pause" rather than "cancel". */
-export const PAUSE_REASON = 'pause';
+export { PAUSE_REASON } from '../contract/job.js';
 
 export interface JobFolder {
   sourcePath: string;
@@ -92,11 +100,17 @@ export interface RunJobOptions {
   settings?: Partial<JobSettings>;
   backoff?: BackoffPolicy;
   progressIntervalMs?: number;
+  /** When a folder is split over several connection pairs (default: copy-pending.ts's SPLIT_THRESHOLD). */
+  splitThreshold?: SplitThreshold;
 }
 
-interface Pair {
-  source: SourceStore;
-  destination: DestinationStore;
+type Pair = Lane;
+
+/** A folder's pass asking for more lanes (see LanePool), and how many more pairs may join it. */
+interface LaneRequest {
+  help: Parameters<LanePool['request']>[0];
+  slots: number;
+  isOpen: boolean;
 }
 
 const isStopError = (e: MigrationError): boolean => e.kind === 'cancelled';
@@ -165,6 +179,70 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     return { ok: true, value: pair };
   };
 
+  // The first worker starts at once, the others once there is copying to share (see the header).
+  let startExtraWorkers: () => void = () => undefined;
+  const extraWorkersStart = new Promise<void>((resolve) => (startExtraWorkers = resolve));
+  const extraWorkersTimer = setTimeout(() => startExtraWorkers(), EXTRA_WORKERS_AFTER_MS);
+  extraWorkersTimer.unref();
+
+  // Folders asking for lanes, and the idle workers waiting for one to ask.
+  const laneRequests = new Set<LaneRequest>();
+  let foldersInProgress = 0;
+  const signalled = (): { promise: Promise<void>; resolve: () => void } => {
+    let resolve: () => void = () => undefined;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  };
+  let changed = signalled();
+  const notify = (): void => {
+    const previous = changed;
+    changed = signalled();
+    previous.resolve();
+  };
+  job.signal.addEventListener('abort', notify);
+  const lanePool: LanePool = {
+    size: settings.connectionsPerSide,
+    request(help) {
+      const request: LaneRequest = { help, slots: settings.connectionsPerSide - 1, isOpen: true };
+      laneRequests.add(request);
+      notify();
+      return () => {
+        request.isOpen = false;
+        laneRequests.delete(request);
+      };
+    },
+  };
+  /** A request with room for one more pair; undefined once no folder can ask any more. */
+  const nextLaneRequest = async (): Promise<LaneRequest | undefined> => {
+    for (;;) {
+      if (job.signal.aborted) return undefined;
+      const request = [...laneRequests].find((r) => r.isOpen && r.slots > 0);
+      if (request) {
+        request.slots--;
+        return request;
+      }
+      if (foldersInProgress === 0) return undefined;
+      await changed.promise;
+    }
+  };
+  /** Lends the worker's pair (opened for it if needed) to a folder for one lane. */
+  const lend = async (request: LaneRequest, worker: { pair?: Pair }): Promise<void> => {
+    if (!worker.pair) {
+      const opened = await openPair();
+      if (!opened.ok) {
+        log('info', `One more connection could not be opened to help copy a large folder (${opened.error.message}); it goes on without it.`);
+        return;
+      }
+      worker.pair = opened.value;
+    }
+    const lane = await request.help(worker.pair);
+    if (!lane.ok) {
+      const broken = worker.pair;
+      worker.pair = undefined;
+      await closePair(broken);
+    }
+  };
+
   const reports = new Map<string, FolderReport>();
   /** The archive for messages too large for the destination, shared by every worker. */
   let refusedTo: DestinationStore | undefined;
@@ -218,7 +296,12 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
       folder,
       {
         signal: job.signal,
-        onPhase: (phase) => setFolderStatus(folder.sourcePath, phase),
+        lanes: lanePool,
+        splitThreshold: options.splitThreshold,
+        onPhase: (phase) => {
+          if (phase === 'copying') startExtraWorkers();
+          setFolderStatus(folder.sourcePath, phase);
+        },
         onSettling: (until) => setFolderStatus(folder.sourcePath, 'settling', { settleUntil: until, attempt }),
         onProgress: (c) => {
           tracker.setCounters(folder.sourcePath, c, c.bytesSent, passId);
@@ -318,12 +401,33 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   }
   setJobStatus('copying');
   emitProgress(true);
-  const workerCount = Math.max(1, Math.min(settings.connectionsPerSide, queue.length));
+  // As many workers as connections, also for fewer folders: one left without a folder lends its
+  // pair to a large folder (it connects only then).
+  const workerCount = queue.length === 0 ? 0 : Math.max(1, settings.connectionsPerSide);
   await Promise.all(
-    Array.from({ length: workerCount }, async () => {
+    Array.from({ length: workerCount }, async (_, index) => {
+      if (index > 0) await extraWorkersStart;
       const worker: { pair?: Pair } = {};
       try {
-        for (let folder = queue.shift(); folder; folder = queue.shift()) await processFolder(folder, worker);
+        for (;;) {
+          const folder = queue.shift();
+          // Nothing left to start: the others need not wait any longer (they only help now).
+          if (queue.length === 0) startExtraWorkers();
+          if (folder) {
+            foldersInProgress++;
+            try {
+              await processFolder(folder, worker);
+            } finally {
+              foldersInProgress--;
+              notify();
+            }
+            continue;
+          }
+          // No folder left to start: help one still being copied, until none is.
+          const request = await nextLaneRequest();
+          if (!request) break;
+          await lend(request, worker);
+        }
       } finally {
         if (worker.pair) await closePair(worker.pair);
       }
@@ -331,6 +435,8 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   );
   options.signal?.removeEventListener('abort', onCallerAbort);
   await refusedTo?.close();
+  job.signal.removeEventListener('abort', notify);
+  clearTimeout(extraWorkersTimer);
 
   // Folders never started (job stopped first) still get a line in the report.
   for (const folder of folders) {

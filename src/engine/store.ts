@@ -48,7 +48,14 @@ export interface AppendedMessage {
 }
 
 export interface AppendOutcome {
+  /** One per message taken from the batch, in the order taken (fewer when stopped). */
   results: Result<AppendedMessage>[];
+  /**
+   * Positions (in `results`) of messages refused only together with the rest of their batch
+   * (one MULTIAPPEND, all or nothing): none of them is stored, and each may be accepted when
+   * sent on its own (`isEachAlone`). Their `results` entries hold the batch's refusal.
+   */
+  retryAlone?: number[];
   stopped?: MigrationError;
   /**
    * True when messages without an answer may still land: the bytes that complete their APPEND
@@ -75,9 +82,15 @@ export interface CommitPoint {
 export interface AppendOptions {
   /**
    * Awaited before the first byte that could complete an APPEND is sent; if it throws, nothing
-   * more is sent. The copier makes the batch's intent durable here.
+   * more is sent. Called again before further bytes when the window it announced would end too
+   * soon for them. Every message those bytes can complete has been taken from the batch by
+   * then. The copier makes the batch's intent durable here.
    */
   beforeCommit?(point: CommitPoint): Promise<void>;
+  /** Send each message on its own (its batch was refused as a whole: see AppendOutcome.retryAlone). */
+  isEachAlone?: boolean;
+  /** The batch holds at most this many bytes. */
+  plannedBytes?: number;
 }
 
 export interface NamespaceInfo {
@@ -160,15 +173,17 @@ export interface DestinationStore {
   /** Metadata of exactly these messages (a scan that skips what the journal already claims). */
   listMessagesByUid?(path: string, uids: number[]): Promise<Result<MessageMeta[]>>;
   /**
-   * Adds messages to a folder, in order. `results` holds one entry per message that got an
+   * Adds messages to a folder, in order, taking them from `messages` as they come (a store may
+   * write each before the next arrives). `results` holds one entry per message that got an
    * answer: a refused message (too large, malformed) fails alone and the rest go on. When the
-   * connection fails, the quota runs out or the server throttles, the call stops with `stopped`;
-   * `isInDoubt` then says whether the unanswered messages may still land.
+   * connection fails, the quota runs out or the server throttles, the call stops with `stopped`
+   * (and takes no more messages); `isInDoubt` then says whether the unanswered messages may
+   * still land.
    */
-  append(path: string, messages: OutgoingMessage[], options?: AppendOptions): Promise<AppendOutcome>;
+  append(path: string, messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>, options?: AppendOptions): Promise<AppendOutcome>;
   /**
    * How many bytes one APPEND batch should carry now: a few seconds of the link as measured, so
-   * a batch's answer comes soon and little is ever in doubt. Absent: any size will do.
+   * a batch's answer comes soon and little is ever in doubt. Absent: BATCH_MAX_BYTES.
    */
   preferredBatchBytes?(): number;
   /** Storage quota, when the store knows it. */

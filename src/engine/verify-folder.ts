@@ -5,7 +5,7 @@
  */
 import type { FailedMessage, FolderReport } from '../contract/job.js';
 import { migrationError, unwrap } from '../contract/result.js';
-import type { CopyFolderInput } from './copy-folder.js';
+import type { CopyFolderInput } from './folder-pass.js';
 import type { DoneEntry, FolderJournal } from './folder-journal.js';
 import { FingerprintPool } from './fingerprint-pool.js';
 import type { DestinationStore, FolderState, MessageMeta } from './store.js';

@@ -30,6 +30,10 @@
  * - Without LITERAL+ it falls back to synchronizing literals (waiting for `+`), still one
  *   round trip per message instead of two, because the next command is sent before the
  *   previous one's answer.
+ * - A literal goes unasked (LITERAL+) only up to the largest size the server has already taken
+ *   on this connection (at least UNASKED_LITERAL_FLOOR_BYTES); a larger one waits for `+`. A
+ *   server that refuses a literal on its announced size may read its bytes as commands, and a
+ *   message's text is not ours: it must never reach the server as a command.
  * - Flags that are not valid IMAP atoms are never put on the wire (a BAD there could leave a
  *   server reading message bytes as commands); such a message is refused locally.
  */
@@ -49,6 +53,17 @@ import { connectionError, openWireSession, quoted, responseError, type Tagged, t
 const STOPS_SENDING = new Set(['quota', 'throttled', 'not-found']);
 /** RFC 7888: LITERAL- allows non-synchronizing literals up to this size. */
 const LITERAL_MINUS_MAX_BYTES = 4096;
+/** Literals up to this size go without asking (LITERAL+) before the server has taken a larger one. */
+export const UNASKED_LITERAL_FLOOR_BYTES = 64 * 1024;
+/**
+ * The largest batch as one streamed MULTIAPPEND. One transaction per batch: Dovecot's maildir
+ * rescans the folder at every commit, and with 8 MB batches copying 5,000 messages of the
+ * standard size mix into one folder cost the destination 3.5 s of CPU, with 48 MB batches 1.3 s.
+ * Only the message being written is held, so this bounds the transaction, not the memory.
+ */
+export const MAX_STREAMED_BATCH_BYTES = 256 * 1024 * 1024;
+/** The largest batch of single APPENDs (the copier's BATCH_MAX_BYTES). */
+export const MAX_HELD_BATCH_BYTES = 8 * 1024 * 1024;
 
 /** One message to append. */
 export interface ChannelMessage {
@@ -60,7 +75,20 @@ export interface ChannelMessage {
 /** The answer for one message: appended (with its UID when the server has UIDPLUS) or why not. */
 export type ChannelAnswer =
   | { ok: true; uid?: number; uidValidity?: string }
-  | { ok: false; error: MigrationError; isAnswered: boolean };
+  | {
+      ok: false;
+      error: MigrationError;
+      isAnswered: boolean;
+      /** Refused with the rest of a MULTIAPPEND: not stored, and may well be accepted on its own. */
+      isRefusedTogether?: boolean;
+    };
+
+export interface ChannelAppendOptions {
+  /** Send each message as its own APPEND (after a MULTIAPPEND of them was refused as a whole). */
+  isEachAlone?: boolean;
+  /** At most this many bytes will come: the window announced before single APPENDs covers them. */
+  plannedBytes?: number;
+}
 
 /** A batch's answers, and whether those without one may still land. */
 export interface ChannelBatch {
@@ -74,11 +102,23 @@ export interface ChannelBatch {
 export interface AppendChannel {
   readonly capabilities: ReadonlySet<string>;
   /**
-   * Appends messages in order, pipelined; one answer per message, in the same order.
-   * `beforeCommit` is awaited before the first byte that could complete an APPEND is sent.
+   * Appends messages in order as they come, pipelined; one answer per message taken, in the same
+   * order (fewer when the connection failed or the server refused the rest). `beforeCommit` is
+   * awaited before the first byte that could complete an APPEND is sent, and again whenever the
+   * window it announced would end before what is still to be sent (single APPENDs of a batch
+   * that comes slowly); every message that byte can complete has been taken by then.
    */
-  append(mailbox: string, messages: ChannelMessage[], beforeCommit?: (point: CommitPoint) => Promise<void>): Promise<ChannelBatch>;
-  /** Bytes the next batch should carry: about BATCH_TARGET_MS of the link as measured. */
+  append(
+    mailbox: string,
+    messages: Iterable<ChannelMessage> | AsyncIterable<ChannelMessage>,
+    beforeCommit?: (point: CommitPoint) => Promise<void>,
+    options?: ChannelAppendOptions,
+  ): Promise<ChannelBatch>;
+  /**
+   * Bytes the next batch should carry: about BATCH_TARGET_MS of the link as measured, up to
+   * MAX_STREAMED_BATCH_BYTES where a batch is one MULTIAPPEND written as it comes, and
+   * MAX_HELD_BATCH_BYTES where it is single APPENDs (the copier holds such a batch whole).
+   */
   preferredBatchBytes(): number;
   /**
    * Metadata of the folder's messages with UID >= fromUid, read over this connection (EXAMINE,
@@ -127,6 +167,24 @@ const commitOrThrow = async (beforeCommit: ((point: CommitPoint) => Promise<void
   }
 };
 
+/**
+ * Keeps a durable announcement (the copier's beforeCommit) ahead of what is sent: the returned
+ * function is awaited before each message's bytes; it announces the first time, and again
+ * whenever the window announced before would end too soon for `bytesLeft` (what may still
+ * follow, this message included) sent from now: a batch fed slowly by its source takes longer
+ * to send than its size alone says, and a single APPEND commits as soon as its own bytes are in.
+ */
+export const commitWindow = (rate: Pick<LinkRate, 'settleMs'>, announce: (settleMs: number) => Promise<void>, now: () => number = Date.now) => {
+  let coveredUntil: number | undefined;
+  return async (bytesLeft: number): Promise<void> => {
+    const settleMs = rate.settleMs(bytesLeft);
+    const calledAt = now();
+    if (coveredUntil !== undefined && calledAt + settleMs <= coveredUntil) return;
+    await announce(settleMs);
+    coveredUntil = calledAt + settleMs;
+  };
+};
+
 /** Connects and logs in (wire-session.ts), ready to append. */
 export const openAppendChannel = async (account: AccountCredentials, timeouts: ConnectTimeouts = {}): Promise<Result<AppendChannel>> => {
   const session = await openWireSession(account, timeouts);
@@ -136,6 +194,22 @@ export const openAppendChannel = async (account: AccountCredentials, timeouts: C
 const channelOf = (session: WireSession, server: string): AppendChannel => {
   const classify = (e: unknown): MigrationError => classifyImapError(e, { server, operation: 'append', side: 'new' });
   const rate = new LinkRate();
+  /**
+   * The largest literal this server has taken on this connection (a `+`, or an APPEND's OK).
+   * A server that refuses a non-synchronizing literal on its announced size (Dovecot's NO
+   * [LIMIT] for a message over its limit) may read the literal's bytes that follow as commands,
+   * so a line `x DELETE INBOX` in a message would run. A literal goes without asking only up to
+   * this size (at least UNASKED_LITERAL_FLOOR_BYTES); a larger one waits for the server's `+`,
+   * one round trip each time the size grows past what was taken.
+   */
+  let largestTaken = UNASKED_LITERAL_FLOOR_BYTES;
+  const noteTaken = (size: number): void => {
+    largestTaken = Math.max(largestTaken, size);
+  };
+  const mayGoUnasked = (size: number): boolean =>
+    (session.capabilities.has('LITERAL+') && size <= largestTaken) || (session.capabilities.has('LITERAL-') && size <= LITERAL_MINUS_MAX_BYTES);
+  /** A batch goes as one MULTIAPPEND written as its messages come (see appendTogether). */
+  const isStreaming = (): boolean => session.capabilities.has('MULTIAPPEND') && session.capabilities.has('LITERAL+');
   /** Waits for `answer`, allowing the idle timeout plus the time `bytesOnTheWay` need on the link. */
   const awaitAllowing = async <T>(answer: Promise<T>, bytesOnTheWay: number): Promise<T> => {
     session.extendIdleTimeout(rate.allowanceMs(bytesOnTheWay));
@@ -146,31 +220,41 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
     }
   };
 
-  /** Pipelined single APPENDs: one tagged answer per message. */
-  const appendEach = async (mailbox: string, messages: ChannelMessage[], beforeCommit?: (point: CommitPoint) => Promise<void>): Promise<ChannelBatch> => {
-    const answers: (ChannelAnswer | undefined)[] = new Array(messages.length).fill(undefined);
+  /**
+   * Pipelined single APPENDs, one tagged answer per message, sent as the messages come (each
+   * commits on its own, so a refused message fails alone). `plannedBytes`: what the batch
+   * carries at most, for the announced window.
+   */
+  const appendEach = async (
+    mailbox: string,
+    messages: Iterable<ChannelMessage> | AsyncIterable<ChannelMessage>,
+    beforeCommit: ((point: CommitPoint) => Promise<void>) | undefined,
+    plannedBytes: number,
+  ): Promise<ChannelBatch> => {
+    const answers: (ChannelAnswer | undefined)[] = [];
+    /** Body sizes of the messages taken, by index. */
+    const sizes: number[] = [];
     const name = quoted(encodeMailboxName(mailbox));
-    if (!name) {
-      const error = migrationError('bad-input', `The folder name ${JSON.stringify(mailbox)} cannot be sent to an IMAP server.`);
-      return { answers: messages.map(() => ({ ok: false, error, isAnswered: true })), isInDoubt: false };
-    }
     const caps = session.capabilities;
-    const hasLiteralPlus = caps.has('LITERAL+');
-    const hasLiteralMinus = caps.has('LITERAL-');
     const hasBinary = caps.has('BINARY');
     const appendLimit = [...caps].map((c) => /^APPENDLIMIT=(\d+)$/.exec(c)?.[1]).find((v) => v !== undefined);
+    const announce = commitWindow(rate, (settleMs) => commitOrThrow(beforeCommit, settleMs));
     const waits: Promise<void>[] = [];
     // Once the server says the folder is full, busy or gone, the rest of the batch is not sent.
     let refusedAll: MigrationError | undefined;
     /** Messages whose body went out (in part or whole): without an answer, they may land. */
     let bodiesSent = 0;
-    let isCommitted = false;
     let bytesSent = 0;
-    const startedAt = Date.now();
+    let startedAt: number | undefined;
     try {
-      for (let i = 0; i < messages.length; i++) {
-        if (refusedAll) break;
-        const message = messages[i] as ChannelMessage;
+      for await (const message of messages) {
+        const i = answers.length;
+        answers.push(undefined);
+        sizes.push(message.body.length);
+        if (!name) {
+          answers[i] = { ok: false, error: migrationError('bad-input', `The folder name ${JSON.stringify(mailbox)} cannot be sent to an IMAP server.`), isAnswered: true };
+          continue;
+        }
         const badFlag = message.flags.find((f) => !isSendableFlag(f));
         if (badFlag !== undefined) {
           answers[i] = { ok: false, error: migrationError('rejected', `The message has a flag that cannot be sent over IMAP: ${JSON.stringify(badFlag)}.`), isAnswered: true };
@@ -180,14 +264,12 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
           answers[i] = { ok: false, error: classify(Object.assign(new Error('Message too big for APPENDLIMIT'), { serverResponseCode: 'APPENDLIMIT' })), isAnswered: true };
           continue;
         }
-        if (!isCommitted) {
-          // From the first body on, a lost connection leaves this batch in doubt: say so first.
-          const bytesLeft = messages.slice(i).reduce((sum, m) => sum + m.body.length, 0);
-          await commitOrThrow(beforeCommit, rate.settleMs(bytesLeft));
-          isCommitted = true;
-        }
+        // From the first body on, a lost connection leaves this batch in doubt: say so first.
+        // Without a planned size, everything sent so far counts as still on its way (safe side).
+        await announce(plannedBytes > 0 ? Math.max(plannedBytes - bytesSent, message.body.length) : bytesSent + message.body.length);
+        startedAt ??= Date.now();
         const date = message.internalDate ? formatInternalDate(message.internalDate) : undefined;
-        const isSync = !hasLiteralPlus && !(hasLiteralMinus && message.body.length <= LITERAL_MINUS_MAX_BYTES);
+        const isSync = !mayGoUnasked(message.body.length);
         // literal8 (RFC 3516) for bodies with NUL bytes, which a plain literal may not carry.
         const tilde = hasBinary && message.body.includes(0) ? '~' : '';
         const tag = session.nextTag();
@@ -197,6 +279,7 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
           done.then(
             (tagged) => {
               if (tagged.status === 'OK') {
+                noteTaken(message.body.length);
                 const uid = tagged.code === 'APPENDUID' && /^\d+$/.test(tagged.codeArgs[1] ?? '') ? Number(tagged.codeArgs[1]) : undefined;
                 answers[i] = { ok: true, uid, uidValidity: uid !== undefined ? tagged.codeArgs[0] : undefined };
               } else {
@@ -213,6 +296,7 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
           await session.write(head);
           // The `+` comes once the server has read every earlier message of the pipeline.
           if (!(await awaitAllowing(go, bytesSent))) continue;
+          noteTaken(message.body.length);
         } else {
           await session.write(head);
         }
@@ -220,16 +304,18 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         await session.write(message.body);
         await session.write('\r\n');
         bytesSent += message.body.length;
+        if (refusedAll) break;
       }
       await awaitAllowing(Promise.all(waits), bytesSent);
     } catch (thrown) {
       // The connection failed while sending or waiting; the answers that did arrive still count.
       if (thrown instanceof CommitRefused) throw thrown.reason;
+      if (!session.closedError) throw thrown;
     }
     await Promise.all(waits);
-    if (answers.every((a) => a !== undefined)) rate.record(bytesSent, Date.now() - startedAt);
+    if (startedAt !== undefined && answers.every((a) => a !== undefined)) rate.record(bytesSent, Date.now() - startedAt);
     const lost = session.closedError;
-    const unansweredBytes = messages.slice(0, bodiesSent).reduce((sum, m, i) => sum + (answers[i] === undefined ? m.body.length : 0), 0);
+    const unansweredBytes = sizes.slice(0, bodiesSent).reduce((sum, size, i) => sum + (answers[i] === undefined ? size : 0), 0);
     const isInDoubt = answers.slice(0, bodiesSent).some((a) => a === undefined);
     return {
       answers: answers.map(
@@ -249,79 +335,146 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
   const settleAfterLoss = (bytesOnTheWay: number): number => (session.isGivenUp ? rate.settleMs(bytesOnTheWay) : SETTLE_MARGIN_MS);
 
   /**
-   * One MULTIAPPEND (RFC 3502) for the whole batch: one transaction on the server, which for a
-   * maildir server means one directory sync instead of one per message (appending to a folder
-   * of 20,000 messages one by one cost Dovecot 25-40 ms a message, growing with the folder).
-   * It is all or nothing: after a refusal other than throttling or a missing folder the batch
-   * goes again one message at a time (undefined is returned), so a refused message fails alone
-   * and a nearly full mailbox still takes what fits.
+   * One MULTIAPPEND (RFC 3502) for the whole batch, written as the messages come: one
+   * transaction on the server, which for a maildir server means one directory sync instead of
+   * one per message (appending to a folder of 20,000 messages one by one cost Dovecot 25-40 ms a
+   * message, growing with the folder), and only the message being written is held here, so a
+   * transaction can be far larger than what is held in memory.
    *
    * The last message goes as a synchronizing literal: the server's `+` for it proves it has
    * read everything before, and until we send that literal the command cannot commit. So a
    * connection lost before then leaves nothing in doubt, and after it only the last message's
-   * bytes can still be on their way.
+   * bytes can still be on their way. Each message is written once the next one has come (or
+   * the batch has ended), so the last one is known when its literal is announced.
+   *
+   * It is all or nothing: a refusal other than throttling or a missing folder marks every
+   * message `isRefusedTogether` (none stored; each may be accepted alone). Messages that cannot
+   * go in it (NUL bytes, flags that are not atoms, over APPENDLIMIT) are held aside and go
+   * through appendEach after it.
    */
-  const appendTogether = async (mailbox: string, messages: ChannelMessage[], beforeCommit?: (point: CommitPoint) => Promise<void>): Promise<ChannelBatch | undefined> => {
+  const appendTogether = async (
+    mailbox: string,
+    messages: Iterable<ChannelMessage> | AsyncIterable<ChannelMessage>,
+    beforeCommit: ((point: CommitPoint) => Promise<void>) | undefined,
+  ): Promise<ChannelBatch> => {
     const name = quoted(encodeMailboxName(mailbox));
-    if (!name) return undefined;
-    const last = messages[messages.length - 1] as ChannelMessage;
+    const caps = session.capabilities;
+    const appendLimit = Number([...caps].map((c) => /^APPENDLIMIT=(\d+)$/.exec(c)?.[1]).find((v) => v !== undefined) ?? Infinity);
+    const isPlain = (m: ChannelMessage): boolean => m.flags.every(isSendableFlag) && m.body.length <= appendLimit && !m.body.includes(0);
     const argumentsOf = (message: ChannelMessage, isSync: boolean): string => {
       const date = message.internalDate ? formatInternalDate(message.internalDate) : undefined;
       return ` (${message.flags.join(' ')})${date ? ` "${date}"` : ''} {${message.body.length}${isSync ? '' : '+'}}\r\n`;
     };
-    const tag = session.nextTag();
-    const startedAt = Date.now();
-    let isLastSent = false;
+    /** Index (in the order taken) of each message written into the command, in order. */
+    const together: number[] = [];
+    const aside: { index: number; message: ChannelMessage }[] = [];
+    let taken = 0;
+    let held: { index: number; message: ChannelMessage } | undefined;
+    let tag: string | undefined;
+    let done: Promise<Tagged> | undefined;
+    let startedAt = 0;
     let bytesBefore = 0;
-    let tagged: Tagged;
-    try {
-      const done = session.expect(tag);
-      await session.write(`${tag} APPEND ${name}`);
-      for (const message of messages.slice(0, -1)) {
-        // Refused while we were still sending it ([LIMIT] for one message): the rest of the
-        // command would reach the server as new commands, so it is not sent.
-        if (!session.isAwaiting(tag)) break;
+    let isLastSent = false;
+    let tagged: Tagged | undefined;
+    /**
+     * Writes one message of the command, not its last: unasked where mayGoUnasked, else after
+     * the server's `+`. False when the server answered the command instead (nothing written).
+     */
+    const writeLiteral = async (message: ChannelMessage): Promise<boolean> => {
+      if (!session.isAwaiting(tag as string)) return false;
+      const size = message.body.length;
+      if (mayGoUnasked(size)) {
         await session.write(argumentsOf(message, false));
-        await session.write(message.body);
-        bytesBefore += message.body.length;
+      } else {
+        const go = session.expectContinuation(tag as string);
+        await session.write(argumentsOf(message, true));
+        if (!(await awaitAllowing(go, bytesBefore))) return false;
+        noteTaken(size);
       }
-      // Resolves false at once when the command was answered already.
-      const go = session.expectContinuation(tag);
-      if (session.isAwaiting(tag)) await session.write(argumentsOf(last, true));
-      if (await awaitAllowing(go, bytesBefore)) {
-        await commitOrThrow(beforeCommit, rate.settleMs(last.body.length));
-        isLastSent = true;
-        await session.write(last.body);
-        await session.write('\r\n');
+      await session.write(message.body);
+      return true;
+    };
+    const open = async (): Promise<void> => {
+      if (tag) return;
+      tag = session.nextTag();
+      done = session.expect(tag);
+      startedAt = Date.now();
+      await session.write(`${tag} APPEND ${name}`);
+    };
+    try {
+      for await (const message of messages) {
+        // Answered before its end (refused while we were still sending): the rest of the
+        // command would reach the server as new commands, so nothing more is taken or sent.
+        if (tag && !session.isAwaiting(tag)) break;
+        const index = taken++;
+        if (!name || !isPlain(message)) {
+          aside.push({ index, message });
+          continue;
+        }
+        if (held) {
+          await open();
+          if (!(await writeLiteral(held.message))) break;
+          together.push(held.index);
+          bytesBefore += held.message.body.length;
+        }
+        held = { index, message };
       }
-      tagged = await awaitAllowing(done, last.body.length);
+      if (held && (!tag || session.isAwaiting(tag))) {
+        const last = held.message;
+        await open();
+        const go = session.expectContinuation(tag as string);
+        await session.write(argumentsOf(last, true));
+        together.push(held.index);
+        if (await awaitAllowing(go, bytesBefore)) {
+          noteTaken(last.body.length);
+          await commitOrThrow(beforeCommit, rate.settleMs(last.body.length));
+          isLastSent = true;
+          await session.write(last.body);
+          await session.write('\r\n');
+        }
+      }
+      if (done) tagged = await awaitAllowing(done, isLastSent ? (held?.message.body.length ?? 0) : 0);
     } catch (thrown) {
-      // All or nothing, and no answer: none of them is known to be there.
-      if (thrown instanceof CommitRefused) {
+      if (thrown instanceof CommitRefused || !session.closedError) {
         // Half a command is on the wire and its last literal will never come: drop the session.
         session.fail(connectionError('EConnectionClosed', 'The append was abandoned.'), true);
-        throw thrown.reason;
+        throw thrown instanceof CommitRefused ? thrown.reason : thrown;
       }
-      const error = classify(session.closedError ?? thrown);
-      return {
-        answers: messages.map(() => ({ ok: false, error, isAnswered: false })),
-        isInDoubt: isLastSent,
-        settleMs: isLastSent ? settleAfterLoss(last.body.length) : undefined,
-      };
+      // All or nothing, and no answer: none of them is known to be there.
+      const error = classify(session.closedError);
+      const answers: ChannelAnswer[] = Array.from({ length: taken }, () => ({ ok: false, error, isAnswered: false }));
+      return { answers, isInDoubt: isLastSent, settleMs: isLastSent ? settleAfterLoss(held?.message.body.length ?? 0) : undefined };
     }
-    if (tagged.status === 'OK') {
-      rate.record(bytesBefore + last.body.length, Date.now() - startedAt);
+    const answers: (ChannelAnswer | undefined)[] = new Array(taken).fill(undefined);
+    if (tagged?.status === 'OK') {
+      rate.record(bytesBefore + (held?.message.body.length ?? 0), Date.now() - startedAt);
       // A set larger than the batch maps nothing (and is never expanded in full).
-      const uids = (tagged.code === 'APPENDUID' ? expandUidSet(tagged.codeArgs[1] ?? '', messages.length) : undefined) ?? [];
-      const isMapped = uids.length === messages.length;
+      const uids = (tagged.code === 'APPENDUID' ? expandUidSet(tagged.codeArgs[1] ?? '', together.length) : undefined) ?? [];
+      const isMapped = uids.length === together.length;
       const uidValidity = isMapped ? tagged.codeArgs[0] : undefined;
-      return { answers: messages.map((_, i) => ({ ok: true, uid: isMapped ? uids[i] : undefined, uidValidity })), isInDoubt: false };
+      together.forEach((index, i) => (answers[index] = { ok: true, uid: isMapped ? uids[i] : undefined, uidValidity }));
+    } else if (tagged) {
+      const error = classify(responseError(tagged));
+      // [LIMIT] may mean "one of these is too big": only message by message can tell.
+      const isRefusedForAll = error.kind === 'not-found' || (error.kind === 'throttled' && error.serverCode !== 'LIMIT');
+      // The message held for the command's end was not sent when the answer came first.
+      const inCommand = held && !together.includes(held.index) ? [...together, held.index] : together;
+      for (const index of inCommand) answers[index] = { ok: false, error, isAnswered: true, isRefusedTogether: !isRefusedForAll };
+      if (isRefusedForAll) for (const { index } of aside) answers[index] = { ok: false, error, isAnswered: true };
     }
-    const error = classify(responseError(tagged));
-    // [LIMIT] may mean "one of these is too big": only message by message can tell.
-    const isRefusedForAll = error.kind === 'not-found' || (error.kind === 'throttled' && error.serverCode !== 'LIMIT');
-    if (isRefusedForAll) return { answers: messages.map(() => ({ ok: false, error, isAnswered: true })), isInDoubt: false };
-    return undefined;
+    let batch: ChannelBatch = { answers: [], isInDoubt: false };
+    const alone = aside.filter(({ index }) => answers[index] === undefined);
+    if (alone.length > 0) {
+      batch = await appendEach(
+        mailbox,
+        alone.map((a) => a.message),
+        beforeCommit,
+        alone.reduce((sum, a) => sum + a.message.body.length, 0),
+      );
+      batch.answers.forEach((answer, i) => (answers[(alone[i] as { index: number }).index] = answer));
+    }
+    const lost = classify(session.closedError ?? connectionError('EConnectionClosed', 'The connection was lost.'));
+    return { ...batch, answers: answers.map((a) => a ?? { ok: false, error: lost, isAnswered: false }) };
   };
 
   /**
@@ -344,17 +497,10 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
       return session.capabilities;
     },
     isClosed: () => session.closedError !== undefined,
-    async append(mailbox: string, messages: ChannelMessage[], beforeCommit?: (point: CommitPoint) => Promise<void>): Promise<ChannelBatch> {
-      const caps = session.capabilities;
-      const appendLimit = Number([...caps].map((c) => /^APPENDLIMIT=(\d+)$/.exec(c)?.[1]).find((v) => v !== undefined) ?? Infinity);
-      const isPlain = (m: ChannelMessage): boolean => m.flags.every(isSendableFlag) && m.body.length <= appendLimit && !m.body.includes(0);
-      if (messages.length > 1 && caps.has('MULTIAPPEND') && caps.has('LITERAL+') && messages.every(isPlain)) {
-        const together = await appendTogether(mailbox, messages, beforeCommit);
-        if (together) return together;
-      }
-      return appendEach(mailbox, messages, beforeCommit);
+    append(mailbox, messages, beforeCommit, options = {}): Promise<ChannelBatch> {
+      return isStreaming() && !options.isEachAlone ? appendTogether(mailbox, messages, beforeCommit) : appendEach(mailbox, messages, beforeCommit, options.plannedBytes ?? 0);
     },
-    preferredBatchBytes: () => rate.preferredBatchBytes(),
+    preferredBatchBytes: () => rate.preferredBatchBytes(isStreaming() ? MAX_STREAMED_BATCH_BYTES : MAX_HELD_BATCH_BYTES),
     listMessages: (mailbox: string, fromUid: number, toUid?: number): Promise<MessageMeta[]> =>
       whileExamined(mailbox, async (state) => {
         // Courier sends no UIDNEXT on EXAMINE (uidNext 0 here): then only FETCH can tell.

@@ -7,10 +7,14 @@
  * the whole opening (connect, TLS, greeting, STARTTLS, login) under one deadline besides
  * imapflow's own per-phase timeouts, so a server that trickles bytes cannot hold it open. A
  * plain account still uses STARTTLS when the server offers it.
+ *
+ * imapflow is loaded on the first connection, not with this module: loading it costs about
+ * 0.2 s of CPU, which `mailferry --help` never needs and a copy pays while its first
+ * connections (over wire-session.ts) are already on their way.
  */
 import tls from 'node:tls';
 import net from 'node:net';
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import type { AccountCredentials } from '../contract/account.js';
 import { describeEndpoint } from '../contract/account.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
@@ -145,7 +149,8 @@ const connectOnce = async (account: AccountCredentials, auth: NonNullable<ImapFl
     maxResponseSize: MAX_RESPONSE_LITERAL_BYTES + MAX_LINE_BYTES,
     clientInfo: { name: 'Mailferry' },
   };
-  client = new ImapFlow(options);
+  const { ImapFlow: ImapFlowClient } = await import('imapflow');
+  client = new ImapFlowClient(options);
   const opened = client;
   let closed = false;
   // Without an error listener a dropped socket would crash the process.

@@ -11,7 +11,7 @@
  * folders, CREATE, SUBSCRIBE, STATUS, quota. Its view of the selected folder is stale after
  * appends, so it is selected again before its counts are read.
  */
-import type { AppendChannel } from './append-channel.js';
+import type { AppendChannel, ChannelMessage } from './append-channel.js';
 import { FIRST_BATCH_BYTES } from './link-rate.js';
 import type { ImapConnection } from './connect-imap.js';
 import { disconnectImap } from './connect-imap.js';
@@ -67,8 +67,8 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
   const fail = (thrown: unknown, operation: string) => err(classifyImapError(connection.closedBecause() ?? thrown, { server, operation, side: 'new' }));
 
   /** A refusal of one message, with [LIMIT] told apart from throttling (see below). */
-  const refusalOf = (error: MigrationError, message: OutgoingMessage, isConnectionClosed: boolean): MigrationError => {
-    if (error.serverCode === 'LIMIT' && message.body.length > largestAcceptedBytes && !isConnectionClosed) {
+  const refusalOf = (error: MigrationError, bodyBytes: number, isConnectionClosed: boolean): MigrationError => {
+    if (error.serverCode === 'LIMIT' && bodyBytes > largestAcceptedBytes && !isConnectionClosed) {
       // [LIMIT] on APPEND is either "this message is over a limit" (Dovecot's size limit)
       // or "you are over a rate limit". A size limit cannot refuse a message no larger than
       // one this connection got accepted, so only such a refusal is taken as throttling.
@@ -94,33 +94,50 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     return ok(channel);
   };
 
-  const appendOverChannel = async (path: string, messages: OutgoingMessage[], appendOptions: AppendOptions): Promise<AppendOutcome> => {
+  const appendOverChannel = async (
+    path: string,
+    messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>,
+    appendOptions: AppendOptions,
+  ): Promise<AppendOutcome> => {
     const results: Result<AppendedMessage>[] = [];
     const opened = await appendChannel();
     if (!opened.ok) return { results, stopped: opened.error };
     const open = opened.value;
     isSelectionStale = true;
-    const { answers, isInDoubt, settleMs } = await open.append(
-      path,
-      messages.map((m) => ({ body: m.body, flags: allowedFlags(m.flags), internalDate: m.internalDate })),
-      appendOptions.beforeCommit,
-    );
+    /** Body sizes of the messages taken, in order (the bodies themselves are not kept). */
+    const sizes: number[] = [];
+    async function* toChannel(): AsyncGenerator<ChannelMessage> {
+      for await (const m of messages) {
+        sizes.push(m.body.length);
+        yield { body: m.body, flags: allowedFlags(m.flags), internalDate: m.internalDate };
+      }
+    }
+    const { answers, isInDoubt, settleMs } = await open.append(path, toChannel(), appendOptions.beforeCommit, {
+      isEachAlone: appendOptions.isEachAlone,
+      plannedBytes: appendOptions.plannedBytes,
+    });
+    const retryAlone: number[] = [];
     // Answers after a stop are left out: those that landed are found by the next pass's scan.
     for (let i = 0; i < answers.length; i++) {
       const answer = answers[i] as (typeof answers)[number];
-      const message = messages[i] as OutgoingMessage;
       if (answer.ok) {
         results.push(ok({ uid: answer.uid, uidValidity: answer.uidValidity }));
-        largestAcceptedBytes = Math.max(largestAcceptedBytes, message.body.length);
+        largestAcceptedBytes = Math.max(largestAcceptedBytes, sizes[i] ?? 0);
         continue;
       }
       // No answer: the connection went; this one and the rest may or may not land.
       if (!answer.isAnswered) return { results, stopped: answer.error, isInDoubt, settleMs };
-      const error = refusalOf(answer.error, message, open.isClosed());
+      if (answer.isRefusedTogether) {
+        // Only message by message can tell which one the server objects to, if any.
+        retryAlone.push(results.length);
+        results.push(err(answer.error));
+        continue;
+      }
+      const error = refusalOf(answer.error, sizes[i] ?? 0, open.isClosed());
       if (STOPS_BATCH.has(error.kind) || open.isClosed()) return { results, stopped: error, isInDoubt, settleMs };
       results.push(err(error));
     }
-    return { results, isInDoubt };
+    return { results, isInDoubt, ...(retryAlone.length > 0 ? { retryAlone } : {}) };
   };
 
   /**
@@ -229,8 +246,11 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
     async folderState(path: string): Promise<Result<FolderState>> {
       try {
         // STATUS on the selected folder answers from this session's view, which has not seen
-        // the append channel's messages: select it again first.
-        if (isSelectionStale && client.mailbox && client.mailbox.path === path) await selectForWriting(path, true);
+        // what the append channels (this store's, or another lane's) added: select it again first.
+        if (client.mailbox && client.mailbox.path === path) {
+          isSelectionStale = true;
+          await selectForWriting(path, true);
+        }
         const status = await client.status(path, { messages: true, uidNext: true, uidValidity: true, highestModseq: client.capabilities.has('CONDSTORE') });
         // imapflow throws NotFound for a folder that is not there; `false` means STATUS got no
         // answer (the connection went, or was not usable): retry, do not give the folder up.
@@ -274,7 +294,7 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         return fail(thrown, 'list destination messages');
       }
     },
-    async append(path: string, messages: OutgoingMessage[], appendOptions: AppendOptions = {}): Promise<AppendOutcome> {
+    async append(path: string, messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>, appendOptions: AppendOptions = {}): Promise<AppendOutcome> {
       try {
         await selectForWriting(path);
       } catch (thrown) {

@@ -19,7 +19,6 @@ const BATCH_TARGET_MS = 2_000;
 /** The first batch, before anything was measured, and the smallest and largest ever asked for. */
 export const FIRST_BATCH_BYTES = 1024 * 1024;
 const MIN_BATCH_BYTES = 64 * 1024;
-const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 /**
  * After the connection is lost with committing bytes on the way, a late commit is awaited for
  * this margin (server work: writing, indexing, a busy disk) plus SETTLE_SAFETY times the time
@@ -54,9 +53,10 @@ export class LinkRate {
     return Math.min(SETTLE_CAP_MS, Math.ceil(SETTLE_MARGIN_MS + (SETTLE_SAFETY * bytes * 1000) / (this.slowest ?? ASSUMED_BYTES_PER_SECOND)));
   }
 
-  preferredBatchBytes(): number {
+  /** About BATCH_TARGET_MS of the link, at most `maxBytes`. */
+  preferredBatchBytes(maxBytes: number): number {
     const rate = this.slowest;
     if (rate === undefined) return FIRST_BATCH_BYTES;
-    return Math.round(Math.min(MAX_BATCH_BYTES, Math.max(MIN_BATCH_BYTES, (rate * BATCH_TARGET_MS) / 1000)));
+    return Math.round(Math.min(maxBytes, Math.max(MIN_BATCH_BYTES, (rate * BATCH_TARGET_MS) / 1000)));
   }
 }

@@ -22,6 +22,9 @@
  *   byte now and then cannot hold a login open either.
  * - With `security: 'plain'` (allowed plaintext), STARTTLS is still used when the server
  *   offers it: plaintext is permitted, never preferred.
+ * - Writes made in one tick leave in one system call (the socket is corked until the next tick).
+ * - While the reader of a long answer pauses reading (its consumer is slower than the server),
+ *   the idle limit does not run: the silence is ours, not the server's.
  * - Errors are shaped like imapflow's (code, serverResponseCode, response, responseText,
  *   authenticationFailed), so classify-error.ts stays the one place they get a meaning.
  */
@@ -101,6 +104,8 @@ export class WireSession {
   private tagCounter = 0;
   private closedWith?: Error;
   private wasGivenUp = false;
+  private isCorked = false;
+  private isReadingPaused = false;
   private bye?: { code?: string; text: string };
   private detach: () => void = () => undefined;
   private readonly budget = new UntaggedBudget();
@@ -302,8 +307,26 @@ export class WireSession {
   /** (Re)starts the idle timer while something waits for the server; stops it otherwise. */
   private syncIdleTimer(): void {
     if (this.idleTimeoutMs <= 0 || this.closedWith) return;
-    const isWaiting = this.waiting.size > 0 || this.continuation !== undefined;
+    const isWaiting = (this.waiting.size > 0 || this.continuation !== undefined) && !this.isReadingPaused;
     this.socket.setTimeout(isWaiting ? this.idleTimeoutMs + this.idleExtraMs : 0);
+  }
+
+  /**
+   * Stops reading from the server until resumeReading: a long answer (message bodies) is then
+   * held back by TCP instead of piling up in memory. The idle limit is off meanwhile.
+   */
+  pauseReading(): void {
+    if (this.isReadingPaused || this.closedWith) return;
+    this.isReadingPaused = true;
+    this.socket.pause();
+    this.syncIdleTimer();
+  }
+
+  resumeReading(): void {
+    if (!this.isReadingPaused) return;
+    this.isReadingPaused = false;
+    this.syncIdleTimer();
+    if (!this.closedWith) this.socket.resume();
   }
 
   nextTag(): string {
@@ -336,9 +359,18 @@ export class WireSession {
     );
   }
 
-  /** Writes and waits for the socket to take more when its buffer is full. */
+  /** Writes and waits for the socket to take more when its buffer is full. Writes of one tick leave together. */
   async write(data: Buffer | string): Promise<void> {
     if (this.closedWith) throw this.closedWith;
+    if (!this.isCorked) {
+      const socket = this.socket;
+      this.isCorked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.isCorked = false;
+        socket.uncork();
+      });
+    }
     if (this.socket.write(data)) return;
     await new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {

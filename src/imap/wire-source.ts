@@ -10,27 +10,29 @@
  *   opened read-write; bodies and headers are read with BODY.PEEK, so not even \Seen changes.
  *   The commands this module can send are EXAMINE, LIST, UID SEARCH, UID FETCH, ENABLE,
  *   NAMESPACE and LOGOUT; nothing here can store, expunge, delete, rename or move.
- * - Metadata and fingerprints are computed by fetch-meta.ts's metaOf, exactly as on the
- *   imapflow path, so journals written by either path agree.
- * - Listing folders (planning) and the Gmail label filter are delegated to the imapflow source,
- *   opened only when one of them is asked for.
+ * - Fingerprints are computed from the same header fields as on the destination side (which
+ *   lists its messages through fetchMetaOverWire too) and in the archives (fingerprint.ts).
+ * - This is the only way the copier reads an IMAP source. Listing folders (planning) and the
+ *   Gmail label filter are left to imapflow (source-planner.ts), whose connection is opened
+ *   only when one of them is asked for and again if it was lost.
  */
-import type { FetchMessageObject } from 'imapflow';
 import type { AccountCredentials } from '../contract/account.js';
 import type { SourceFolder } from '../contract/plan.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
 import type { BodyResult, FolderState, ListUidsOptions, MessageFilter, MessageMeta, NamespaceInfo, SourceStore, UidListing } from '../engine/store.js';
-import { FINGERPRINT_HEADERS } from '../engine/fingerprint.js';
+import { FINGERPRINT_HEADERS, fingerprintFromFields, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import { classifyImapError } from './classify-error.js';
 import { connectImap, type ConnectTimeouts } from './connect-imap.js';
-import { metaOf } from './fetch-meta.js';
 import { narrowFailedRead } from './narrow-failed-read.js';
-import { createImapSource } from './imap-source.js';
+import { createSourcePlanner, type SourcePlanner } from './source-planner.js';
 import { encodeMailboxName } from './imap-utf7.js';
 import { chunkUids, toUidSet } from './uid-set.js';
 import { existsOf, parseFetch, parseInternalDate, parseNamespace, searchBound, searchResults, tokenFlags, tokenNumber, tokenString, type Token } from './wire-parse.js';
 import { formatBytes, MAX_LITERAL_BYTES } from './server-limits.js';
 import { openWireSession, quoted, responseError, type Tagged, type WireResponse, type WireSession } from './wire-session.js';
+
+/** Bodies read ahead of the copier are held up to this many bytes; then reading pauses. */
+const READ_AHEAD_BYTES = 1024 * 1024;
 
 const META_ITEMS = `(UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (${FINGERPRINT_HEADERS.join(' ')})])`;
 
@@ -46,20 +48,24 @@ const headerItem = (items: Map<string, Token>): Buffer | undefined => {
   return undefined;
 };
 
-/** MessageMeta from a FETCH response, through the same metaOf as the imapflow path. */
+/** MessageMeta from a FETCH response of META_ITEMS; \Recent (session state owned by the server) is never kept. */
 const metaFromFetch = (items: Map<string, Token>): MessageMeta | undefined => {
   const uid = tokenNumber(items.get('UID'));
   const headers = headerItem(items);
   if (uid === undefined || headers === undefined) return undefined;
   const date = tokenString(items.get('INTERNALDATE'));
-  return metaOf({
+  const size = tokenNumber(items.get('RFC822.SIZE')) ?? 0;
+  const fields = parseHeaderFields(headers);
+  return {
     uid,
-    seq: 0,
-    size: tokenNumber(items.get('RFC822.SIZE')) ?? 0,
-    flags: new Set(tokenFlags(items.get('FLAGS'))),
-    internalDate: date !== undefined ? parseInternalDate(date) : undefined,
-    headers,
-  } as unknown as FetchMessageObject);
+    sizeBytes: size,
+    flags: [...new Set(tokenFlags(items.get('FLAGS')))].filter((f) => f.toLowerCase() !== '\\recent').sort(),
+    internalDate: date !== undefined ? parseInternalDate(date) : new Date(0),
+    fingerprint: fingerprintFromFields(fields, size),
+    subject: headerValue(fields, 'subject'),
+    messageId: headerValue(fields, 'message-id'),
+    date: headerValue(fields, 'date'),
+  };
 };
 
 const mailboxArg = (path: string): string => {
@@ -119,7 +125,7 @@ const fetchSets = async (session: WireSession, sets: string[], items: string, on
   for (const { tagged } of answers) ensureOk(tagged);
 };
 
-/** Metadata of the messages in these UID sets of the open folder (same metaOf as imapflow's path). */
+/** Metadata of the messages in these UID sets of the open folder. */
 export const fetchMetaOverWire = async (session: WireSession, sets: string[]): Promise<MessageMeta[]> => {
   const metas: MessageMeta[] = [];
   await fetchSets(session, sets, META_ITEMS, (items) => {
@@ -168,18 +174,30 @@ const createWireSource = (
 ): SourceStore => {
   const fail = (thrown: unknown, operation: string) => err(classifyImapError(thrown, { server, operation, side: 'old' }));
   let selected: { path: string; state: FolderState } | undefined;
-  let imapflowSource: SourceStore | undefined;
+  let planner: SourcePlanner | undefined;
 
-  const viaImapflow = async (): Promise<SourceStore> => {
-    if (imapflowSource) return imapflowSource;
+  const viaImapflow = async (): Promise<SourcePlanner> => {
+    if (planner && !planner.isClosed()) return planner;
     const connection = await connectImapflow();
     if (!connection.ok) throw connection.error;
-    imapflowSource = createImapSource(connection.value);
-    return imapflowSource;
+    planner = createSourcePlanner(connection.value);
+    return planner;
   };
+
+  /**
+   * The last body FETCH's answer. A read its consumer stopped early (the destination failed
+   * mid-batch) is still answering: every later command waits until it has finished, its bodies
+   * dropped, so none of them can be taken for a message of the next command (a UID of another
+   * folder).
+   */
+  let unfinishedRead: Promise<unknown> | undefined;
 
   /** EXAMINE; `fresh` forces it even when the folder is the open one. */
   const examine = async (path: string, fresh = false): Promise<FolderState> => {
+    if (unfinishedRead) {
+      await unfinishedRead;
+      unfinishedRead = undefined;
+    }
     if (!fresh && selected?.path === path) return selected.state;
     selected = undefined;
     const state = await examineOverWire(session, path);
@@ -190,14 +208,23 @@ const createWireSource = (
   /**
    * One FETCH BODY.PEEK[] for a batch, each body yielded as it arrives (when the connection
    * drops, what arrived before counts: copy-folder.ts takes the first missing one as the message
-   * being sent); on a server NO, narrow down message by message.
+   * being sent); on a server NO, narrow down message by message. Bodies the consumer has not
+   * taken yet are held up to READ_AHEAD_BYTES; beyond that the session stops reading and TCP
+   * holds the rest back at the server.
    */
   async function* readBodies(path: string, uids: number[]): AsyncIterable<BodyResult> {
     const pending = new Set(uids);
     const arrived: BodyResult[] = [];
+    let heldBytes = 0;
     let wake: (() => void) | undefined;
     let finished: { tagged?: Tagged; error?: unknown } | undefined;
     const previous = session.onUntagged;
+    const take = (): BodyResult => {
+      const next = arrived.shift() as BodyResult;
+      if (next.ok) heldBytes -= next.body.length;
+      if (heldBytes <= READ_AHEAD_BYTES / 2) session.resumeReading();
+      return next;
+    };
     try {
       await examine(path);
       session.onUntagged = (r) => {
@@ -205,50 +232,101 @@ const createWireSource = (
         const uid = items ? tokenNumber(items.get('UID')) : undefined;
         if (!items || uid === undefined || !items.has('BODY[]') || !pending.delete(uid)) return;
         const body = items.get('BODY[]');
-        arrived.push(
-          r.oversized !== undefined
-            ? { uid, ok: false, error: migrationError('rejected', `The message is ${formatBytes(r.oversized)}, more than the ${formatBytes(MAX_LITERAL_BYTES)} Mailferry can hold in memory; it was not copied.`) }
-            : Buffer.isBuffer(body)
-              ? { uid, ok: true, body }
-              : { uid, ok: false, error: migrationError('rejected', 'The source server returned no content for this message.') },
-        );
+        if (r.oversized !== undefined) {
+          arrived.push({ uid, ok: false, error: migrationError('rejected', `The message is ${formatBytes(r.oversized)}, more than the ${formatBytes(MAX_LITERAL_BYTES)} Mailferry can hold in memory; it was not copied.`) });
+        } else if (Buffer.isBuffer(body)) {
+          arrived.push({ uid, ok: true, body });
+          heldBytes += body.length;
+          if (heldBytes > READ_AHEAD_BYTES) session.pauseReading();
+        } else arrived.push({ uid, ok: false, error: migrationError('rejected', 'The source server returned no content for this message.') });
         wake?.();
       };
       const tag = session.nextTag();
-      void session.expect(tag).then(
+      const answer = session.expect(tag).then(
         (tagged) => (finished = { tagged }),
         (error: unknown) => (finished = { error }),
-      ).finally(() => wake?.());
+      );
+      unfinishedRead = answer;
+      void answer.finally(() => wake?.());
       // RFC822.SIZE first: the reader holds each literal to the size announced before it.
       await session.write(`${tag} UID FETCH ${toUidSet(uids)} (UID RFC822.SIZE BODY.PEEK[])\r\n`);
       for (;;) {
-        while (arrived.length > 0) yield arrived.shift() as BodyResult;
+        while (arrived.length > 0) yield take();
         if (finished) break;
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
-      while (arrived.length > 0) yield arrived.shift() as BodyResult;
+      while (arrived.length > 0) yield take();
       if (finished.error) throw finished.error;
       if (finished.tagged) ensureOk(finished.tagged);
     } catch (thrown) {
       session.onUntagged = previous;
+      session.resumeReading();
       const error = classifyImapError(thrown, { server, operation: 'read messages', side: 'old' });
       yield* narrowFailedRead(error, session.closedError !== undefined, uids, pending, (uid) => readBodies(path, [uid]));
       return;
     } finally {
+      // Stopped early by the consumer, the rest of this FETCH is read (no longer held back) and
+      // dropped; the next command waits for its end (examine).
       session.onUntagged = previous;
+      session.resumeReading();
     }
     for (const uid of pending) {
       yield { uid, ok: false, error: migrationError('not-found', 'The message was removed from the source while it was being copied.') };
     }
   }
 
+  /** Every UID, those flagged \\Deleted, and with `withSizes` every size: one round trip where ESEARCH is offered. */
+  const listAll = async (path: string, options: ListUidsOptions): Promise<Result<UidListing>> => {
+    try {
+      const state = await examine(path);
+      if (state.messages === 0) return ok({ uids: [], deletedUids: [], ...(options.withSizes ? { sizes: new Map<number, number>() } : {}) });
+      let uids: number[];
+      let deletedUids: number[];
+      const sizes = new Map<number, number>();
+      const collectSize = (r: WireResponse): boolean => {
+        const items = parseFetch(r);
+        const uid = items ? tokenNumber(items.get('UID')) : undefined;
+        const size = items ? tokenNumber(items.get('RFC822.SIZE')) : undefined;
+        if (uid === undefined || size === undefined) return false;
+        sizes.set(uid, size);
+        return true;
+      };
+      const sizesCommand = options.withSizes ? ['UID FETCH 1:* (UID RFC822.SIZE)'] : [];
+      if (session.capabilities.has('ESEARCH')) {
+        // All in one round trip; ESEARCH answers carry their command's tag, so they cannot be mixed up.
+        const [all, deleted, sized] = await session.pipeline(['UID SEARCH RETURN (ALL) ALL', 'UID SEARCH RETURN (ALL) DELETED', ...sizesCommand], collectSize);
+        if (!all || !deleted) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
+        ensureOk(all.tagged);
+        ensureOk(deleted.tagged);
+        if (sized) ensureOk(sized.tagged);
+        const untagged = [...all.untagged, ...deleted.untagged];
+        const bound = searchBound(Math.max(state.messages, existsOf(untagged)));
+        uids = searchResults(untagged, all.tag, bound);
+        deletedUids = searchResults(untagged, deleted.tag, bound);
+      } else {
+        const all = await session.collect('UID SEARCH ALL');
+        ensureOk(all.tagged);
+        const deleted = await session.collect('UID SEARCH DELETED');
+        ensureOk(deleted.tagged);
+        const bound = searchBound(Math.max(state.messages, existsOf([...all.untagged, ...deleted.untagged])));
+        uids = searchResults(all.untagged, undefined, bound);
+        deletedUids = searchResults(deleted.untagged, undefined, bound);
+        const [sized] = sizesCommand.length > 0 ? await session.pipeline(sizesCommand, collectSize) : [];
+        if (sized) ensureOk(sized.tagged);
+      }
+      return ok({ uids: uids.sort((a, b) => a - b), deletedUids, ...(options.withSizes ? { sizes } : {}) });
+    } catch (thrown) {
+      return fail(thrown, 'list messages');
+    }
+  };
+
   return {
     kind: 'imap',
-    namespace: (): NamespaceInfo => imapflowSource?.namespace() ?? { ...ns, capabilities: [...session.capabilities].sort() },
+    namespace: (): NamespaceInfo => planner?.namespace() ?? { ...ns, capabilities: [...session.capabilities].sort() },
     async listFolders(): Promise<Result<SourceFolder[]>> {
       try {
-        return (await viaImapflow()).listFolders();
+        return ok(await (await viaImapflow()).listFolders());
       } catch (thrown) {
         return fail(thrown, 'list folders');
       }
@@ -263,52 +341,17 @@ const createWireSource = (
     async listUids(path: string, filter?: MessageFilter, options: ListUidsOptions = {}): Promise<Result<UidListing>> {
       if (filter) {
         try {
-          return (await viaImapflow()).listUids(path, filter);
+          // Gmail's labels come from imapflow; the listing itself, as always, from the wire.
+          const kept = await (await viaImapflow()).uidsOnlyInAllMail(path);
+          const listed = await listAll(path, options);
+          if (!listed.ok) return listed;
+          const sizes = listed.value.sizes ? new Map([...listed.value.sizes].filter(([uid]) => kept.has(uid))) : undefined;
+          return ok({ uids: listed.value.uids.filter((uid) => kept.has(uid)), deletedUids: listed.value.deletedUids, ...(sizes ? { sizes } : {}) });
         } catch (thrown) {
           return fail(thrown, 'list messages');
         }
       }
-      try {
-        const state = await examine(path);
-        if (state.messages === 0) return ok({ uids: [], deletedUids: [], ...(options.withSizes ? { sizes: new Map<number, number>() } : {}) });
-        let uids: number[];
-        let deletedUids: number[];
-        const sizes = new Map<number, number>();
-        const collectSize = (r: WireResponse): boolean => {
-          const items = parseFetch(r);
-          const uid = items ? tokenNumber(items.get('UID')) : undefined;
-          const size = items ? tokenNumber(items.get('RFC822.SIZE')) : undefined;
-          if (uid === undefined || size === undefined) return false;
-          sizes.set(uid, size);
-          return true;
-        };
-        const sizesCommand = options.withSizes ? ['UID FETCH 1:* (UID RFC822.SIZE)'] : [];
-        if (session.capabilities.has('ESEARCH')) {
-          // All in one round trip; ESEARCH answers carry their command's tag, so they cannot be mixed up.
-          const [all, deleted, sized] = await session.pipeline(['UID SEARCH RETURN (ALL) ALL', 'UID SEARCH RETURN (ALL) DELETED', ...sizesCommand], collectSize);
-          if (!all || !deleted) throw Object.assign(new Error('SEARCH failed'), { code: 'NoConnection' });
-          ensureOk(all.tagged);
-          ensureOk(deleted.tagged);
-          if (sized) ensureOk(sized.tagged);
-          const untagged = [...all.untagged, ...deleted.untagged];
-          const bound = searchBound(Math.max(state.messages, existsOf(untagged)));
-          uids = searchResults(untagged, all.tag, bound);
-          deletedUids = searchResults(untagged, deleted.tag, bound);
-        } else {
-          const all = await session.collect('UID SEARCH ALL');
-          ensureOk(all.tagged);
-          const deleted = await session.collect('UID SEARCH DELETED');
-          ensureOk(deleted.tagged);
-          const bound = searchBound(Math.max(state.messages, existsOf([...all.untagged, ...deleted.untagged])));
-          uids = searchResults(all.untagged, undefined, bound);
-          deletedUids = searchResults(deleted.untagged, undefined, bound);
-          const [sized] = sizesCommand.length > 0 ? await session.pipeline(sizesCommand, collectSize) : [];
-          if (sized) ensureOk(sized.tagged);
-        }
-        return ok({ uids: uids.sort((a, b) => a - b), deletedUids, ...(options.withSizes ? { sizes } : {}) });
-      } catch (thrown) {
-        return fail(thrown, 'list messages');
-      }
+      return listAll(path, options);
     },
     async listMessages(path: string, uids: number[] | 'all'): Promise<Result<MessageMeta[]>> {
       try {
@@ -362,7 +405,7 @@ const createWireSource = (
       }
     },
     close: async () => {
-      await Promise.allSettled([session.logout(), imapflowSource?.close()]);
+      await Promise.allSettled([session.logout(), planner?.close()]);
     },
   };
 };

@@ -13,6 +13,7 @@ import type { AppJobEvent, AppJobReport, FolderTarget } from '../contract/ipc.js
 import type { JobEvent, JobReport } from '../contract/job.js';
 import type { BackoffPolicy } from '../engine/backoff.js';
 import { runJob, type RunJobDeps } from '../engine/run-job.js';
+import type { SplitThreshold } from '../engine/copy-folder.js';
 import { createPartMerger, mergeReports, updateReport } from './job-parts.js';
 import { journalDirectory, saveJobRecord, saveJobReport } from './job-records.js';
 import type { PreparedJob } from './prepare-job.js';
@@ -29,6 +30,8 @@ export interface RunJobPartsOptions {
   previousReport?: AppJobReport;
   /** A bandwidth cap shared with other jobs (a batch's --max-rate); default: the job's own setting. */
   throttle?: RunJobDeps['throttle'];
+  /** When a large folder is split over several connections (default: copy-pending.ts's measured one). */
+  splitThreshold?: SplitThreshold;
 }
 
 /** How a run ended: the job's report and each part's own. */
@@ -68,6 +71,7 @@ export const startJobParts = async (stateDir: string, job: PreparedJob, options:
           signal: options.signal,
           settings: record.settings,
           backoff: options.backoff,
+          ...(options.splitThreshold ? { splitThreshold: options.splitThreshold } : {}),
           onEvent: (event) => {
             options.onPartEvent?.(part.target, event);
             merger.onEvent(part.target, event);

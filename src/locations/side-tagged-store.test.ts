@@ -114,7 +114,7 @@ test('the wrappers keep every method a store has, optional ones included, and pa
     listMessages: async () => ({ ok: true, value: [] }),
     listUids: async () => ({ ok: true, value: [] }),
     listMessagesByUid: async () => ({ ok: true, value: [] }),
-    append: async (...args) => (note('append', args[0], args[1].length, typeof args[2]?.beforeCommit), { results: [], isInDoubt: true, settleMs: 5 }),
+    append: async (...args) => (note('append', args[0], Array.isArray(args[1]) ? args[1].length : -1, typeof args[2]?.beforeCommit), { results: [], isInDoubt: true, settleMs: 5 }),
     preferredBatchBytes: () => 1234,
     quota: async () => ({ usedBytes: 1, limitBytes: 2 }),
     listFlags: async (...args) => (note('listFlags', ...args), { ok: true, value: new Map() }),

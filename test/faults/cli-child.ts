@@ -64,6 +64,8 @@ export const runCli = (args: string[], options: CliRunOptions = {}): Promise<Cli
         NO_COLOR: '1',
         MAILFERRY_FROM_PASSWORD: SOURCE_USER.password,
         MAILFERRY_TO_PASSWORD: DESTINATION_USER.password,
+        // The matrix with splitting forced on passes it to the CLI too (see harness.ts).
+        ...(process.env.MAILFERRY_SPLIT_MIN_MESSAGES ? { MAILFERRY_SPLIT_MIN_MESSAGES: process.env.MAILFERRY_SPLIT_MIN_MESSAGES } : {}),
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

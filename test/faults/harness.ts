@@ -26,6 +26,7 @@ import { jobFolderOf, runJob, type JobFolder } from '../../src/engine/run-job.js
 import type { DestinationStore, SourceStore } from '../../src/engine/store.js';
 import type { ConnectTimeouts } from '../../src/imap/connect-imap.js';
 import { openImapDestination, openImapSource } from '../../src/imap/imap-stores.js';
+import { splitThresholdFromEnv } from '../../src/cli/run-cli.js';
 import { expectedFromCorpus, fillAccount, generateCorpus, Rng, type Corpus, type CorpusFolder } from '../support/corpus.js';
 import { startDovecot, type DovecotOptions, type DovecotServer } from '../support/dovecot.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
@@ -138,6 +139,11 @@ export interface RunCopyOptions {
   wrapSource?: (store: SourceStore) => SourceStore;
   /** Runs after the plan was made and before the job starts (e.g. a folder vanishes while queued). */
   afterPlan?: () => Promise<void>;
+  /**
+   * When a folder is split over several connections. Default: MAILFERRY_SPLIT_MIN_MESSAGES from
+   * the environment (the whole matrix runs with splitting forced on that way), else the engine's.
+   */
+  splitThreshold?: { messages: number; bytes: number };
 }
 
 /** The folders a job gets, from a plan made over direct (unproxied) connections. */
@@ -189,6 +195,7 @@ export const runCopy = async (world: World, options: RunCopyOptions = {}): Promi
       settings: { maxConsecutiveFailures: 8, ...options.settings },
       backoff: options.backoff ?? TEST_BACKOFF,
       progressIntervalMs: 0,
+      splitThreshold: options.splitThreshold ?? splitThresholdFromEnv(process.env),
       onEvent: (event) => {
         events.push(event);
         options.onEvent?.(event);

@@ -52,23 +52,59 @@ describe('append channel', () => {
     assert.deepEqual(diffMail({ folders: [{ path: 'INBOX', messages: folder.messages.map(messageKeyOf) }] }, snapshot), []);
   });
 
-  test('a message the server refuses fails alone; the ones after it land', async () => {
+  test('a refused MULTIAPPEND stores nothing and says so; sent again one by one, the refused message fails alone', async () => {
     const folder = generateFolderOfSize({ seed: 'channel-2', messages: 5, sizeRange: [2000, 20_000] });
     const big = generateFolderOfSize({ seed: 'channel-2-big', messages: 1, totalBytes: 300 * 1024, sizeRange: [300 * 1024, 300 * 1024 + 1] }).messages[0] as CorpusMessage;
     const messages = [folder.messages[0], folder.messages[1], big, folder.messages[2], folder.messages[3], folder.messages[4]] as CorpusMessage[];
     const opened = await openAppendChannel(plainOnly.credentials('limited', 'plain'));
     assert.ok(opened.ok);
-    const { answers } = await opened.value.append('INBOX', messages.map(toOutgoing));
+    const together = await opened.value.append('INBOX', messages.map(toOutgoing));
+    assert.equal(together.isInDoubt, false);
+    assert.deepEqual(
+      together.answers.map((a) => !a.ok && a.isAnswered && a.isRefusedTogether === true),
+      [true, true, true, true, true, true],
+      'all or nothing: every message refused with the transaction, each may go alone',
+    );
+    assert.equal(folderOf(await snapshotAccount(server.account('limited')), 'INBOX').messages.length, 0, 'nothing stored');
+    const { answers } = await opened.value.append('INBOX', messages.map(toOutgoing), undefined, { isEachAlone: true });
     await opened.value.close();
     assert.deepEqual(
       answers.map((a) => a.ok),
       [true, true, false, true, true, true],
     );
     const refused = answers[2];
-    assert.ok(refused && !refused.ok && refused.isAnswered);
+    assert.ok(refused && !refused.ok && refused.isAnswered && !refused.isRefusedTogether);
     assert.equal(refused.error.serverCode, 'LIMIT', 'the server\'s own response code is kept for classification');
     const snapshot = await snapshotAccount(plainOnly.account('limited'));
     assert.equal(folderOf(snapshot, 'INBOX').messages.length, 5);
+  });
+
+  test('a batch is written as its messages come: one MULTIAPPEND, one commit point, bodies taken one at a time', async () => {
+    const folder = generateFolderOfSize({ seed: 'channel-stream', messages: 30, sizeRange: [500, 80_000] });
+    const opened = await openAppendChannel(server.credentials('plainuser', 'plain'));
+    assert.ok(opened.ok);
+    let taken = 0;
+    let takenAtCommit = -1;
+    async function* slowly() {
+      for (const m of folder.messages) {
+        // Between messages the event loop turns: the channel must be writing, not waiting for all of them.
+        await new Promise((resolve) => setImmediate(resolve));
+        taken++;
+        yield toOutgoing(m);
+      }
+    }
+    const before = folderOf(await snapshotAccount(server.account('plainuser')), 'INBOX').messages.length;
+    const { answers, isInDoubt } = await opened.value.append('INBOX', slowly(), async () => {
+      takenAtCommit = taken;
+    });
+    await opened.value.close();
+    assert.equal(isInDoubt, false);
+    assert.equal(takenAtCommit, 30, 'the commit point comes after the last message was taken');
+    assert.ok(answers.every((a) => a.ok));
+    const uids = answers.map((a) => (a.ok ? a.uid : undefined));
+    assert.deepEqual(uids, Array.from({ length: 30 }, (_, i) => before + i + 1), 'APPENDUID in order');
+    const appends = server.clientCommands('plainuser').filter((c) => / APPEND /.test(c));
+    assert.equal(appends.length, 2, 'one MULTIAPPEND for this batch (one earlier test sent the other)');
   });
 
   test('without LITERAL+ it waits for each continuation and still lands everything', async () => {

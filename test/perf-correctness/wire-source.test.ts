@@ -1,17 +1,20 @@
 /**
- * The wire source (src/imap/wire-source.ts) against the imapflow source on the same Dovecot
- * account: same folder states, same UIDs, the same metadata and fingerprints for every awkward
- * message of the default corpus, bodies byte-identical, the account unchanged afterwards (no
- * \Seen set), and nothing but read-only commands on the wire.
+ * The wire source (src/imap/wire-source.ts, the only way the copier reads an IMAP source)
+ * against an independent reading of the same Dovecot account with imapflow: same folder
+ * states, same UIDs, the same metadata and fingerprints for every awkward message of the
+ * default corpus, bodies byte-identical, the account unchanged afterwards (no \Seen set), and
+ * nothing but read-only commands on the wire. Also: a body read stopped early by its consumer
+ * leaves the session usable, and the next read on it gets only its own messages.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { connectImap } from '../../src/imap/connect-imap.js';
-import { createImapSource } from '../../src/imap/imap-source.js';
+import type { ImapFlow } from 'imapflow';
+import { connectImap, disconnectImap } from '../../src/imap/connect-imap.js';
 import { openWireSource } from '../../src/imap/wire-source.js';
 import { expandUidSet, parseFetch, parseInternalDate, searchResults } from '../../src/imap/wire-parse.js';
-import type { SourceStore } from '../../src/engine/store.js';
+import { FINGERPRINT_HEADERS, fingerprintFromFields, headerValue, parseHeaderFields } from '../../src/engine/fingerprint.js';
+import type { FolderState, MessageMeta, SourceStore } from '../../src/engine/store.js';
 import { fillAccount, generateCorpus, generateFolderOfSize } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { assertSourceUnchanged, snapshotAccount } from '../support/mail-snapshot.js';
@@ -19,6 +22,47 @@ import { assertSourceUnchanged, snapshotAccount } from '../support/mail-snapshot
 const unwrap = <T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T => {
   if (!r.ok) throw new Error(r.error.message);
   return r.value;
+};
+
+/** What imapflow reads of one folder: the reference the wire source is compared with. */
+const referenceRead = async (client: ImapFlow, path: string, bodiesOf: number) => {
+  const mailbox = await client.mailboxOpen(path, { readOnly: true });
+  assert.equal(mailbox.readOnly, true);
+  const state: FolderState = {
+    uidValidity: mailbox.uidValidity.toString(),
+    uidNext: mailbox.uidNext,
+    messages: mailbox.exists,
+    highestModseq: mailbox.highestModseq?.toString(),
+  };
+  const search = async (query: { all?: boolean; deleted?: boolean }): Promise<number[]> =>
+    mailbox.exists === 0 ? [] : [...((await client.search(query, { uid: true })) || [])].sort((a, b) => a - b);
+  const uids = await search({ all: true });
+  const deletedUids = await search({ deleted: true });
+  const metas: MessageMeta[] = [];
+  if (mailbox.exists > 0) {
+    for await (const m of client.fetch('1:*', { uid: true, size: true, flags: true, internalDate: true, headers: [...FINGERPRINT_HEADERS] }, { uid: true })) {
+      const fields = parseHeaderFields(m.headers ?? Buffer.alloc(0));
+      const size = m.size ?? 0;
+      metas.push({
+        uid: m.uid,
+        sizeBytes: size,
+        flags: [...(m.flags ?? [])].filter((f) => f.toLowerCase() !== '\\recent').sort(),
+        internalDate: m.internalDate instanceof Date ? m.internalDate : new Date(m.internalDate ?? 0),
+        fingerprint: fingerprintFromFields(fields, size),
+        subject: headerValue(fields, 'subject'),
+        messageId: headerValue(fields, 'message-id'),
+        date: headerValue(fields, 'date'),
+      });
+    }
+  }
+  const bodies: Record<number, string> = {};
+  const wanted = uids.slice(0, bodiesOf);
+  if (wanted.length > 0) {
+    for await (const m of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true })) {
+      bodies[m.uid] = m.source ? createHash('sha256').update(m.source).digest('hex') : 'no content';
+    }
+  }
+  return { state, uids, deletedUids, metas, bodies };
 };
 
 describe('wire source', () => {
@@ -38,31 +82,27 @@ describe('wire source', () => {
     const commandsBefore = server.clientCommands('alice').length;
     const account = server.credentials('alice', 'plain');
     const wire = unwrap(await openWireSource(account));
-    const flow: SourceStore = createImapSource(unwrap(await connectImap(account)));
+    const flow = unwrap(await connectImap(account));
     try {
       const folders = unwrap(await wire.listFolders()).filter((f) => f.isSelectable);
-      assert.deepEqual(wire.namespace().delimiter, flow.namespace().delimiter);
+      assert.ok(folders.length > 5, 'the corpus has many folders');
       for (const folder of folders) {
-        const [a, b] = [unwrap(await wire.openFolder(folder.path)), unwrap(await flow.openFolder(folder.path))];
-        assert.deepEqual(a, b, `${folder.path}: folder state`);
-        const [ua, ub] = [unwrap(await wire.listUids(folder.path)), unwrap(await flow.listUids(folder.path))];
-        assert.deepEqual(ua, ub, `${folder.path}: UIDs`);
-        const [ma, mb] = [unwrap(await wire.listMessages(folder.path, ua.uids)), unwrap(await flow.listMessages(folder.path, ub.uids))];
+        const reference = await referenceRead(flow.client, folder.path, 300);
+        assert.deepEqual(unwrap(await wire.openFolder(folder.path)), reference.state, `${folder.path}: folder state`);
+        const listed = unwrap(await wire.listUids(folder.path));
+        assert.deepEqual(listed.uids, reference.uids, `${folder.path}: UIDs`);
+        assert.deepEqual([...listed.deletedUids].sort((a, b) => a - b), reference.deletedUids, `${folder.path}: UIDs flagged \\Deleted`);
         const byUid = (m: { uid: number }[]) => [...m].sort((x, y) => x.uid - y.uid);
-        assert.deepEqual(byUid(ma), byUid(mb), `${folder.path}: metadata and fingerprints`);
-        assert.deepEqual(byUid(unwrap(await wire.listMessages(folder.path, 'all'))), byUid(mb), `${folder.path}: 'all'`);
-        const sizes = new Map(mb.map((m) => [m.uid, m.sizeBytes]));
-        assert.deepEqual(unwrap(await wire.listSizes(folder.path, ua.uids)), sizes, `${folder.path}: sizes (wire)`);
-        const listed = unwrap(await wire.listUids(folder.path, undefined, { withSizes: true }));
-        assert.deepEqual(listed.sizes, sizes, `${folder.path}: sizes with the UID listing (wire)`);
-        assert.deepEqual(listed.uids, ua.uids, `${folder.path}: UIDs listed with sizes`);
-        assert.deepEqual(unwrap(await flow.listSizes(folder.path, ub.uids)), sizes, `${folder.path}: sizes (imapflow)`);
-        const hash = async (store: SourceStore) => {
-          const out: Record<number, string> = {};
-          for await (const r of store.readBodies(folder.path, ua.uids.slice(0, 300))) out[r.uid] = r.ok ? createHash('sha256').update(r.body).digest('hex') : `error ${r.error.kind}`;
-          return out;
-        };
-        assert.deepEqual(await hash(wire), await hash(flow), `${folder.path}: bodies`);
+        assert.deepEqual(byUid(unwrap(await wire.listMessages(folder.path, listed.uids))), byUid(reference.metas), `${folder.path}: metadata and fingerprints`);
+        assert.deepEqual(byUid(unwrap(await wire.listMessages(folder.path, 'all'))), byUid(reference.metas), `${folder.path}: 'all'`);
+        const sizes = new Map(reference.metas.map((m) => [m.uid, m.sizeBytes]));
+        assert.deepEqual(unwrap(await wire.listSizes(folder.path, listed.uids)), sizes, `${folder.path}: sizes`);
+        const withSizes = unwrap(await wire.listUids(folder.path, undefined, { withSizes: true }));
+        assert.deepEqual(withSizes.sizes, sizes, `${folder.path}: sizes with the UID listing`);
+        assert.deepEqual(withSizes.uids, listed.uids, `${folder.path}: UIDs listed with sizes`);
+        const bodies: Record<number, string> = {};
+        for await (const r of wire.readBodies(folder.path, listed.uids.slice(0, 300))) bodies[r.uid] = r.ok ? createHash('sha256').update(r.body).digest('hex') : `error ${r.error.kind}`;
+        assert.deepEqual(bodies, reference.bodies, `${folder.path}: bodies`);
       }
       // A UID that does not exist is reported as gone, not as an error.
       const gone: string[] = [];
@@ -72,7 +112,7 @@ describe('wire source', () => {
       assert.ok(!missing.ok && missing.error.kind === 'not-found');
     } finally {
       await wire.close();
-      await flow.close();
+      await disconnectImap(flow);
     }
     assertSourceUnchanged(before, await snapshotAccount(server.account('alice')));
     const risky = server
@@ -80,6 +120,35 @@ describe('wire source', () => {
       .slice(commandsBefore)
       .filter((c) => /^\S+ (UID )?(SELECT|STORE|EXPUNGE|DELETE|RENAME|MOVE|CLOSE|APPEND)\b/i.test(c) || (/ FETCH /i.test(c) && /BODY\[(?!.*PEEK)/i.test(c.replace(/BODY\.PEEK\[/gi, ''))));
     assert.deepEqual(risky, [], 'read-only commands only (EXAMINE, BODY.PEEK)');
+  });
+
+  test('a body read stopped early leaves the session usable; the next read gets only its own messages', async () => {
+    const account = server.credentials('alice', 'plain');
+    const wire: SourceStore = unwrap(await openWireSource(account));
+    try {
+      const many = unwrap(await wire.listUids('Many')).uids;
+      const inbox = unwrap(await wire.listUids('INBOX')).uids;
+      // Take two bodies of a 2,000-message FETCH, then stop reading (as a failed destination does).
+      let taken = 0;
+      for await (const r of wire.readBodies('Many', many.slice(0, 2000))) {
+        assert.ok(r.ok);
+        if (++taken === 2) break;
+      }
+      // INBOX has UIDs that Many has too: a leftover body of the first FETCH must not be taken for one.
+      const expected: Record<number, string> = {};
+      const flow = unwrap(await connectImap(account));
+      try {
+        Object.assign(expected, (await referenceRead(flow.client, 'INBOX', inbox.length)).bodies);
+      } finally {
+        await disconnectImap(flow);
+      }
+      const got: Record<number, string> = {};
+      for await (const r of wire.readBodies('INBOX', inbox)) got[r.uid] = r.ok ? createHash('sha256').update(r.body).digest('hex') : `error ${r.error.kind}`;
+      assert.deepEqual(got, expected);
+      assert.deepEqual(unwrap(await wire.listUids('Many')).uids, many, 'and a command after it is answered as usual');
+    } finally {
+      await wire.close();
+    }
   });
 
   test('parsing: FETCH items with literals and quoted strings, SEARCH and ESEARCH, dates', () => {
