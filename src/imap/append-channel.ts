@@ -457,9 +457,11 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
       const error = classify(responseError(tagged));
       // [LIMIT] may mean "one of these is too big": only message by message can tell.
       const isRefusedForAll = error.kind === 'not-found' || (error.kind === 'throttled' && error.serverCode !== 'LIMIT');
-      // The message held for the command's end was not sent when the answer came first.
-      const inCommand = held && !together.includes(held.index) ? [...together, held.index] : together;
-      for (const index of inCommand) answers[index] = { ok: false, error, isAnswered: true, isRefusedTogether: !isRefusedForAll };
+      // Messages taken for the command but not sent (the answer came first) share its fate.
+      const isAside = new Set(aside.map((a) => a.index));
+      for (let index = 0; index < taken; index++) {
+        if (!isAside.has(index)) answers[index] = { ok: false, error, isAnswered: true, isRefusedTogether: !isRefusedForAll };
+      }
       if (isRefusedForAll) for (const { index } of aside) answers[index] = { ok: false, error, isAnswered: true };
     }
     let batch: ChannelBatch = { answers: [], isInDoubt: false };

@@ -126,7 +126,7 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         continue;
       }
       // No answer: the connection went; this one and the rest may or may not land.
-      if (!answer.isAnswered) return { results, stopped: answer.error, isInDoubt, settleMs };
+      if (!answer.isAnswered) return { results, stopped: answer.error, isInDoubt, settleMs, ...(retryAlone.length > 0 ? { retryAlone } : {}) };
       if (answer.isRefusedTogether) {
         // Only message by message can tell which one the server objects to, if any.
         retryAlone.push(results.length);
@@ -134,7 +134,7 @@ export const createImapDestination = (connection: ImapConnection, options: ImapD
         continue;
       }
       const error = refusalOf(answer.error, sizes[i] ?? 0, open.isClosed());
-      if (STOPS_BATCH.has(error.kind) || open.isClosed()) return { results, stopped: error, isInDoubt, settleMs };
+      if (STOPS_BATCH.has(error.kind) || open.isClosed()) return { results, stopped: error, isInDoubt, settleMs, ...(retryAlone.length > 0 ? { retryAlone } : {}) };
       results.push(err(error));
     }
     return { results, isInDoubt, ...(retryAlone.length > 0 ? { retryAlone } : {}) };

@@ -43,6 +43,14 @@ export interface HostileImapOptions {
   tls?: { key: string; cert: string };
   /** Extra capabilities after login. */
   extraCapabilities?: string[];
+  /**
+   * Refuse a message over this size on the size its literal announces (`NO [LIMIT]`, without
+   * saying APPENDLIMIT first), as a careless server does: a synchronizing literal is refused
+   * instead of `+`, but a non-synchronizing one is not skipped, so its bytes are read as commands.
+   */
+  appendLimitBytes?: number;
+  /** Capabilities not to offer (e.g. MULTIAPPEND). */
+  withoutCapabilities?: string[];
   script?: HostileScript;
 }
 
@@ -171,7 +179,7 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
   };
 
   const capabilities = (conn: HostileConnection, isAuthenticated: boolean): string =>
-    [...BASE_CAPABILITIES, ...(options.tls && !conn.isTls && !isAuthenticated ? ['STARTTLS'] : []), ...(isAuthenticated ? (options.extraCapabilities ?? []) : [])].join(' ');
+    [...BASE_CAPABILITIES.filter((c) => !options.withoutCapabilities?.includes(c)), ...(options.tls && !conn.isTls && !isAuthenticated ? ['STARTTLS'] : []), ...(isAuthenticated ? (options.extraCapabilities ?? []) : [])].join(' ');
 
   const handle = (socket: net.Socket): void => {
     const record: HostileRecord = { openedAt: Date.now(), commands: [], bytesSent: 0 };
@@ -181,8 +189,23 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
     let isAuthenticated = false;
     let selected: string | undefined;
     let buffer = Buffer.alloc(0);
-    /** A command whose literal is still arriving. */
+    /** A command whose literal is still arriving (MULTIAPPEND: one part per message). */
     let pending: { head: string; need: number; parts: Buffer[] } | undefined;
+    /**
+     * A literal announced at the end of `line`: its size, and whether it may be read. A refused
+     * one (appendLimitBytes) is answered NO here; its bytes, if the client sends them, stay input.
+     */
+    const announced = (tag: string, isAppend: boolean, line: string): { size: number; isRefused: boolean } | undefined => {
+      const literal = /\{(\d+)(\+?)\}$/.exec(line);
+      if (!literal) return undefined;
+      const size = Number(literal[1]);
+      if (isAppend && options.appendLimitBytes !== undefined && size > options.appendLimitBytes) {
+        void conn.send(`${tag} NO [LIMIT] Message is larger than this server takes\r\n`);
+        return { size, isRefused: true };
+      }
+      if (literal[2] !== '+') void conn.send('+ go ahead\r\n');
+      return { size, isRefused: false };
+    };
     let queue = Promise.resolve();
 
     const onClose = (): void => {
@@ -226,7 +249,7 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
       await conn.send(`${tag} OK FETCH done\r\n`);
     };
 
-    const honestAnswer = async (tag: string, name: string, args: string, literal?: Buffer): Promise<void> => {
+    const honestAnswer = async (tag: string, name: string, args: string, literals?: Buffer[]): Promise<void> => {
       // The first argument: a quoted string or an atom.
       const first = /^"((?:[^"\\]|\\.)*)"|^(\S+)/.exec(args);
       const box = (first?.[1] ?? first?.[2] ?? '').replace(/\\(.)/g, '$1');
@@ -314,12 +337,13 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
           return;
         case 'APPEND': {
           const messages = store.get(box);
-          if (!messages || !literal) {
+          if (!messages || !literals?.length) {
             await conn.send(`${tag} NO [TRYCREATE] no such folder\r\n`);
             return;
           }
-          messages.push(literal);
-          await conn.send(`${tag} OK [APPENDUID 7 ${messages.length}] done\r\n`);
+          const first = messages.length + 1;
+          messages.push(...literals);
+          await conn.send(`${tag} OK [APPENDUID 7 ${first === messages.length ? first : `${first}:${messages.length}`}] done\r\n`);
           return;
         }
         case 'LOGOUT':
@@ -331,7 +355,7 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
       }
     };
 
-    const dispatch = (line: string, literal?: Buffer): void => {
+    const dispatch = (line: string, literals?: Buffer[]): void => {
       const m = /^(\S+) (UID \S+|\S+)(?: (.*))?$/is.exec(line);
       if (!m) return;
       const tag = m[1] as string;
@@ -340,7 +364,7 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
       const shown = name === 'LOGIN' || name === 'AUTHENTICATE' ? `${name} (redacted)` : `${name} ${args}`.trim();
       record.commands.push({ name, line: shown, isTls: conn.isTls, at: Date.now() });
       markSeen(name);
-      queue = queue.then(() => run({ kind: 'command', tag, name, args, isTls: conn.isTls }, () => honestAnswer(tag, name, args, literal))).catch(() => undefined);
+      queue = queue.then(() => run({ kind: 'command', tag, name, args, isTls: conn.isTls }, () => honestAnswer(tag, name, args, literals))).catch(() => undefined);
     };
 
     function onData(chunk: Buffer): void {
@@ -352,24 +376,32 @@ export const startHostileImap = async (options: HostileImapOptions = {}): Promis
           buffer = buffer.subarray(pending.need);
           const { head, parts } = pending;
           pending = undefined;
-          // The rest of the command line after the literal (usually just CRLF).
+          // The rest of the command line after the literal (usually just CRLF; in a
+          // MULTIAPPEND the next message's flags, date and literal).
           const eol = buffer.indexOf('\r\n');
           if (eol < 0) {
             pending = { head, need: 0, parts };
             return;
           }
+          const rest = buffer.toString('latin1', 0, eol);
           buffer = buffer.subarray(eol + 2);
-          dispatch(head, Buffer.concat(parts));
+          const next = announced(head.split(' ')[0] ?? '*', /^\S+ APPEND /i.test(head), rest);
+          if (next?.isRefused) continue;
+          if (next) {
+            pending = { head, need: next.size, parts };
+            continue;
+          }
+          dispatch(head, parts);
           continue;
         }
         const eol = buffer.indexOf('\r\n');
         if (eol < 0) return;
         const line = buffer.toString('latin1', 0, eol);
         buffer = buffer.subarray(eol + 2);
-        const literal = /\{(\d+)(\+?)\}$/.exec(line);
+        const literal = announced(line.split(' ')[0] ?? '*', /^\S+ APPEND /i.test(line), line);
+        if (literal?.isRefused) continue;
         if (literal) {
-          if (literal[2] !== '+') void conn.send('+ go ahead\r\n');
-          pending = { head: line.slice(0, literal.index).trim(), need: Number(literal[1]), parts: [] };
+          pending = { head: line.slice(0, line.lastIndexOf('{')).trim(), need: literal.size, parts: [] };
           continue;
         }
         dispatch(line);
