@@ -3,6 +3,7 @@
  * UsageError with a sentence saying what is expected (exit status 2).
  */
 import type { ParseArgsConfig } from 'node:util';
+import { DEFAULT_RECENT_DAYS } from '../contract/job.js';
 import type { PlanOptions } from '../contract/plan.js';
 import type { ConnectTimeouts } from '../imap/connect-imap.js';
 
@@ -23,6 +24,8 @@ export const SHARED_OPTIONS = {
   'report-csv': { type: 'string' },
   'report-html': { type: 'string' },
   'sync-flags': { type: 'boolean' },
+  'newest-first': { type: 'boolean' },
+  'recent-days': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -73,9 +76,20 @@ export const timeoutsOf = (raw: string | undefined): ConnectTimeouts => {
 export const retryBaseMsOf = (raw: string | undefined): number => Math.round(Number(raw ?? '1') * 1000) || 1000;
 
 /** How long a folder may keep failing, the connections per side and the cap: the job settings of copy and batch. */
-export const jobSettingsOf = (values: { connections?: string; 'max-rate'?: string; 'max-failures'?: string; 'sync-flags'?: boolean }) => ({
-  connectionsPerSide: positiveInt(values.connections, 'connections', 2),
-  maxBytesPerSecond: byteRate(values['max-rate']),
-  maxConsecutiveFailures: positiveInt(values['max-failures'], 'max-failures', 5),
-  ...(values['sync-flags'] === true ? { syncFlags: true } : {}),
-});
+export const jobSettingsOf = (values: {
+  connections?: string;
+  'max-rate'?: string;
+  'max-failures'?: string;
+  'sync-flags'?: boolean;
+  'newest-first'?: boolean;
+  'recent-days'?: string;
+}) => {
+  if (values['recent-days'] !== undefined && values['newest-first'] !== true) throw new UsageError('--recent-days goes with --newest-first.');
+  return {
+    connectionsPerSide: positiveInt(values.connections, 'connections', 2),
+    maxBytesPerSecond: byteRate(values['max-rate']),
+    maxConsecutiveFailures: positiveInt(values['max-failures'], 'max-failures', 5),
+    ...(values['sync-flags'] === true ? { syncFlags: true } : {}),
+    ...(values['newest-first'] === true ? { newestFirst: true, recentDays: positiveInt(values['recent-days'], 'recent-days', DEFAULT_RECENT_DAYS) } : {}),
+  };
+};

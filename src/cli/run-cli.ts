@@ -119,6 +119,9 @@ Options:
   --sync-flags              on a re-run, add to the copies Mailferry made the flags and keywords
                             their old messages gained since (read, answered, flagged...); never
                             removes one, never touches mail Mailferry did not copy
+  --newest-first            in every folder, copy the mail of the last days first, and every
+                            folder's recent mail before any older mail (the rest follows)
+  --recent-days N           with --newest-first: what counts as recent (default 30)
   --retry-delay SECONDS     first retry delay; doubles up to 60 s (default 1)
   --json                    one JSON event per line on stdout; the last line is the summary
   --report-csv FILE         also write the report as CSV (one row per folder and per message not moved)

@@ -160,4 +160,6 @@ export interface JobSettings {
   recentDays?: number;
 }
 
+/** Newest first: what counts as recent when `recentDays` is not given. */
+export const DEFAULT_RECENT_DAYS = 30;
 export const DEFAULT_JOB_SETTINGS: JobSettings = { connectionsPerSide: 2, maxBytesPerSecond: 0, maxConsecutiveFailures: 5 };

@@ -153,9 +153,16 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
 
   pass.pending = pass.pending.filter((uid) => !journal.current.done.has(uid) && !journal.current.archived.has(uid) && !vanished.has(uid) && !deleted.has(uid));
   if (input.maxMessageBytes !== undefined) await setAsideTooLarge(deps, input, srcState, pass, input.maxMessageBytes, options);
+  const older = input.recentSince ? await holdBackOlder(deps, input, pass, input.recentSince) : [];
   if (pass.pending.length > 0) {
     options.onPhase?.('copying');
     await copyPending(deps, input, { src: srcState, dst: dstState }, pass, options);
+  }
+  if (input.recentSince) {
+    // The older mail is copied, and everything verified, by the folder's next pass.
+    const report = reportFromJournal(journal, input, srcState, expectedUids.filter((uid) => !vanished.has(uid) && !deleted.has(uid)), false);
+    options.onLog?.('info', `${sourcePath}: recent mail copied; ${older.length} older message(s) follow once every folder's recent mail is in.`);
+    return { ...report, status: 'incomplete', isComplete: false };
   }
 
   options.onPhase?.('verifying');
@@ -164,6 +171,29 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
   const report = await verifyFolder(deps, input, srcState, dstState, stillExpected, deleted.size, windowSize);
   if (options.syncFlags) await followFlags(deps, input, srcState, report, windowSize);
   return report;
+};
+
+/**
+ * Newest first: takes the messages older than `since` out of the pass (they stay pending in the
+ * journal's terms) and returns them. Where the source can search, one UID SEARCH SINCE;
+ * otherwise the metadata of the pending messages, window by window.
+ */
+const holdBackOlder = async (deps: CopyFolderDeps, input: CopyFolderInput, pass: PassContext, since: Date): Promise<number[]> => {
+  if (pass.pending.length === 0) return [];
+  let recent: Set<number>;
+  if (deps.source.searchSince) recent = new Set(unwrap(await deps.source.searchSince(input.sourcePath, since)));
+  else {
+    recent = new Set();
+    const day = Date.UTC(since.getUTCFullYear(), since.getUTCMonth(), since.getUTCDate());
+    for (let at = 0; at < pass.pending.length; at += pass.windowSize) {
+      for (const meta of await readWindow(deps.source, input, pass, pass.pending.slice(at, at + pass.windowSize))) {
+        if (meta.internalDate.getTime() >= day) recent.add(meta.uid);
+      }
+    }
+  }
+  const older = pass.pending.filter((uid) => !recent.has(uid));
+  pass.pending = pass.pending.filter((uid) => recent.has(uid));
+  return older;
 };
 
 /**

@@ -33,6 +33,13 @@ export interface CopyFolderInput {
   maxMessageBytes?: number;
   /** Create the destination folder as this special use, where the server can be told (RFC 6154). */
   specialUse?: SpecialUse;
+  /**
+   * Newest first: this pass copies only the messages that arrived on or after this day
+   * (INTERNALDATE) and skips verification; a later pass without it copies the rest and verifies.
+   * Matching and the pass line cover every message, so the later pass starts exactly as after
+   * any pass that stopped early.
+   */
+  recentSince?: Date;
 }
 
 /** Absolute counters for one folder. */

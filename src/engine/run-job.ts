@@ -20,13 +20,16 @@
  * - Only the first worker starts at once; the others when a folder starts copying, when no
  *   folder is left to start, or after EXTRA_WORKERS_AFTER_MS: a re-run whose folders are all
  *   unchanged finishes on one pair of connections instead of logging in again for each worker.
+ * - Newest first (settings.newestFirst): every folder's recent part (copy-folder.ts's
+ *   recentSince) runs before any folder's older mail; a folder's two parts run one after the
+ *   other on its one journal, and only the second verifies.
  * - A worker with no folder left lends its connection pair to a folder still being copied that
  *   asks for lanes (copy-pending.ts splits a large folder's pending messages over several pairs);
  *   it opens a pair only for that, and a lent pair whose lane failed is closed, never reused.
  *   A pair that cannot be opened for lending is not retried: the folder goes on without it.
  */
 import type { FailedMessage, FolderReport, FolderStatus, JobEvent, JobReport, JobSettings, JobStatus } from '../contract/job.js';
-import { DEFAULT_JOB_SETTINGS, PAUSE_REASON } from '../contract/job.js';
+import { DEFAULT_JOB_SETTINGS, DEFAULT_RECENT_DAYS, PAUSE_REASON } from '../contract/job.js';
 import { migrationError, type MigrationError, type Result } from '../contract/result.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
 import { createBandwidthLimiter } from './bandwidth-limiter.js';
@@ -40,6 +43,7 @@ import type { DestinationStore, MessageFilter, SourceStore } from './store.js';
 export const EXTRA_WORKERS_AFTER_MS = 200;
 /** Progress events are throttled to at most one per this interval (status changes always go out). */
 export const PROGRESS_INTERVAL_MS = 250;
+const DAY_MS = 24 * 60 * 60_000;
 /** How often a provider's limit that names no end (Gmail's) is tried again. */
 export const DEFAULT_PROVIDER_LIMIT_RETRY_MS = 60 * 60_000;
 export { PAUSE_REASON } from '../contract/job.js';
@@ -275,7 +279,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   };
 
   /** One pass over a folder on the worker's connections (opened first if needed). */
-  const attemptFolder = async (folder: JobFolder, worker: { pair?: Pair }, journal: FolderJournal, attempt: number, failuresInARow: number): Promise<AttemptOutcome> => {
+  const attemptFolder = async (folder: JobFolder, worker: { pair?: Pair }, journal: FolderJournal, attempt: number, failuresInARow: number, recentSince?: Date): Promise<AttemptOutcome> => {
     if (!worker.pair) {
       const opened = await openPair();
       if (!opened.ok) {
@@ -289,11 +293,11 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
       worker.pair = opened.value;
     }
     setFolderStatus(folder.sourcePath, 'scanning', { attempt });
-    const passId = `${attempt}`;
+    const passId = `${recentSince ? 'recent-' : ''}${attempt}`;
     const doneBefore = tracker.folder(folder.sourcePath)?.messagesDone ?? 0;
     const result = await copyFolder(
       { source: worker.pair.source, destination: worker.pair.destination, journal, throttle, refusedTo },
-      folder,
+      recentSince ? { ...folder, recentSince } : folder,
       {
         signal: job.signal,
         lanes: lanePool,
@@ -331,8 +335,17 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   };
 
   /** Copies one folder to completion, or until it needs a person, or the job stops. */
-  const processFolder = async (folder: JobFolder, worker: { pair?: Pair }): Promise<void> => {
-    const journal = await FolderJournal.open(deps.journalDirectory, folder.sourcePath, folder.destinationPath);
+  /** Each folder's journal, opened once: newest first runs two parts of a folder one after the other. */
+  const journals = new Map<string, FolderJournal>();
+  /**
+   * Copies one folder to completion, or until it needs a person, or the job stops. With
+   * `recentSince`, only the folder's recent part: it then waits for the rest (status `waiting`).
+   */
+  const processFolder = async (folder: JobFolder, worker: { pair?: Pair }, recentSince?: Date): Promise<void> => {
+    // Its recent part already ended it (set aside, or the job stopped): nothing more here.
+    if (reports.has(folder.sourcePath)) return;
+    const journal = journals.get(folder.sourcePath) ?? (await FolderJournal.open(deps.journalDirectory, folder.sourcePath, folder.destinationPath));
+    journals.set(folder.sourcePath, journal);
     const setAside = (error: MigrationError): void => {
       log('error', `${folder.sourcePath}: ${error.message}`);
       setFolderStatus(folder.sourcePath, 'needs-attention', { lastError: error });
@@ -342,9 +355,13 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     let lastError: MigrationError | undefined;
     for (let attempt = 1; ; attempt++) {
       await waitForProviderLimit(folder, attempt, lastError);
-      const outcome = job.signal.aborted ? ({ next: 'stop' } as const) : await attemptFolder(folder, worker, journal, attempt, failuresInARow);
+      const outcome = job.signal.aborted ? ({ next: 'stop' } as const) : await attemptFolder(folder, worker, journal, attempt, failuresInARow, recentSince);
       switch (outcome.next) {
         case 'finish': {
+          if (recentSince) {
+            setFolderStatus(folder.sourcePath, 'waiting');
+            return;
+          }
           const { report } = outcome;
           const bytesTotal = tracker.folder(folder.sourcePath)?.bytesTotal ?? 0;
           const bytesDone = report.isComplete ? bytesTotal : (tracker.folder(folder.sourcePath)?.bytesDone ?? 0);
@@ -390,6 +407,18 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
 
   // Largest folders first: the job's length is bounded by its biggest folder, so it starts early.
   const queue = [...folders].sort((a, b) => b.sizeBytes - a.sizeBytes);
+  // Newest first: every folder's recent part, then (once the last of them has ended) the rest.
+  const recentSince = settings.newestFirst ? new Date(now() - (settings.recentDays ?? DEFAULT_RECENT_DAYS) * DAY_MS) : undefined;
+  const recentQueue = recentSince ? [...queue] : [];
+  let recentRunning = 0;
+  const takeFolder = (): { folder: JobFolder; recentSince?: Date } | undefined => {
+    const recent = recentQueue.shift();
+    if (recent) return { folder: recent, recentSince };
+    if (recentRunning > 0) return undefined;
+    const folder = queue.shift();
+    return folder ? { folder } : undefined;
+  };
+  const isNothingLeftToStart = (): boolean => recentQueue.length === 0 && queue.length === 0;
   if (deps.openRefusedTo) {
     const opened = await deps.openRefusedTo();
     if (opened.ok) refusedTo = opened.value;
@@ -410,23 +439,30 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
       const worker: { pair?: Pair } = {};
       try {
         for (;;) {
-          const folder = queue.shift();
+          const next = takeFolder();
           // Nothing left to start: the others need not wait any longer (they only help now).
-          if (queue.length === 0) startExtraWorkers();
-          if (folder) {
+          if (isNothingLeftToStart()) startExtraWorkers();
+          if (next) {
             foldersInProgress++;
+            if (next.recentSince) recentRunning++;
             try {
-              await processFolder(folder, worker);
+              await processFolder(next.folder, worker, next.recentSince);
             } finally {
               foldersInProgress--;
+              if (next.recentSince) recentRunning--;
               notify();
             }
             continue;
           }
-          // No folder left to start: help one still being copied, until none is.
+          // Nothing to start now: help a folder still being copied, until none is.
           const request = await nextLaneRequest();
-          if (!request) break;
-          await lend(request, worker);
+          if (request) {
+            await lend(request, worker);
+            continue;
+          }
+          // The last recent part has ended: the older mail starts now.
+          if (!job.signal.aborted && !isNothingLeftToStart()) continue;
+          break;
         }
       } finally {
         if (worker.pair) await closePair(worker.pair);

@@ -140,6 +140,12 @@ export interface SourceStore {
    */
   searchLarger?(path: string, bytes: number): Promise<Result<number[]>>;
   /**
+   * UIDs of the messages that arrived on or after the day of `since` (INTERNALDATE; IMAP: UID
+   * SEARCH SINCE, whole days in the server's time zone): newest-first finds a folder's recent
+   * mail without reading every message's metadata.
+   */
+  searchSince?(path: string, since: Date): Promise<Result<number[]>>;
+  /**
    * Just the sizes of these messages (UID → bytes): enough for progress by bytes before any
    * header is read. A UID missing from the answer was expunged.
    */

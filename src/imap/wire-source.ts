@@ -34,6 +34,10 @@ import { openWireSession, quoted, responseError, type Tagged, type WireResponse,
 /** Bodies read ahead of the copier are held up to this many bytes; then reading pauses. */
 const READ_AHEAD_BYTES = 1024 * 1024;
 
+const SEARCH_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** An IMAP search date (RFC 3501 `date`: 7-Dec-2026), the day of `date` in UTC. */
+export const searchDate = (date: Date): string => `${date.getUTCDate()}-${SEARCH_MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()}`;
+
 const META_ITEMS = `(UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (${FINGERPRINT_HEADERS.join(' ')})])`;
 
 /** Thrown for a tagged NO/BAD; [EXPUNGEISSUED] (RFC 5530) means "partial, some were expunged". */
@@ -383,6 +387,17 @@ const createWireSource = (
         const state = await examine(path);
         if (state.messages === 0) return ok([]);
         const answer = await session.collect(`UID SEARCH LARGER ${Math.max(0, Math.floor(bytes))} NOT DELETED`);
+        ensureOk(answer.tagged);
+        return ok(searchResults(answer.untagged, undefined, searchBound(Math.max(state.messages, existsOf(answer.untagged)))).sort((a, b) => a - b));
+      } catch (thrown) {
+        return fail(thrown, 'search messages');
+      }
+    },
+    async searchSince(path: string, since: Date): Promise<Result<number[]>> {
+      try {
+        const state = await examine(path);
+        if (state.messages === 0) return ok([]);
+        const answer = await session.collect(`UID SEARCH SINCE ${searchDate(since)}`);
         ensureOk(answer.tagged);
         return ok(searchResults(answer.untagged, undefined, searchBound(Math.max(state.messages, existsOf(answer.untagged)))).sort((a, b) => a - b));
       } catch (thrown) {

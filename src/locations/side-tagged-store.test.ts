@@ -101,6 +101,7 @@ test('the wrappers keep every method a store has, optional ones included, and pa
     listMessages: async () => ({ ok: true, value: [] }),
     listSizes: async () => ({ ok: true, value: new Map() }),
     searchLarger: async (...args) => (note('searchLarger', ...args), { ok: true, value: [7] }),
+    searchSince: async (...args) => (note('searchSince', args[0], args[1].toISOString()), { ok: true, value: [8] }),
     readBodies: async function* () {},
     listFlags: async (...args) => (note('listFlags', ...args), { ok: true, value: new Map([[7, ['\\Seen']]]) }),
     close: async () => undefined,
@@ -126,6 +127,7 @@ test('the wrappers keep every method a store has, optional ones included, and pa
   assert.deepEqual(Object.keys(wrappedSource).sort(), Object.keys(source).sort(), 'no source method dropped');
   assert.deepEqual(Object.keys(wrappedDestination).sort(), Object.keys(destination).sort(), 'no destination method dropped');
   assert.deepEqual(await wrappedSource.searchLarger?.('INBOX', 100), { ok: true, value: [7] });
+  assert.deepEqual(await wrappedSource.searchSince?.('INBOX', new Date('2026-11-07T00:00:00Z')), { ok: true, value: [8] });
   await wrappedSource.listFlags?.('INBOX', [7], '42');
   await wrappedDestination.ensureFolder('Sent', { specialUse: '\\Sent' });
   const outcome = await wrappedDestination.append('INBOX', [], { beforeCommit: async () => undefined });
@@ -136,6 +138,7 @@ test('the wrappers keep every method a store has, optional ones included, and pa
   assert.equal(added && !added.ok && added.error.side, 'destination');
   assert.deepEqual(calls, [
     'searchLarger(["INBOX",100])',
+    'searchSince(["INBOX","2026-11-07T00:00:00.000Z"])',
     'listFlags(["INBOX",[7],"42"])',
     'ensureFolder(["Sent",{"specialUse":"\\\\Sent"}])',
     'append(["INBOX",0,"function"])',

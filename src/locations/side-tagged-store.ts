@@ -46,7 +46,7 @@ const tagOutcome = (outcome: AppendOutcome, side: StoreSide): AppendOutcome => (
 /** The source store, its failures marked as the source's. */
 export const sideTaggedSource = (store: SourceStore): SourceStore => {
   const side: StoreSide = 'source';
-  const { searchLarger, listFlags } = store;
+  const { searchLarger, searchSince, listFlags } = store;
   return {
     kind: store.kind,
     namespace: () => store.namespace(),
@@ -57,6 +57,7 @@ export const sideTaggedSource = (store: SourceStore): SourceStore => {
     listSizes: (path, uids) => taggedResult(side, () => store.listSizes(path, uids)),
     readBodies: (path, uids) => taggedBodies(side, store.readBodies(path, uids)),
     ...(searchLarger ? { searchLarger: (path: string, bytes: number) => taggedResult(side, () => searchLarger.call(store, path, bytes)) } : {}),
+    ...(searchSince ? { searchSince: (path: string, since: Date) => taggedResult(side, () => searchSince.call(store, path, since)) } : {}),
     ...(listFlags ? { listFlags: (path: string, uids: number[], changedSince?: string) => taggedResult(side, () => listFlags.call(store, path, uids, changedSince)) } : {}),
     close: () => store.close(),
   };

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { World } from './harness.js';
-import { DESTINATION_USER, SOURCE_USER } from './harness.js';
+import { DESTINATION_USER, newestFirstFromEnv, SOURCE_USER } from './harness.js';
 import { makePrivateHome } from '../support/private-home.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,8 +50,15 @@ export const cliArgs = (world: World, extra: string[] = []): string[] => [
   '2',
   '--retry-delay',
   '0.05',
+  ...newestFirstArgs(extra),
   ...extra,
 ];
+
+/** The matrix run newest first (MAILFERRY_NEWEST_FIRST_DAYS, see harness.ts), unless the test sets it itself. */
+const newestFirstArgs = (extra: string[]): string[] => {
+  const env = newestFirstFromEnv(process.env);
+  return 'newestFirst' in env && !extra.includes('--newest-first') && !extra.includes('--recent-days') ? ['--newest-first', '--recent-days', String(env.recentDays)] : [];
+};
 
 export const runCli = (args: string[], options: CliRunOptions = {}): Promise<CliResult> =>
   new Promise((resolve, reject) => {

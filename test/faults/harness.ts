@@ -146,6 +146,15 @@ export interface RunCopyOptions {
   splitThreshold?: { messages: number; bytes: number };
 }
 
+/**
+ * MAILFERRY_NEWEST_FIRST_DAYS=N runs every job of the matrix newest first with N recent days
+ * (the corpus's dates reach back to 2001: about 5000 makes half of it recent).
+ */
+export const newestFirstFromEnv = (env: Record<string, string | undefined>): { newestFirst: true; recentDays: number } | Record<string, never> => {
+  const days = Number(env.MAILFERRY_NEWEST_FIRST_DAYS);
+  return Number.isInteger(days) && days > 0 ? { newestFirst: true, recentDays: days } : {};
+};
+
 /** The folders a job gets, from a plan made over direct (unproxied) connections. */
 export const planFolders = async (world: World, timeouts: ConnectTimeouts = TEST_TIMEOUTS): Promise<JobFolder[]> => {
   const direct = (creds: AccountCredentials) => ({ ...creds });
@@ -192,7 +201,7 @@ export const runCopy = async (world: World, options: RunCopyOptions = {}): Promi
     {
       jobId: options.jobId ?? 'fault-job',
       signal: options.signal,
-      settings: { maxConsecutiveFailures: 8, ...options.settings },
+      settings: { maxConsecutiveFailures: 8, ...newestFirstFromEnv(process.env), ...options.settings },
       backoff: options.backoff ?? TEST_BACKOFF,
       progressIntervalMs: 0,
       splitThreshold: options.splitThreshold ?? splitThresholdFromEnv(process.env),

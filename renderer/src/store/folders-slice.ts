@@ -9,7 +9,9 @@ import { askForFolder } from './ask-for-folder.js';
 
 const MEGABYTE = 1024 * 1024;
 /** What "recent" means for newest mail first unless the person says otherwise (the engine's default too). */
-export const DEFAULT_RECENT_DAYS = 30;
+import { DEFAULT_RECENT_DAYS } from '../../../src/contract/job.js';
+
+export { DEFAULT_RECENT_DAYS };
 /** More second-level folders than this (a screenful or two), and the tree opens with its first level closed. */
 export const LARGE_TREE_SECOND_LEVEL = 60;
 
