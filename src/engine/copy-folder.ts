@@ -78,7 +78,7 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
 
   options.onPhase?.('scanning');
   const srcState = unwrap(await source.openFolder(sourcePath));
-  unwrap(await destination.ensureFolder(destinationPath, input.specialUse ? { specialUse: input.specialUse } : undefined));
+  if (!input.isFolderReady) unwrap(await destination.ensureFolder(destinationPath, input.specialUse ? { specialUse: input.specialUse } : undefined));
   const settledIds = await waitForOpenSends(journal, options);
   let dstState = unwrap(await destination.folderState(destinationPath));
 

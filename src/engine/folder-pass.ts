@@ -40,6 +40,8 @@ export interface CopyFolderInput {
    * any pass that stopped early.
    */
   recentSince?: Date;
+  /** The destination folder was created (or found) by this job already: not asked again. */
+  isFolderReady?: boolean;
 }
 
 /** Absolute counters for one folder. */

@@ -297,7 +297,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     const doneBefore = tracker.folder(folder.sourcePath)?.messagesDone ?? 0;
     const result = await copyFolder(
       { source: worker.pair.source, destination: worker.pair.destination, journal, throttle, refusedTo },
-      recentSince ? { ...folder, recentSince } : folder,
+      { ...folder, ...(recentSince ? { recentSince } : {}), ...(readyFolders.has(folder.sourcePath) ? { isFolderReady: true } : {}) },
       {
         signal: job.signal,
         lanes: lanePool,
@@ -324,6 +324,8 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
       return { next: 'finish', report: result.value };
     }
     const error = result.error;
+    // The next attempt makes sure of the destination folder again (it may be what failed).
+    readyFolders.delete(folder.sourcePath);
     if (job.signal.aborted || isStopError(error)) return { next: 'stop' };
     if (error.kind === 'quota' || error.needsSignIn) return pauseForPerson(folder, error);
     if (!error.retryable) return { next: 'set-aside', error };
@@ -337,6 +339,10 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   /** Copies one folder to completion, or until it needs a person, or the job stops. */
   /** Each folder's journal, opened once: newest first runs two parts of a folder one after the other. */
   const journals = new Map<string, FolderJournal>();
+  /** Folders whose recent part gave up after failed attempts in a row (newest first). */
+  const recentGaveUp = new Set<string>();
+  /** Folders whose recent part created (or found) their destination folder. */
+  const readyFolders = new Set<string>();
   /**
    * Copies one folder to completion, or until it needs a person, or the job stops. With
    * `recentSince`, only the folder's recent part: it then waits for the rest (status `waiting`).
@@ -351,7 +357,8 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
       setFolderStatus(folder.sourcePath, 'needs-attention', { lastError: error });
       reports.set(folder.sourcePath, partialReport(journal, folder, 'needs-attention', error));
     };
-    let failuresInARow = 0;
+    // A recent part that gave up leaves its older part one failed attempt without progress.
+    let failuresInARow = recentGaveUp.has(folder.sourcePath) ? settings.maxConsecutiveFailures - 1 : 0;
     let lastError: MigrationError | undefined;
     for (let attempt = 1; ; attempt++) {
       await waitForProviderLimit(folder, attempt, lastError);
@@ -359,6 +366,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
       switch (outcome.next) {
         case 'finish': {
           if (recentSince) {
+            readyFolders.add(folder.sourcePath);
             setFolderStatus(folder.sourcePath, 'waiting');
             return;
           }
@@ -392,6 +400,14 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
             continue; // not a failure: the next turn of the loop waits for it
           }
           failuresInARow = outcome.hasProgressed ? 1 : failuresInARow + 1;
+          if (failuresInARow >= settings.maxConsecutiveFailures && recentSince) {
+            // What kept failing may be one damaged message: the older mail is still copied
+            // (before it, as in any pass), and the folder's own end says what is missing.
+            log('warn', `${folder.sourcePath}: its recent mail could not all be copied (${outcome.error.message}); its older mail follows.`);
+            recentGaveUp.add(folder.sourcePath);
+            setFolderStatus(folder.sourcePath, 'waiting', { lastError: outcome.error });
+            return;
+          }
           if (failuresInARow >= settings.maxConsecutiveFailures) {
             setAside({ ...outcome.error, message: `Gave up after ${failuresInARow} failed attempts in a row: ${outcome.error.message}` });
             return;
