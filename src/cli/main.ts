@@ -5,7 +5,7 @@ import { PAUSE_REASON } from '../contract/job.js';
 import { shown } from './format.js';
 import { runCli } from './run-cli.js';
 import { readSecretFromTerminal } from './read-secret.js';
-import { createOsKeychain } from './os-keychain.js';
+import type { RefreshTokenStore } from '../auth/refresh-token-store.js';
 import { openInBrowser } from './open-browser.js';
 
 const version = (): string => {
@@ -37,6 +37,17 @@ const onInterrupt = (): void => {
     }, FORCE_QUIT_AFTER_MS).unref();
   } else process.exit(130);
 };
+/** The OS keychain, its native library loaded only when a sign-in is kept or looked up. */
+function keychainWhenUsed(): RefreshTokenStore {
+  let keychain: Promise<RefreshTokenStore> | undefined;
+  const opened = (): Promise<RefreshTokenStore> => (keychain ??= import('./os-keychain.js').then((m) => m.createOsKeychain()));
+  return {
+    load: async (key) => (await opened()).load(key),
+    save: async (key, token) => (await opened()).save(key, token),
+    remove: async (key) => (await opened()).remove(key),
+  };
+}
+
 process.on('SIGINT', onInterrupt);
 process.on('SIGTERM', onInterrupt);
 
@@ -47,7 +58,7 @@ runCli(process.argv.slice(2), {
   readSecret: process.stdin.isTTY ? readSecretFromTerminal : undefined,
   signal: controller.signal,
   version: version(),
-  keychain: createOsKeychain(),
+  keychain: keychainWhenUsed(),
   openBrowser: openInBrowser,
 }).then(
   (code) => {

@@ -21,8 +21,6 @@ import { formatPlan, formatPreflight, formatProgressLine, formatReport, jsonLine
 import { parseLocation, type Location } from './location-url.js';
 import type { LocationSecrets } from '../locations/open-location.js';
 import type { RefreshTokenStore } from '../auth/refresh-token-store.js';
-import { signInSide } from './cli-sign-in.js';
-import { readOAuthSettings } from '../auth/oauth-settings.js';
 import type { AppJobReport } from '../contract/ipc.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import { reportToCsv, reportToHtml } from '../service/report-export.js';
@@ -329,6 +327,8 @@ const secretsFor = async (location: Location, values: Values, side: 'from' | 'to
     readyToken = io.env[tokenEnv];
     if (!readyToken) throw new UsageError(`The environment variable ${tokenEnv} (for the ${sideName} access token) is not set.`);
   }
+  // The OAuth2 libraries load only for an account that signs in with them.
+  const [{ readOAuthSettings }, { signInSide }] = await Promise.all([import('../auth/oauth-settings.js'), import('./cli-sign-in.js')]);
   const settings = await readOAuthSettings(defaultStateDirectory());
   if (!settings.ok) return settings;
   const tokens = await signInSide(
