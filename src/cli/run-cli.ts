@@ -257,6 +257,8 @@ export const runCli = async (argv: string[], io: CliIo): Promise<number> => {
     if (event.type === 'progress' && Date.now() - lastHumanLine >= HUMAN_PROGRESS_INTERVAL_MS) {
       lastHumanLine = Date.now();
       say(formatProgressLine(event.progress) + '\n');
+    } else if (event.type === 'folder-status' && event.folder.isOlderMailNext) {
+      say(`${shown(event.folder.sourcePath)}: recent mail copied; its older mail follows once every folder's recent mail is in\n`);
     } else if (event.type === 'folder-status' && (event.folder.status === 'verified' || FOLDER_PROBLEM_STATUSES.has(event.folder.status) || FOLDER_WAITING_STATUSES.has(event.folder.status))) {
       const f = event.folder;
       const detail =

@@ -55,6 +55,8 @@ export interface FolderProgress extends Counters {
   retryAt?: number;
   /** When status is `settling`: epoch ms until which an earlier upload may still land. */
   settleUntil?: number;
+  /** When status is `waiting` (newest first): its recent mail is in, its older mail follows. */
+  isOlderMailNext?: boolean;
   attempt?: number;
   lastError?: MigrationError;
 }

@@ -44,6 +44,7 @@ export class ProgressTracker {
     folder.status = status;
     delete folder.retryAt;
     delete folder.settleUntil;
+    delete folder.isOlderMailNext;
     Object.assign(folder, extra);
     return folder;
   }

@@ -367,7 +367,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
         case 'finish': {
           if (recentSince) {
             readyFolders.add(folder.sourcePath);
-            setFolderStatus(folder.sourcePath, 'waiting');
+            setFolderStatus(folder.sourcePath, 'waiting', { isOlderMailNext: true });
             return;
           }
           const { report } = outcome;
@@ -405,7 +405,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
             // (before it, as in any pass), and the folder's own end says what is missing.
             log('warn', `${folder.sourcePath}: its recent mail could not all be copied (${outcome.error.message}); its older mail follows.`);
             recentGaveUp.add(folder.sourcePath);
-            setFolderStatus(folder.sourcePath, 'waiting', { lastError: outcome.error });
+            setFolderStatus(folder.sourcePath, 'waiting', { isOlderMailNext: true, lastError: outcome.error });
             return;
           }
           if (failuresInARow >= settings.maxConsecutiveFailures) {

@@ -49,6 +49,14 @@ describe('Move screen', () => {
     assert.match(document.body.textContent!, /2\.0 MB\/s/);
   });
 
+  test('newest first: a folder whose recent mail is in says that its older mail is next', async () => {
+    const { push, row } = await startedJob();
+    const recentIn = folderProgress('Sent', { status: 'waiting', isOlderMailNext: true, messagesTotal: 100, messagesDone: 12, bytesTotal: 10 * MB, bytesDone: MB });
+    push({ type: 'progress', jobId: 'job-1', progress: jobProgress([recentIn, folderProgress('Drafts', { status: 'copying', messagesTotal: 2, bytesTotal: 1000 })]) });
+    assert.match(row('Sent').textContent!, /Recent mail in · older mail next/);
+    assert.match(row('Sent').textContent!, /12 of 100 messages/);
+  });
+
   test('a repeated or older event changes nothing: numbers are absolute', async () => {
     const { push, row } = await startedJob();
     const f = folderProgress('Sent', { status: 'copying', bytesDone: 7 * MB });

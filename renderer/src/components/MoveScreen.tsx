@@ -63,6 +63,7 @@ export function folderStateText(folder: FolderProgress, now: number, status: Fol
     const seconds = Math.max(0, Math.ceil((folder.settleUntil - now) / 1000));
     return seconds > 0 ? `Waiting ${seconds} s for the new server to finish an earlier upload` : 'Waiting for the new server';
   }
+  if (status === 'waiting' && folder.isOlderMailNext) return 'Recent mail in · older mail next';
   return STATUS_LABEL[status];
 }
 
