@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import { defaultStateDirectory, describeJobLocation, jobLocationOf } from '../jobs/job-records.js';
 import { byteRate, gmailAllMailOf, jobSettingsOf, positiveInt, retryBaseMsOf, SHARED_OPTIONS, timeoutsOf, UsageError } from './cli-options.js';
 import { formatBytes, jsonLine, shown, terminalSafe } from './format.js';
-import type { CliIo } from './run-cli.js';
+import type { CliIo } from './cli-io.js';
 
 const EXIT_OK = 0;
 const EXIT_INCOMPLETE = 1;

@@ -20,7 +20,7 @@ import { defaultStateDirectory } from '../jobs/job-records.js';
 import { formatPlan, formatPreflight, formatProgressLine, formatReport, jsonLine, shown, terminalSafe } from './format.js';
 import { parseLocation, type Location } from './location-url.js';
 import type { LocationSecrets } from '../locations/open-location.js';
-import type { RefreshTokenStore } from '../auth/refresh-token-store.js';
+import type { CliIo } from './cli-io.js';
 import type { AppJobReport } from '../contract/ipc.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import { reportToCsv, reportToHtml } from '../service/report-export.js';
@@ -54,20 +54,7 @@ export const EXIT_USAGE = 2;
 /** How often a human progress line is printed. */
 const HUMAN_PROGRESS_INTERVAL_MS = 2_000;
 
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: Record<string, string | undefined>;
-  /** Asks for a secret on the terminal; absent when there is none. */
-  readSecret?(prompt: string): Promise<string>;
-  /** Aborted with reason 'pause' on Ctrl-C. */
-  signal?: AbortSignal;
-  version?: string;
-  /** Where `--remember` keeps refresh tokens (the OS keychain). */
-  keychain?: RefreshTokenStore;
-  /** Opens the system browser for a sign-in; absent where none can be opened. */
-  openBrowser?(url: string): Promise<void>;
-}
+export type { CliIo } from './cli-io.js';
 
 export const USAGE = `Mailferry: move your own mail from one IMAP account to another, or into a local archive.
 Never deletes or changes anything on either side; resumable; verified.
