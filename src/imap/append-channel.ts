@@ -284,7 +284,8 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
                 answers[i] = { ok: true, uid, uidValidity: uid !== undefined ? tagged.codeArgs[0] : undefined };
               } else {
                 const error = classify(responseError(tagged));
-                if (STOPS_SENDING.has(error.kind)) refusedAll ??= error;
+                // [LIMIT] may be this message's size alone (imap-destination.ts tells which).
+                if (STOPS_SENDING.has(error.kind) && error.serverCode !== 'LIMIT') refusedAll ??= error;
                 answers[i] = { ok: false, error, isAnswered: true };
               }
             },
@@ -403,19 +404,21 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
     };
     try {
       for await (const message of messages) {
-        // Answered before its end (refused while we were still sending): the rest of the
-        // command would reach the server as new commands, so nothing more is taken or sent.
-        if (tag && !session.isAwaiting(tag)) break;
         const index = taken++;
         if (!name || !isPlain(message)) {
           aside.push({ index, message });
           continue;
         }
+        // Answered before its end (refused while we were still sending): the rest of the command
+        // would reach the server as new commands, so nothing more is sent; what comes shares the
+        // command's answer (and may be sent alone).
+        if (tag && !session.isAwaiting(tag)) continue;
         if (held) {
           await open();
-          if (!(await writeLiteral(held.message))) break;
-          together.push(held.index);
-          bytesBefore += held.message.body.length;
+          if (await writeLiteral(held.message)) {
+            together.push(held.index);
+            bytesBefore += held.message.body.length;
+          }
         }
         held = { index, message };
       }

@@ -23,6 +23,8 @@ export interface SourcePlanner {
    */
   uidsOnlyInAllMail(path: string): Promise<Set<number>>;
   isClosed(): boolean;
+  /** Why we closed its connection ourselves (a limit crossed, Ctrl-C), if we did. */
+  closedBecause(): Error | undefined;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export const createSourcePlanner = (connection: ImapConnection): SourcePlanner =
       return kept;
     },
     isClosed: () => connection.isClosed(),
+    closedBecause: () => connection.closedBecause(),
     close: () => disconnectImap(connection),
   };
 };

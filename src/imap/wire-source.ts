@@ -332,7 +332,8 @@ const createWireSource = (
       try {
         return ok(await (await viaImapflow()).listFolders());
       } catch (thrown) {
-        return fail(thrown, 'list folders');
+        // A command cut off because we closed the connection (a limit, Ctrl-C) reports why we did.
+        return fail(planner?.closedBecause() ?? thrown, 'list folders');
       }
     },
     async openFolder(path: string): Promise<Result<FolderState>> {
@@ -352,7 +353,7 @@ const createWireSource = (
           const sizes = listed.value.sizes ? new Map([...listed.value.sizes].filter(([uid]) => kept.has(uid))) : undefined;
           return ok({ uids: listed.value.uids.filter((uid) => kept.has(uid)), deletedUids: listed.value.deletedUids, ...(sizes ? { sizes } : {}) });
         } catch (thrown) {
-          return fail(thrown, 'list messages');
+          return fail(planner?.closedBecause() ?? thrown, 'list messages');
         }
       }
       return listAll(path, options);
