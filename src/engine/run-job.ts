@@ -360,6 +360,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
     // A recent part that gave up leaves its older part one failed attempt without progress.
     let failuresInARow = recentGaveUp.has(folder.sourcePath) ? settings.maxConsecutiveFailures - 1 : 0;
     let lastError: MigrationError | undefined;
+    let hasEverProgressed = false;
     for (let attempt = 1; ; attempt++) {
       await waitForProviderLimit(folder, attempt, lastError);
       const outcome = job.signal.aborted ? ({ next: 'stop' } as const) : await attemptFolder(folder, worker, journal, attempt, failuresInARow, recentSince);
@@ -400,9 +401,11 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
             continue; // not a failure: the next turn of the loop waits for it
           }
           failuresInARow = outcome.hasProgressed ? 1 : failuresInARow + 1;
-          if (failuresInARow >= settings.maxConsecutiveFailures && recentSince) {
-            // What kept failing may be one damaged message: the older mail is still copied
-            // (before it, as in any pass), and the folder's own end says what is missing.
+          hasEverProgressed ||= outcome.hasProgressed;
+          if (failuresInARow >= settings.maxConsecutiveFailures && recentSince && hasEverProgressed) {
+            // It copied some and then kept failing: maybe on one damaged message. The older
+            // mail is still copied (before it, as in any pass), and the folder's end says what
+            // is missing. A part that never got anywhere sets the folder aside as usual.
             log('warn', `${folder.sourcePath}: its recent mail could not all be copied (${outcome.error.message}); its older mail follows.`);
             recentGaveUp.add(folder.sourcePath);
             setFolderStatus(folder.sourcePath, 'waiting', { isOlderMailNext: true, lastError: outcome.error });
