@@ -12,12 +12,12 @@ test('before anything was measured: a small first batch and a slow assumed rate'
   assert.equal(rate.settleMs(1024 * 1024), SETTLE_MARGIN_MS + 12_000);
 });
 
-test('the slowest recent batch rules; batches aim at two seconds of it, within bounds', () => {
+test('the slowest recent batch rules deadlines; batches aim at two seconds of the latest, within bounds', () => {
   const rate = new LinkRate();
   rate.record(3_000_000, 2_000); // 1.5 MB/s
   rate.record(6_000_000, 2_000); // 3 MB/s
   assert.equal(rate.slowest, 1_500_000);
-  assert.equal(rate.preferredBatchBytes(8 * 1024 * 1024), 3_000_000);
+  assert.equal(rate.preferredBatchBytes(8 * 1024 * 1024), 6_000_000, 'two seconds at the latest rate');
   assert.equal(rate.allowanceMs(1_500_000), 3_000);
   rate.record(1_000, 1_000); // a tiny batch is mostly a round trip: not a measurement
   assert.equal(rate.slowest, 1_500_000);

@@ -2,8 +2,10 @@
  * How fast a destination takes our APPEND bytes, measured batch by batch on one connection, and
  * what follows from it: how long an answer may take before we give up, how long after a lost
  * connection a command may still commit (its settle window), and how big the next batch should
- * be. The slowest recent measurement is used throughout: a deadline or a settle window must
- * hold on a bad moment, not an average one.
+ * be. Deadlines and settle windows use the slowest recent measurement: they must hold on a bad
+ * moment, not an average one. The batch size follows the latest one: sized by the slowest, a
+ * link whose first small batches were mostly round trips kept its batches small, and every
+ * batch costs round trips of its own (a sizable part of a copy over 25 ms each way).
  */
 
 /** A late answer is allowed this many times the time the measured rate says the bytes need. */
@@ -53,9 +55,9 @@ export class LinkRate {
     return Math.min(SETTLE_CAP_MS, Math.ceil(SETTLE_MARGIN_MS + (SETTLE_SAFETY * bytes * 1000) / (this.slowest ?? ASSUMED_BYTES_PER_SECOND)));
   }
 
-  /** About BATCH_TARGET_MS of the link, at most `maxBytes`. */
+  /** About BATCH_TARGET_MS of the link at its latest measured rate, at most `maxBytes`. */
   preferredBatchBytes(maxBytes: number): number {
-    const rate = this.slowest;
+    const rate = this.samples.at(-1);
     if (rate === undefined) return FIRST_BATCH_BYTES;
     return Math.round(Math.min(maxBytes, Math.max(MIN_BATCH_BYTES, (rate * BATCH_TARGET_MS) / 1000)));
   }
