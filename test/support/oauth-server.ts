@@ -43,6 +43,8 @@ export interface OAuthServerCounts {
   introspections: number;
   /** Introspections answered `active: false`. */
   inactive: number;
+  /** The tokens those were about, each once (several connections may present one token). */
+  inactiveTokens: Set<string>;
   /** Epoch ms of every device-code poll at the token endpoint. */
   devicePolls: number[];
 }
@@ -71,7 +73,7 @@ export const startOAuthServer = async (options: OAuthServerOptions = {}): Promis
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test', use: 'sig', alg: 'RS256' };
-  const counts: OAuthServerCounts = { authorizationCode: 0, refreshToken: 0, deviceCode: 0, introspections: 0, inactive: 0, devicePolls: [] };
+  const counts: OAuthServerCounts = { authorizationCode: 0, refreshToken: 0, deviceCode: 0, introspections: 0, inactive: 0, inactiveTokens: new Set(), devicePolls: [] };
   let slowDowns = options.slowDownPolls ?? 0;
   const tokens = new Map<string, { kind: string; accountId?: string; destroy(): Promise<void> }>();
 
@@ -137,6 +139,16 @@ export const startOAuthServer = async (options: OAuthServerOptions = {}): Promis
   // Count introspections and their answers at the HTTP level (oidc-provider emits no event for
   // them); give device codes a poll interval and, when asked, tell pollers to slow down.
   provider.use(async (ctx, next) => {
+    let introspected: string | undefined;
+    if (ctx.method === 'POST' && ctx.path === '/token/introspection') {
+      const body = await new Promise<string>((resolve) => {
+        let text = '';
+        ctx.req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        ctx.req.on('end', () => resolve(text));
+      });
+      (ctx.req as unknown as { body?: string }).body = body;
+      introspected = new URLSearchParams(body).get('token') ?? undefined;
+    }
     if (ctx.method === 'POST' && ctx.path === '/token') {
       const body = await new Promise<string>((resolve) => {
         let text = '';
@@ -160,7 +172,10 @@ export const startOAuthServer = async (options: OAuthServerOptions = {}): Promis
     if (ctx.path === '/device/auth' && ctx.status === 200) (ctx.body as Record<string, unknown>).interval = options.devicePollIntervalS ?? 1;
     if (ctx.path === '/token/introspection' && ctx.status === 200) {
       counts.introspections++;
-      if ((ctx.body as { active?: unknown } | undefined)?.active === false) counts.inactive++;
+      if ((ctx.body as { active?: unknown } | undefined)?.active === false) {
+        counts.inactive++;
+        if (introspected !== undefined) counts.inactiveTokens.add(introspected);
+      }
     }
   });
   const callback = provider.callback();
