@@ -37,7 +37,7 @@ describe('a refused literal is never read as commands', { concurrency: false }, 
           const dir = freshFolder('refused-literal');
           try {
             const run = await runMeasuredCli(
-              ['copy', '--from', `imap://me@127.0.0.1:${source.port}`, '--to', `imap://me@127.0.0.1:${destination.port}`, '--state', `${dir}/state`, '--allow-plaintext', '--timeout', '10', '--json'],
+              ['copy', '--from', `imap://me@127.0.0.1:${source.port}`, '--to', `imap://me@127.0.0.1:${destination.port}`, '--state', `${dir}/state`, '--allow-plaintext', '--timeout', '10', '--retry-delay', '0.05', '--json'],
               { env: { MAILFERRY_FROM_PASSWORD: 'hostile-test-secret', MAILFERRY_TO_PASSWORD: 'hostile-test-secret' } },
             );
             const commands = destination.connections.flatMap((c) => c.commands);
