@@ -73,7 +73,8 @@ export function SpeedChart({ samples, isPaused, isFinished }: { samples: readonl
             values: (_u, values) => values.map((v) => (v === 0 ? '0' : formatSpeed(v))),
           },
         ],
-        series: [{}, { label: 'Speed', stroke: STROKE, fill: FILL, width: 2, spanGaps: false, points: { show: false } }],
+        // One or two samples make no visible line: they are drawn as points until a line shows.
+        series: [{}, { label: 'Speed', stroke: STROKE, fill: FILL, width: 2, spanGaps: false, points: { show: (u) => (u.data[0]?.length ?? 0) <= 2, size: 7, fill: STROKE } }],
       },
       toData([]),
       el,
