@@ -46,7 +46,7 @@ import { encodeMailboxName } from './imap-utf7.js';
 import type { CommitPoint, FolderState, MessageMeta } from '../engine/store.js';
 import { examineOverWire, fetchFlagsOverWire, fetchMetaOverWire } from './wire-source.js';
 import { chunkUids, toUidSet, uidRange } from './uid-set.js';
-import { existsOf, expandUidSet, searchBound, searchResults } from './wire-parse.js';
+import { existsOf, expandUidSet, formatInternalDate, searchBound, searchResults } from './wire-parse.js';
 import { connectionError, openWireSession, quoted, responseError, type Tagged, type WireSession } from './wire-session.js';
 
 /** Answers after which the rest of a batch is not sent: the next message would meet the same. */
@@ -143,14 +143,7 @@ export interface AppendChannel {
 /** A flag we can send as an atom: a system flag or a keyword without IMAP specials. */
 const isSendableFlag = (flag: string): boolean => /^\\?[^\x00-\x20\x7f-\uffff(){%*"\\\]]+$/.test(flag);
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** IMAP date-time in UTC: ` 7-Feb-2004 09:05:01 +0000` (day space-padded, as RFC 3501 writes it). */
-export const formatInternalDate = (date: Date): string | undefined => {
-  if (Number.isNaN(date.getTime())) return undefined;
-  const day = String(date.getUTCDate()).padStart(2, ' ');
-  return `${day}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${date.toISOString().slice(11, 19)} +0000`;
-};
+export { formatInternalDate } from './wire-parse.js';
 
 /** The copier's `beforeCommit` failed (its journal could not be written): nothing more may be sent. */
 class CommitRefused extends Error {

@@ -123,7 +123,18 @@ export const tokenNumber = (t: Token | undefined): number | undefined => {
   return s !== undefined && /^\d{1,15}$/.test(s) ? Number(s) : undefined;
 };
 
-const MONTHS: Record<string, number> = { JAN: 0, FEB: 1, MAR: 2, APR: 3, MAY: 4, JUN: 5, JUL: 6, AUG: 7, SEP: 8, OCT: 9, NOV: 10, DEC: 11 };
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTHS: Record<string, number> = Object.fromEntries(MONTH_NAMES.map((name, i) => [name.toUpperCase(), i]));
+
+/** IMAP date-time in UTC: ` 7-Feb-2004 09:05:01 +0000` (day space-padded, as RFC 3501 writes it). */
+export const formatInternalDate = (date: Date): string | undefined => {
+  if (Number.isNaN(date.getTime())) return undefined;
+  const day = String(date.getUTCDate()).padStart(2, ' ');
+  return `${day}-${MONTH_NAMES[date.getUTCMonth()]}-${date.getUTCFullYear()} ${date.toISOString().slice(11, 19)} +0000`;
+};
+
+/** An IMAP search date (RFC 3501 `date`: 7-Dec-2026), the day of `date` in UTC. */
+export const formatSearchDate = (date: Date): string => `${date.getUTCDate()}-${MONTH_NAMES[date.getUTCMonth()]}-${date.getUTCFullYear()}`;
 
 /** `17-Jul-1996 02:44:25 -0700` (day may be space-padded) as a Date; invalid → Invalid Date. */
 export const parseInternalDate = (value: string): Date => {

@@ -27,16 +27,12 @@ import { narrowFailedRead } from './narrow-failed-read.js';
 import { createSourcePlanner, type SourcePlanner } from './source-planner.js';
 import { encodeMailboxName } from './imap-utf7.js';
 import { chunkUids, toUidSet } from './uid-set.js';
-import { existsOf, parseFetch, parseInternalDate, parseNamespace, searchBound, searchResults, tokenFlags, tokenNumber, tokenString, type Token } from './wire-parse.js';
+import { existsOf, formatSearchDate, parseFetch, parseInternalDate, parseNamespace, searchBound, searchResults, tokenFlags, tokenNumber, tokenString, type Token } from './wire-parse.js';
 import { formatBytes, MAX_LITERAL_BYTES } from './server-limits.js';
 import { openWireSession, quoted, responseError, type Tagged, type WireResponse, type WireSession } from './wire-session.js';
 
 /** Bodies read ahead of the copier are held up to this many bytes; then reading pauses. */
 const READ_AHEAD_BYTES = 1024 * 1024;
-
-const SEARCH_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-/** An IMAP search date (RFC 3501 `date`: 7-Dec-2026), the day of `date` in UTC. */
-export const searchDate = (date: Date): string => `${date.getUTCDate()}-${SEARCH_MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()}`;
 
 const META_ITEMS = `(UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (${FINGERPRINT_HEADERS.join(' ')})])`;
 
@@ -398,7 +394,7 @@ const createWireSource = (
       try {
         const state = await examine(path);
         if (state.messages === 0) return ok([]);
-        const answer = await session.collect(`UID SEARCH SINCE ${searchDate(since)}`);
+        const answer = await session.collect(`UID SEARCH SINCE ${formatSearchDate(since)}`);
         ensureOk(answer.tagged);
         return ok(searchResults(answer.untagged, undefined, searchBound(Math.max(state.messages, existsOf(answer.untagged)))).sort((a, b) => a - b));
       } catch (thrown) {
