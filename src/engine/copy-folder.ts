@@ -158,16 +158,16 @@ const runPass = async (deps: CopyFolderDeps, input: CopyFolderInput, options: Co
     options.onPhase?.('copying');
     await copyPending(deps, input, { src: srcState, dst: dstState }, pass, options);
   }
+  const stillExpected = expectedUids.filter((uid) => !vanished.has(uid) && !deleted.has(uid));
   if (input.recentSince) {
     // The older mail is copied, and everything verified, by the folder's next pass.
-    const report = reportFromJournal(journal, input, srcState, expectedUids.filter((uid) => !vanished.has(uid) && !deleted.has(uid)), false);
+    const report = reportFromJournal(journal, input, srcState, stillExpected, false);
     options.onLog?.('info', `${sourcePath}: recent mail copied; ${older.length} older message(s) follow once every folder's recent mail is in.`);
     return { ...report, status: 'incomplete', isComplete: false };
   }
 
   options.onPhase?.('verifying');
   dstState = unwrap(await destination.folderState(destinationPath));
-  const stillExpected = expectedUids.filter((uid) => !vanished.has(uid) && !deleted.has(uid));
   const report = await verifyFolder(deps, input, srcState, dstState, stillExpected, deleted.size, windowSize);
   if (options.syncFlags) await followFlags(deps, input, srcState, report, windowSize);
   return report;

@@ -496,7 +496,7 @@ export const runJob = async (folders: JobFolder[], deps: RunJobDeps, options: Ru
   // Folders never started (job stopped first) still get a line in the report.
   for (const folder of folders) {
     if (!reports.has(folder.sourcePath)) {
-      const journal = await FolderJournal.open(deps.journalDirectory, folder.sourcePath, folder.destinationPath);
+      const journal = journals.get(folder.sourcePath) ?? (await FolderJournal.open(deps.journalDirectory, folder.sourcePath, folder.destinationPath));
       const status: FolderStatus = jobError && !isQuotaPause ? 'needs-attention' : stopStatus();
       setFolderStatus(folder.sourcePath, status, jobError ? { lastError: jobError } : {});
       reports.set(folder.sourcePath, partialReport(journal, folder, status, jobError));
