@@ -25,6 +25,7 @@ import { derivedUidValidity, FolderIndex, indexForListing, isPlainName, loadFold
 import { ArchiveJail } from './archive-jail.js';
 import { fileNameKey, fileNameToSegment, messageFileName, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
+import { joinedBytes } from '../engine/message-bytes.js';
 
 export const EML_INDEX_FILE = '.mailferry-index.jsonl';
 const TEMP_PREFIX = '.mailferry-';
@@ -239,20 +240,21 @@ export class EmlArchive implements ArchiveBackend {
     let uid = index.uidNext;
     try {
       for (const message of messages) {
-        const fields = parseHeaderFields(message.body.subarray(0, headerBlockEnd(message.body)));
+        const body = joinedBytes(message.body);
+        const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
         const subject = headerValue(fields, 'subject');
         const base = messageFileName(message.internalDate, subject === undefined ? undefined : decodeHeaderText(subject), '');
         let name = `${base}.eml`;
         for (let n = 2; taken.has(fileNameKey(name)); n++) name = `${base} (${n}).eml`;
         taken.add(fileNameKey(name));
         const tmp = `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`;
-        await this.jail.writeNew(path.join(dir, tmp), message.body, message.internalDate);
+        await this.jail.writeNew(path.join(dir, tmp), body, message.internalDate);
         entries.push({
           t: 'msg',
           uid: uid++,
           key: name,
-          fp: fingerprintOfMessage(message.body),
-          size: message.body.length,
+          fp: fingerprintOfMessage(body),
+          size: body.length,
           flags: [...message.flags].filter((f) => f.toLowerCase() !== '\\recent').sort(),
           date: message.internalDate.getTime(),
           tmp,

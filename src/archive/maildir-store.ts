@@ -37,6 +37,7 @@ import { ArchiveJail } from './archive-jail.js';
 import { fileNameToSegment, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 import { decodeModifiedUtf7, encodeModifiedUtf7 } from './modified-utf7.js';
+import { joinedBytes } from '../engine/message-bytes.js';
 
 export const MAILDIR_INDEX_FILE = 'mailferry-index.jsonl';
 /**
@@ -451,19 +452,20 @@ export class MaildirArchive implements ArchiveBackend {
     let uid = index.uidNext;
     try {
       for (const message of messages) {
-        const unique = uniqueName(message.body.length);
+        const body = joinedBytes(message.body);
+        const unique = uniqueName(body.length);
         const system = SYSTEM_LETTERS.filter(([f]) => message.flags.includes(f)).map(([, l]) => l).join('');
         const kwLetters = await this.keywordLetters(dir, keywords, message.flags.filter((f) => !f.startsWith('\\')));
         const tmp = `tmp/${unique}`;
         const file = `cur/${unique}${INFO_SEPARATOR}2,${system}${kwLetters}`;
-        await this.jail.writeNew(path.join(dir, tmp), message.body, message.internalDate);
-        const fields = parseHeaderFields(message.body.subarray(0, headerBlockEnd(message.body)));
+        await this.jail.writeNew(path.join(dir, tmp), body, message.internalDate);
+        const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
         entries.push({
           t: 'msg',
           uid: uid++,
           key: unique,
-          fp: fingerprintOfMessage(message.body),
-          size: message.body.length,
+          fp: fingerprintOfMessage(body),
+          size: body.length,
           flags: [...message.flags].filter((f) => f.toLowerCase() !== '\\recent').sort(),
           date: message.internalDate.getTime(),
           tmp,

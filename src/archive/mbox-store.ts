@@ -32,6 +32,7 @@ import { ArchiveJail } from './archive-jail.js';
 import { fileNameToSegment, segmentToFileName, THUNDERBIRD_RESERVED_SUFFIXES } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 import { envelopeLines, flagsFromHeaderBlock, fromLine, parseFromLineDate, quoteMboxrd, splitEnvelope, splitMbox, unquoteMboxrd, type ScannedMboxMessage } from './mboxrd.js';
+import { joinedBytes } from '../engine/message-bytes.js';
 
 const INDEX_SUFFIX = '.mailferry-index.jsonl';
 const SUBFOLDER_SUFFIX = '.sbd';
@@ -339,19 +340,20 @@ export class MboxArchive implements ArchiveBackend {
     let at = start + padding.length;
     let uid = index.uidNext;
     const entries: IndexEntry[] = messages.map((message) => {
-      const head = Buffer.from(fromLine(envelopeSender(message.body), message.internalDate) + envelopeLines(message.flags), 'latin1');
-      const quoted = quoteMboxrd(message.body);
+      const body = joinedBytes(message.body);
+      const head = Buffer.from(fromLine(envelopeSender(body), message.internalDate) + envelopeLines(message.flags), 'latin1');
+      const quoted = quoteMboxrd(body);
       const tail = Buffer.from(quoted.length > 0 && quoted[quoted.length - 1] === 0x0a ? '\n' : '\n\n', 'latin1');
       chunks.push(head, quoted, tail);
       const place: MboxPlace = { off: at, body: at + head.length, len: quoted.length, end: at + head.length + quoted.length + tail.length };
       at = place.end;
-      const fields = parseHeaderFields(message.body.subarray(0, headerBlockEnd(message.body)));
+      const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
       return {
         t: 'msg',
         uid: uid++,
         key: String(place.off),
-        fp: fingerprintOfMessage(message.body),
-        size: message.body.length,
+        fp: fingerprintOfMessage(body),
+        size: body.length,
         flags: [...message.flags].filter((f) => f.toLowerCase() !== '\\recent').sort(),
         date: message.internalDate.getTime(),
         mbox: place,

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { FailedMessage } from '../contract/job.js';
 import { err, migrationError, ok, type MigrationError, type Result } from '../contract/result.js';
 import type { SourceStore } from './store.js';
+import { joinedBytes } from './message-bytes.js';
 
 /** Longest file-name stem taken from a subject. */
 const MAX_STEM_CHARS = 60;
@@ -48,7 +49,7 @@ export const saveFailedMessage = async (source: SourceStore, failure: FailedMess
     for await (const read of source.readBodies(failure.sourcePath, [failure.uid])) {
       if (read.uid !== failure.uid) continue;
       if (!read.ok) return err(read.error);
-      body = read.body;
+      body = joinedBytes(read.body);
     }
   } catch (thrown) {
     // readBodies throws MigrationErrors when the connection fails (a server that drops the

@@ -6,6 +6,7 @@
  */
 import type { MigrationError, Result } from '../contract/result.js';
 import type { SourceFolder, SpecialUse } from '../contract/plan.js';
+import type { MessageBytes } from './message-bytes.js';
 
 /** What identifies a folder's contents at a point in time. */
 export interface FolderState {
@@ -32,11 +33,11 @@ export interface MessageMeta {
 }
 
 /** A message body read from a source, or why it could not be read. */
-export type BodyResult = { uid: number; ok: true; body: Buffer } | { uid: number; ok: false; error: MigrationError };
+export type BodyResult = { uid: number; ok: true; body: MessageBytes } | { uid: number; ok: false; error: MigrationError };
 
 /** A message to add to a destination. */
 export interface OutgoingMessage {
-  body: Buffer;
+  body: MessageBytes;
   flags: string[];
   internalDate: Date;
 }

@@ -44,6 +44,7 @@ import { LinkRate, SETTLE_MARGIN_MS } from './link-rate.js';
 import type { ConnectTimeouts } from './connect-imap.js';
 import { encodeMailboxName } from './imap-utf7.js';
 import type { CommitPoint, FolderState, MessageMeta } from '../engine/store.js';
+import { hasNulByte, piecesOf, type MessageBytes } from '../engine/message-bytes.js';
 import { examineOverWire, fetchFlagsOverWire, fetchMetaOverWire } from './wire-source.js';
 import { chunkUids, toUidSet, uidRange } from './uid-set.js';
 import { existsOf, expandUidSet, formatInternalDate, searchBound, searchResults } from './wire-parse.js';
@@ -67,7 +68,7 @@ export const MAX_HELD_BATCH_BYTES = 8 * 1024 * 1024;
 
 /** One message to append. */
 export interface ChannelMessage {
-  body: Buffer;
+  body: MessageBytes;
   flags: string[];
   internalDate?: Date;
 }
@@ -264,7 +265,7 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         const date = message.internalDate ? formatInternalDate(message.internalDate) : undefined;
         const isSync = !mayGoUnasked(message.body.length);
         // literal8 (RFC 3516) for bodies with NUL bytes, which a plain literal may not carry.
-        const tilde = hasBinary && message.body.includes(0) ? '~' : '';
+        const tilde = hasBinary && hasNulByte(message.body) ? '~' : '';
         const tag = session.nextTag();
         const head = `${tag} APPEND ${name} (${message.flags.join(' ')})${date ? ` "${date}"` : ''} ${tilde}{${message.body.length}${isSync ? '' : '+'}}\r\n`;
         const done = session.expect(tag);
@@ -295,7 +296,7 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
           await session.write(head);
         }
         bodiesSent = i + 1;
-        await session.write(message.body);
+        await session.write(piecesOf(message.body));
         await session.write('\r\n');
         bytesSent += message.body.length;
         if (refusedAll) break;
@@ -354,7 +355,7 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
     const name = quoted(encodeMailboxName(mailbox));
     const caps = session.capabilities;
     const appendLimit = Number([...caps].map((c) => /^APPENDLIMIT=(\d+)$/.exec(c)?.[1]).find((v) => v !== undefined) ?? Infinity);
-    const isPlain = (m: ChannelMessage): boolean => m.flags.every(isSendableFlag) && m.body.length <= appendLimit && !m.body.includes(0);
+    const isPlain = (m: ChannelMessage): boolean => m.flags.every(isSendableFlag) && m.body.length <= appendLimit && !hasNulByte(m.body);
     const argumentsOf = (message: ChannelMessage, isSync: boolean): string => {
       const date = message.internalDate ? formatInternalDate(message.internalDate) : undefined;
       return ` (${message.flags.join(' ')})${date ? ` "${date}"` : ''} {${message.body.length}${isSync ? '' : '+'}}\r\n`;
@@ -385,7 +386,7 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
         if (!(await awaitAllowing(go, bytesBefore))) return false;
         noteTaken(size);
       }
-      await session.write(message.body);
+      await session.write(piecesOf(message.body));
       return true;
     };
     const open = async (): Promise<void> => {
@@ -425,7 +426,7 @@ const channelOf = (session: WireSession, server: string): AppendChannel => {
           noteTaken(last.body.length);
           await commitOrThrow(beforeCommit, rate.settleMs(last.body.length));
           isLastSent = true;
-          await session.write(last.body);
+          await session.write(piecesOf(last.body));
           await session.write('\r\n');
         }
       }

@@ -1,6 +1,8 @@
 /**
  * Reads server responses from a byte stream: lines ending in CRLF, `{n}` literals collected into
- * Buffers, one WireResponse per response however the socket cuts the stream.
+ * Buffers, one WireResponse per response however the socket cuts the stream. A literal of
+ * PIECED_FROM_BYTES or more (a message body, in practice) is not copied: it is kept as views of
+ * the chunks it came in (PiecedBytes), which the copy path writes to the destination as they are.
  *
  * Invariants:
  * - Linear in the bytes received: each byte is searched and copied a bounded number of times,
@@ -15,12 +17,13 @@
  *   and its response says so (`oversized`), so that one message fails and not its folder.
  * - Throws nothing but WireProtocolError (and what `onResponse` throws).
  */
+import { PiecedBytes, type MessageBytes } from '../engine/message-bytes.js';
 import { formatBytes, literalAllowance, MAX_LINE_BYTES, MAX_LITERAL_BYTES, MAX_RESPONSE_LITERAL_BYTES, MAX_RESPONSE_LITERALS, serverOverrun } from './server-limits.js';
 
 /** One server response: its text (literals shown as their `{n}` markers) and the literals in order. */
 export interface WireResponse {
   text: string;
-  literals: Buffer[];
+  literals: MessageBytes[];
   /**
    * Set when a literal was not kept because it is larger than Mailferry holds in memory, although
    * the server announced exactly that size (RFC822.SIZE): its size. Its place in `literals` holds
@@ -39,6 +42,12 @@ export interface ReaderLimits {
 const MAX_NUMBER = 0xffff_ffff;
 const CR = 0x0d;
 const CRLF = Buffer.from('\r\n', 'latin1');
+/**
+ * Literals from this size on are kept as views of the chunks they arrived in. Smaller ones are
+ * copied: they cost little to copy, and a small literal kept for long (a header) should not hold
+ * a whole read chunk in memory.
+ */
+export const PIECED_FROM_BYTES = 16 * 1024;
 
 /** The size of a `{n}`, `{n+}` or `~{n}` marker ending `line`, or undefined when it has none. */
 const literalMarkerSize = (line: string): number | undefined => {
@@ -61,13 +70,14 @@ export class ResponseReader {
   private isCrPending = false;
   /** The response so far: its finished lines (each ending in a literal marker). */
   private text = '';
-  private literals: Buffer[] = [];
+  private literals: MessageBytes[] = [];
   private literalBytes = 0;
   private isFetch = false;
   /** The RFC822.SIZE this FETCH response announced (the last one, before the literal at hand). */
   private announced?: number;
   private oversized?: number;
-  private literal?: { buffer: Buffer; filled: number };
+  /** The literal being read: a Buffer to fill, or (PIECED_FROM_BYTES and more) views of the chunks. */
+  private literal?: { buffer: Buffer; filled: number } | { pieces: Buffer[]; filled: number; size: number };
   /** Bytes of an oversized literal still to read past. */
   private skipping = 0;
 
@@ -83,6 +93,7 @@ export class ResponseReader {
     return this.pieceBytes + this.text.length + this.literalBytes;
   }
 
+  /** Takes the next bytes from the server. Large literals keep views of `chunk`: it must not be written to afterwards. */
   push(chunk: Buffer): void {
     let pos = 0;
     while (pos < chunk.length) {
@@ -93,13 +104,25 @@ export class ResponseReader {
         if (this.skipping === 0) this.literals.push(Buffer.alloc(0));
         continue;
       }
-      if (this.literal) {
-        const { buffer } = this.literal;
-        const take = Math.min(buffer.length - this.literal.filled, chunk.length - pos);
-        chunk.copy(buffer, this.literal.filled, pos, pos + take);
-        this.literal.filled += take;
+      const literal = this.literal;
+      if (literal && 'pieces' in literal) {
+        const take = Math.min(literal.size - literal.filled, chunk.length - pos);
+        literal.pieces.push(chunk.subarray(pos, pos + take));
+        literal.filled += take;
         pos += take;
-        if (this.literal.filled === buffer.length) {
+        if (literal.filled === literal.size) {
+          this.literals.push(new PiecedBytes(literal.pieces));
+          this.literal = undefined;
+        }
+        continue;
+      }
+      if (literal) {
+        const { buffer } = literal;
+        const take = Math.min(buffer.length - literal.filled, chunk.length - pos);
+        chunk.copy(buffer, literal.filled, pos, pos + take);
+        literal.filled += take;
+        pos += take;
+        if (literal.filled === buffer.length) {
           this.literals.push(buffer);
           this.literal = undefined;
         }
@@ -184,6 +207,7 @@ export class ResponseReader {
     if (this.literalBytes + size > maxResponseLiteralBytes) throw serverOverrun(`${formatBytes(maxResponseLiteralBytes)} in one response`);
     this.literalBytes += size;
     if (size === 0) this.literals.push(Buffer.alloc(0));
+    else if (size >= PIECED_FROM_BYTES) this.literal = { pieces: [], filled: 0, size };
     else this.literal = { buffer: Buffer.allocUnsafe(size), filled: 0 };
   }
 }

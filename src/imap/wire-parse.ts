@@ -8,11 +8,12 @@
  * WireProtocolError (lists nested deeper than MAX_NESTING, a literal marker without its
  * literal, more UIDs than the folder can hold).
  */
+import { isMessageBytes, joinedBytes, type MessageBytes } from '../engine/message-bytes.js';
 import type { WireResponse } from './response-reader.js';
 import { invalidResponse, MAX_NESTING, MAX_UNTAGGED_PER_COMMAND, serverOverrun } from './server-limits.js';
 
-/** A parsed token: atom or number (string), quoted string, literal (Buffer), NIL (null), or a list. */
-export type Token = string | Buffer | null | Token[];
+/** A parsed token: atom or number (string), quoted string (Buffer), literal (a large one as pieces), NIL (null), or a list. */
+export type Token = string | MessageBytes | null | Token[];
 
 /** `{n}`, `{n+}` or `~{n}` where the tokenizer stands (sticky). */
 const LITERAL_MARKER = /~?\{(\d+)\+?\}/y;
@@ -23,7 +24,7 @@ class Tokenizer {
 
   constructor(
     private readonly text: string,
-    private readonly literals: Buffer[],
+    private readonly literals: MessageBytes[],
   ) {}
 
   private skipSpaces(): void {
@@ -95,7 +96,7 @@ class Tokenizer {
   }
 }
 
-const asString = (t: Token | undefined): string | undefined => (typeof t === 'string' ? t : Buffer.isBuffer(t) ? t.toString('latin1') : undefined);
+const asString = (t: Token | undefined): string | undefined => (typeof t === 'string' ? t : isMessageBytes(t) ? joinedBytes(t).toString('latin1') : undefined);
 
 /** The data items of `* n FETCH (...)`, keys upper-cased; undefined when it is not a FETCH. */
 export const parseFetch = (response: WireResponse): Map<string, Token> | undefined => {

@@ -359,8 +359,11 @@ export class WireSession {
     );
   }
 
-  /** Writes and waits for the socket to take more when its buffer is full. Writes of one tick leave together. */
-  async write(data: Buffer | string): Promise<void> {
+  /**
+   * Writes and waits for the socket to take more when its buffer is full. Writes of one tick
+   * leave together. A list of Buffers (a message's pieces) is written as it is, in order.
+   */
+  async write(data: Buffer | string | readonly Buffer[]): Promise<void> {
     if (this.closedWith) throw this.closedWith;
     if (!this.isCorked) {
       const socket = this.socket;
@@ -371,7 +374,10 @@ export class WireSession {
         socket.uncork();
       });
     }
-    if (this.socket.write(data)) return;
+    let isTaken = true;
+    if (typeof data === 'string' || Buffer.isBuffer(data)) isTaken = this.socket.write(data);
+    else for (const piece of data) isTaken = this.socket.write(piece);
+    if (isTaken) return;
     await new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
         this.socket.off('close', onClose);

@@ -19,6 +19,7 @@
 import type { AccountCredentials } from '../contract/account.js';
 import type { SourceFolder } from '../contract/plan.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
+import { isMessageBytes, joinedBytes } from '../engine/message-bytes.js';
 import type { BodyResult, FolderState, ListUidsOptions, MessageFilter, MessageMeta, NamespaceInfo, SourceStore, UidListing } from '../engine/store.js';
 import { FINGERPRINT_HEADERS, fingerprintFromFields, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import { classifyImapError } from './classify-error.js';
@@ -44,7 +45,7 @@ const ensureOk = (tagged: Tagged): void => {
 };
 
 const headerItem = (items: Map<string, Token>): Buffer | undefined => {
-  for (const [key, value] of items) if (key.startsWith('BODY[HEADER.FIELDS')) return Buffer.isBuffer(value) ? value : Buffer.alloc(0);
+  for (const [key, value] of items) if (key.startsWith('BODY[HEADER.FIELDS')) return isMessageBytes(value) ? joinedBytes(value) : Buffer.alloc(0);
   return undefined;
 };
 
@@ -234,7 +235,7 @@ const createWireSource = (
         const body = items.get('BODY[]');
         if (r.oversized !== undefined) {
           arrived.push({ uid, ok: false, error: migrationError('rejected', `The message is ${formatBytes(r.oversized)}, more than the ${formatBytes(MAX_LITERAL_BYTES)} Mailferry can hold in memory; it was not copied.`) });
-        } else if (Buffer.isBuffer(body)) {
+        } else if (isMessageBytes(body)) {
           arrived.push({ uid, ok: true, body });
           heldBytes += body.length;
           if (heldBytes > READ_AHEAD_BYTES) session.pauseReading();

@@ -10,6 +10,7 @@ import { loadJobRecord } from '../jobs/job-records.js';
 import type { AccountService } from './account-service.js';
 import type { ChannelHandlers } from './channel-handlers.js';
 import { reportToCsv, reportToHtml } from './report-export.js';
+import { joinedBytes } from '../engine/message-bytes.js';
 
 /** What the report concern needs: reports, the source (for .eml), a save dialog. */
 export interface ReportServiceDeps {
@@ -46,7 +47,7 @@ export const createReportService = (deps: ReportServiceDeps): ChannelHandlers<Re
       let body: Buffer | undefined;
       for await (const read of source.value.readBodies(sourcePath, [uid])) {
         if (!read.ok) return err(read.error);
-        body = read.body;
+        body = joinedBytes(read.body);
       }
       if (!body) return err(migrationError('not-found', 'The message is no longer on the source.'));
       const target = await deps.chooseSavePath(`message-${uid}.eml`);

@@ -4,6 +4,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { ArchiveFormat } from '../../src/contract/account.js';
 import { openArchiveSource } from '../../src/archive/open-archive.js';
+import { joinedBytes } from '../../src/engine/message-bytes.js';
 import type { MailSet, MessageKey } from '../support/mail-snapshot.js';
 
 /** Every folder and message of an archive, as the archive source store reports them (bytes hashed). */
@@ -27,7 +28,7 @@ export const archiveMail = async (format: ArchiveFormat, dir: string): Promise<M
         const meta = byUid.get(body.uid);
         if (!meta) throw new Error('body without meta');
         messages.push({
-          sha256: createHash('sha256').update(body.body).digest('hex'),
+          sha256: createHash('sha256').update(joinedBytes(body.body)).digest('hex'),
           size: body.body.length,
           flags: [...meta.flags].sort(),
           internalDate: meta.internalDate.toISOString(),

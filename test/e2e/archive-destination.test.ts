@@ -17,6 +17,7 @@ import type { AppJobEvent, AppJobReport } from '../../src/contract/ipc.js';
 import type { AccountEndpoint } from '../../src/contract/account.js';
 import { openLocationAsSource } from '../../src/locations/open-location.js';
 import { fingerprintOfMessage } from '../../src/engine/fingerprint.js';
+import { joinedBytes } from '../../src/engine/message-bytes.js';
 import { fillAccount, generateCorpus, generateFolderOfSize } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { snapshotAccount, type AccountSnapshot } from '../support/mail-snapshot.js';
@@ -48,7 +49,7 @@ async function readArchive(format: 'mbox', path: string): Promise<Map<string, { 
       const messages: { sha256: string; fingerprint: string }[] = [];
       for await (const read of store.readBodies(folder.path, uids.value.uids)) {
         assert.ok(read.ok);
-        messages.push({ sha256: createHash('sha256').update(read.body).digest('hex'), fingerprint: fingerprintOfMessage(read.body) });
+        messages.push({ sha256: createHash('sha256').update(joinedBytes(read.body)).digest('hex'), fingerprint: fingerprintOfMessage(joinedBytes(read.body)) });
       }
       out.set(folder.path, messages);
     }

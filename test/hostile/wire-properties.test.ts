@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { joinedBytes } from '../../src/engine/message-bytes.js';
 import { ResponseReader, type ReaderLimits, type WireResponse } from '../../src/imap/response-reader.js';
 import { MAX_LINE_BYTES, MAX_RESPONSE_LITERALS, UntaggedBudget, WireProtocolError } from '../../src/imap/server-limits.js';
 import { expandUidSet, parseFetch, parseInternalDate, parseNamespace, searchResults, tokenFlags, tokenNumber } from '../../src/imap/wire-parse.js';
@@ -41,7 +42,7 @@ const readCut = (stream: Buffer, at: number[], limits: ReaderLimits = LIMITS): R
   const reader = new ResponseReader((r: WireResponse) => {
     assert.ok(r.text.length <= limits.maxLineBytes, 'a response text within its limit');
     assert.ok(r.literals.reduce((sum, l) => sum + l.length, 0) <= limits.maxResponseLiteralBytes, 'literals within their limit');
-    responses.push({ text: r.text, literals: r.literals.map((l) => l.toString('latin1')), ...(r.oversized !== undefined ? { oversized: r.oversized } : {}) });
+    responses.push({ text: r.text, literals: r.literals.map((l) => joinedBytes(l).toString('latin1')), ...(r.oversized !== undefined ? { oversized: r.oversized } : {}) });
   }, limits);
   const points = [...new Set(at.map((f) => Math.floor(f * stream.length)))].sort((a, b) => a - b);
   let from = 0;

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ImapFlow } from 'imapflow';
 import { connectImap, disconnectImap } from '../../src/imap/connect-imap.js';
 import { openWireSource } from '../../src/imap/wire-source.js';
+import { joinedBytes } from '../../src/engine/message-bytes.js';
 import { expandUidSet, parseFetch, parseInternalDate, searchResults } from '../../src/imap/wire-parse.js';
 import { FINGERPRINT_HEADERS, fingerprintFromFields, headerValue, parseHeaderFields } from '../../src/engine/fingerprint.js';
 import type { FolderState, MessageMeta, SourceStore } from '../../src/engine/store.js';
@@ -101,7 +102,7 @@ describe('wire source', () => {
         assert.deepEqual(withSizes.sizes, sizes, `${folder.path}: sizes with the UID listing`);
         assert.deepEqual(withSizes.uids, listed.uids, `${folder.path}: UIDs listed with sizes`);
         const bodies: Record<number, string> = {};
-        for await (const r of wire.readBodies(folder.path, listed.uids.slice(0, 300))) bodies[r.uid] = r.ok ? createHash('sha256').update(r.body).digest('hex') : `error ${r.error.kind}`;
+        for await (const r of wire.readBodies(folder.path, listed.uids.slice(0, 300))) bodies[r.uid] = r.ok ? createHash('sha256').update(joinedBytes(r.body)).digest('hex') : `error ${r.error.kind}`;
         assert.deepEqual(bodies, reference.bodies, `${folder.path}: bodies`);
       }
       // A UID that does not exist is reported as gone, not as an error.
@@ -143,7 +144,7 @@ describe('wire source', () => {
         await disconnectImap(flow);
       }
       const got: Record<number, string> = {};
-      for await (const r of wire.readBodies('INBOX', inbox)) got[r.uid] = r.ok ? createHash('sha256').update(r.body).digest('hex') : `error ${r.error.kind}`;
+      for await (const r of wire.readBodies('INBOX', inbox)) got[r.uid] = r.ok ? createHash('sha256').update(joinedBytes(r.body)).digest('hex') : `error ${r.error.kind}`;
       assert.deepEqual(got, expected);
       assert.deepEqual(unwrap(await wire.listUids('Many')).uids, many, 'and a command after it is answered as usual');
     } finally {
