@@ -134,10 +134,12 @@ export class ArchiveJail {
   }
 
   /** Writes `data` to a new file (failing if the name exists, a link included), fsyncs it, sets its mtime. */
-  async writeNew(file: string, data: Buffer | string, mtime?: Date): Promise<void> {
+  async writeNew(file: string, data: Buffer | string | readonly Buffer[], mtime?: Date): Promise<void> {
     const handle = await this.open(file, 'wx');
     try {
-      await handle.writeFile(data);
+      // A message's pieces one after another: each writeFile goes on from where the last ended.
+      if (typeof data === 'string' || Buffer.isBuffer(data)) await handle.writeFile(data);
+      else for (const piece of data) await handle.writeFile(piece);
       if (mtime) await handle.utimes(mtime, mtime);
       await handle.sync();
     } finally {

@@ -18,14 +18,14 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SourceFolder } from '../contract/plan.js';
 import { migrationError, ok, type Result } from '../contract/result.js';
-import { fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
+import { fingerprintFromFields, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
 import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, inboxNameIn } from './archive-fs.js';
 import { derivedUidValidity, FolderIndex, indexForListing, isPlainName, loadFolderIndex, type IndexEntry, type IndexRules } from './archive-index.js';
 import { ArchiveJail } from './archive-jail.js';
 import { fileNameKey, fileNameToSegment, messageFileName, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
-import { joinedBytes } from '../engine/message-bytes.js';
+import { headerBlockOf, piecesOf } from '../engine/message-bytes.js';
 
 export const EML_INDEX_FILE = '.mailferry-index.jsonl';
 const TEMP_PREFIX = '.mailferry-';
@@ -240,21 +240,21 @@ export class EmlArchive implements ArchiveBackend {
     let uid = index.uidNext;
     try {
       for (const message of messages) {
-        const body = joinedBytes(message.body);
-        const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
+        const header = headerBlockOf(message.body);
+        const fields = parseHeaderFields(header);
         const subject = headerValue(fields, 'subject');
         const base = messageFileName(message.internalDate, subject === undefined ? undefined : decodeHeaderText(subject), '');
         let name = `${base}.eml`;
         for (let n = 2; taken.has(fileNameKey(name)); n++) name = `${base} (${n}).eml`;
         taken.add(fileNameKey(name));
         const tmp = `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`;
-        await this.jail.writeNew(path.join(dir, tmp), body, message.internalDate);
+        await this.jail.writeNew(path.join(dir, tmp), piecesOf(message.body), message.internalDate);
         entries.push({
           t: 'msg',
           uid: uid++,
           key: name,
-          fp: fingerprintOfMessage(body),
-          size: body.length,
+          fp: fingerprintFromFields(fields, message.body.length),
+          size: message.body.length,
           flags: [...message.flags].filter((f) => f.toLowerCase() !== '\\recent').sort(),
           date: message.internalDate.getTime(),
           tmp,

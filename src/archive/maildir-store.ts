@@ -28,7 +28,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SourceFolder } from '../contract/plan.js';
 import { migrationError, ok } from '../contract/result.js';
-import { fingerprintFromFields, fingerprintOfMessage, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
+import { fingerprintFromFields, headerBlockEnd, headerValue, parseHeaderFields } from '../engine/fingerprint.js';
 import type { AppendOutcome, AppendedMessage, MessageMeta, OutgoingMessage } from '../engine/store.js';
 import type { Result } from '../contract/result.js';
 import { archiveError, checkFolderNameIsFree, exists, fsyncDirectory, isMigrationError } from './archive-fs.js';
@@ -37,7 +37,7 @@ import { ArchiveJail } from './archive-jail.js';
 import { fileNameToSegment, segmentToFileName } from './archive-names.js';
 import { archiveFolder, ARCHIVE_DELIMITER, folderStateOf, toCrlf, type ArchiveBackend, type ArchiveFolderView } from './archive-store.js';
 import { decodeModifiedUtf7, encodeModifiedUtf7 } from './modified-utf7.js';
-import { joinedBytes } from '../engine/message-bytes.js';
+import { headerBlockOf, piecesOf } from '../engine/message-bytes.js';
 
 export const MAILDIR_INDEX_FILE = 'mailferry-index.jsonl';
 /**
@@ -452,20 +452,20 @@ export class MaildirArchive implements ArchiveBackend {
     let uid = index.uidNext;
     try {
       for (const message of messages) {
-        const body = joinedBytes(message.body);
-        const unique = uniqueName(body.length);
+        const unique = uniqueName(message.body.length);
         const system = SYSTEM_LETTERS.filter(([f]) => message.flags.includes(f)).map(([, l]) => l).join('');
         const kwLetters = await this.keywordLetters(dir, keywords, message.flags.filter((f) => !f.startsWith('\\')));
         const tmp = `tmp/${unique}`;
         const file = `cur/${unique}${INFO_SEPARATOR}2,${system}${kwLetters}`;
-        await this.jail.writeNew(path.join(dir, tmp), body, message.internalDate);
-        const fields = parseHeaderFields(body.subarray(0, headerBlockEnd(body)));
+        await this.jail.writeNew(path.join(dir, tmp), piecesOf(message.body), message.internalDate);
+        const header = headerBlockOf(message.body);
+        const fields = parseHeaderFields(header);
         entries.push({
           t: 'msg',
           uid: uid++,
           key: unique,
-          fp: fingerprintOfMessage(body),
-          size: body.length,
+          fp: fingerprintFromFields(fields, message.body.length),
+          size: message.body.length,
           flags: [...message.flags].filter((f) => f.toLowerCase() !== '\\recent').sort(),
           date: message.internalDate.getTime(),
           tmp,
