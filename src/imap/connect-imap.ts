@@ -22,6 +22,7 @@ import { classifyImapError } from './classify-error.js';
 import { probeCertificate, PROBE_TIMEOUT_MS } from './certificate-probe.js';
 import { createResponseWatch } from './response-watch.js';
 import { MAX_LINE_BYTES, MAX_LITERAL_BYTES, MAX_RESPONSE_LITERAL_BYTES } from './server-limits.js';
+import { onAbortOf } from './abort-fan-out.js';
 
 /** The certificate probe (pinning, and the fingerprint shown after a TLS failure) gets the connect timeout, at most its own. */
 export const probeTimeoutOf = (timeouts: ConnectTimeouts): number => Math.min(PROBE_TIMEOUT_MS, timeouts.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS);
@@ -161,8 +162,8 @@ const connectOnce = async (account: AccountCredentials, auth: NonNullable<ImapFl
     closed = true;
   });
   const onAbort = (): void => closeBecause(Object.assign(new Error('Stopped.'), { code: 'ECANCELLED' }));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  opened.on('close', () => signal?.removeEventListener('abort', onAbort));
+  const stopWaiting = signal ? onAbortOf(signal, onAbort) : () => undefined;
+  opened.on('close', stopWaiting);
   // imapflow's timeouts restart with every byte; this one does not (STARTTLS and login: a socket timeout each).
   const deadline = setTimeout(
     () => closeBecause(Object.assign(new Error('The server did not let us log in in time.'), { code: 'ETIMEOUT' })),
@@ -172,7 +173,7 @@ const connectOnce = async (account: AccountCredentials, auth: NonNullable<ImapFl
     await opened.connect();
   } catch (thrown) {
     clearTimeout(deadline);
-    signal?.removeEventListener('abort', onAbort);
+    stopWaiting();
     closed = true;
     opened.close();
     if (closedBecause) return err(classifyImapError(closedBecause, context));

@@ -33,6 +33,7 @@ import tls from 'node:tls';
 import type { AccessTokenSource, AccountCredentials } from '../contract/account.js';
 import { err, migrationError, ok, type Result } from '../contract/result.js';
 import { classifyImapError } from './classify-error.js';
+import { onAbortOf } from './abort-fan-out.js';
 import { probeCertificate } from './certificate-probe.js';
 import { chooseOAuthMechanism, oauthFailureAck, oauthInitialResponse, parseOAuthChallenge, type OAuthMechanism } from './sasl-oauth.js';
 import { CONNECTION_TIMEOUT_MS, GREETING_TIMEOUT_MS, probeTimeoutOf, SOCKET_TIMEOUT_MS, tlsOptionsFor, type ConnectTimeouts } from './connect-imap.js';
@@ -170,8 +171,7 @@ export class WireSession {
     if (!signal) return;
     const onAbort = (): void => this.fail(connectionError('ECANCELLED', 'Stopped.'), true);
     if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    this.stopListening = () => signal.removeEventListener('abort', onAbort);
+    this.stopListening = onAbortOf(signal, onAbort);
   }
 
   /** Stops listening to the current socket without failing anything (STARTTLS hand-over). */
@@ -625,7 +625,7 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
   let isUpgrading = false;
   // Before the session exists, an abort ends the TCP connection (and so the wait for it).
   const onAbortBeforeSession = (): void => void tcpSocket?.destroy(connectionError('ECANCELLED', 'Stopped.'));
-  signal?.addEventListener('abort', onAbortBeforeSession, { once: true });
+  const stopWaitingBeforeSession = signal ? onAbortOf(signal, onAbortBeforeSession) : () => undefined;
   try {
     const connectTimeout = timeouts.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS;
     // TLS goes over a TCP socket of our own, so that socket can be reset (see fail()).
@@ -639,7 +639,7 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
       await waitFor(socket, 'secureConnect', connectTimeout, 'CONNECT_TIMEOUT');
     }
     session = new WireSession(socket, tcp);
-    signal?.removeEventListener('abort', onAbortBeforeSession);
+    stopWaitingBeforeSession();
     session.endOn(signal);
     // From the first command on, a silent server is a stalled one (the greeting has its own limit).
     session.armIdleTimeout(socketTimeoutMs);
@@ -685,7 +685,7 @@ export const openWireSession = async (account: AccountCredentials, timeouts: Con
     if (!isPreauth) await logIn(session, account, socketTimeoutMs);
     return ok(session);
   } catch (thrown) {
-    signal?.removeEventListener('abort', onAbortBeforeSession);
+    stopWaitingBeforeSession();
     session?.fail(thrown as Error, true);
     tcpSocket?.destroy();
     if (signal?.aborted) return err(migrationError('cancelled', 'Stopped.'));
