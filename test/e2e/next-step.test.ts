@@ -333,6 +333,49 @@ describe('next step in view, problems on top, pictures (fake bridge)', () => {
     }
   });
 
+  test('a speed measured alone between two pauses is drawn as a point, not lost between the gaps', async () => {
+    const fake = createFakeBridge();
+    const app = await openApp(server.url, fake.bridge, SIZES[0]);
+    const { page } = app;
+    try {
+      await startWithFakeAccounts(app);
+      const start = Date.now();
+      const at = (second: number) => page.clock.setFixedTime(start + second * 1000);
+      const moving = async (bytesPerSecond: number) => app.push({ type: 'progress', jobId: 'job-1', progress: jobProgress(movingFolders(), { bytesPerSecond, status: 'copying' }) });
+      const pauseThenResume = async (second: number) => {
+        await at(second);
+        await page.getByRole('button', { name: 'Pause' }).click();
+        await page.locator('[data-job-status="paused"]').waitFor();
+        await at(second + 1);
+        await page.getByRole('button', { name: 'Resume' }).click();
+        await page.locator('[data-job-status="copying"]').waitFor();
+      };
+      // Speed, pause, speed, pause, speed: three samples, none next to another.
+      for (const [i, bytesPerSecond] of [2 * MB, 3 * MB, 2.5 * MB].entries()) {
+        await at(i * 3);
+        await moving(bytesPerSecond);
+        if (i < 2) await pauseThenResume(i * 3 + 1);
+      }
+      const chart = page.getByTestId('speed-chart');
+      assert.equal(await chart.getAttribute('data-points'), '3');
+      const strokePixels = await chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x1d) + Math.abs(data[i + 1]! - 0x6b) + Math.abs(data[i + 2]! - 0x8f) < 60 && data[i + 3]! > 200) count += 1;
+        return count;
+      });
+      // A point of 7 px covers about 38 pixels (more on a high-density screen); no line joins them.
+      assert.ok(strokePixels >= 3 * 25, `three points are drawn (${strokePixels} pixels)`);
+      await app.screenshot('next-16-move-chart-points');
+      assert.deepEqual(app.problems, []);
+    } catch (e) {
+      await app.screenshot('next-failure-chart-points').catch(() => undefined);
+      throw e;
+    } finally {
+      await app.close();
+    }
+  });
+
   test('the report draws what happened by size, explains each category, and offers a retry only where it can help', async () => {
     const report = (jobId: string): JobReport => {
       const base = sampleReport(jobId);

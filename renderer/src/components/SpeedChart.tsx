@@ -15,6 +15,13 @@ const GRID = '#e9eef2';
 /** The samples as uPlot wants them: seconds on x, bytes per second on y (null breaks the line: a pause). */
 const toData = (samples: readonly SpeedSample[]): uPlot.AlignedData => [samples.map((s) => s.at / 1000), samples.map((s) => s.bytesPerSecond)];
 
+/**
+ * The samples no line shows, drawn as points: all of them while there are at most two (too short a
+ * line to see), and later any speed measured alone between pauses (a line needs two in a row).
+ */
+export const pointsToDraw = (speeds: readonly (number | null | undefined)[]): number[] =>
+  speeds.flatMap((speed, i) => (speed != null && (speeds.length <= 2 || (speeds[i - 1] == null && speeds[i + 1] == null)) ? [i] : []));
+
 /** Now, on average and at best, over the samples that were moving. */
 export function speedFigures(samples: readonly SpeedSample[]): { now: number; average: number; peak: number; count: number } {
   const moving = samples.map((s) => s.bytesPerSecond).filter((v): v is number => v !== null);
@@ -73,8 +80,7 @@ export function SpeedChart({ samples, isPaused, isFinished }: { samples: readonl
             values: (_u, values) => values.map((v) => (v === 0 ? '0' : formatSpeed(v))),
           },
         ],
-        // One or two samples make no visible line: they are drawn as points until a line shows.
-        series: [{}, { label: 'Speed', stroke: STROKE, fill: FILL, width: 2, spanGaps: false, points: { show: (u) => (u.data[0]?.length ?? 0) <= 2, size: 7, fill: STROKE } }],
+        series: [{}, { label: 'Speed', stroke: STROKE, fill: FILL, width: 2, spanGaps: false, points: { show: true, filter: (u, i) => pointsToDraw(Array.from(u.data[i] ?? [])), size: 7, fill: STROKE } }],
       },
       toData([]),
       el,
