@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { sleep } from '../engine/backoff.js';
 import { lockRow, ROW_LOCK_FILE } from './row-lock.js';
 
 describe('the lock of a mailbox of a batch', () => {
@@ -26,6 +27,20 @@ describe('the lock of a mailbox of a batch', () => {
     const third = await lockRow(dir);
     assert.ok(third.ok);
     await third.value.release();
+  });
+
+  test('a lock released while it is being renewed stays released', async () => {
+    // Renewed every millisecond, released at varying moments: a renewal under way at the release
+    // once put the file back after it was removed.
+    for (let i = 0; i < 60; i++) {
+      const dir = fresh();
+      const lock = await lockRow(dir, { renewMs: 1 });
+      assert.ok(lock.ok);
+      await sleep(i % 7);
+      await lock.value.release();
+      await sleep(5);
+      assert.equal(existsSync(path.join(dir, ROW_LOCK_FILE)), false, `released lock ${i} is gone, and stays gone`);
+    }
   });
 
   test('a lock whose process is gone (same host) is taken over at once', async () => {

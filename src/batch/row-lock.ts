@@ -108,12 +108,17 @@ export const lockRow = async (dir: string, options: RowLockOptions = {}): Promis
 
 const holdLock = (file: string, info: LockInfo, renewMs: number): RowLock => {
   let isReleased = false;
+  // Renewing rewrites the file (a new mtime); a lock that is no longer ours is left alone.
+  const renew = async (): Promise<void> => {
+    const text = await fs.readFile(file, 'utf8');
+    if ((JSON.parse(text) as Partial<LockInfo>).token === info.token && !isReleased) await writeFileAtomic(file, JSON.stringify(info));
+  };
+  // One renewal at a time, and release waits for the one under way: a renewal that had checked
+  // the lock just before release removed it would otherwise put the file back (its rename lands
+  // after the removal), leaving a released lock on disk in this process's name.
+  let renewal: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    // Renewing rewrites the file (a new mtime); a lock that is no longer ours is left alone.
-    void fs
-      .readFile(file, 'utf8')
-      .then((text) => ((JSON.parse(text) as Partial<LockInfo>).token === info.token && !isReleased ? writeFileAtomic(file, JSON.stringify(info)) : undefined))
-      .catch(() => undefined);
+    renewal = renewal.then(renew).catch(() => undefined);
   }, renewMs);
   timer.unref();
   return {
@@ -121,6 +126,7 @@ const holdLock = (file: string, info: LockInfo, renewMs: number): RowLock => {
       if (isReleased) return;
       isReleased = true;
       clearInterval(timer);
+      await renewal;
       try {
         if ((JSON.parse(await fs.readFile(file, 'utf8')) as Partial<LockInfo>).token === info.token) await fs.rm(file, { force: true });
       } catch {
