@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ImapFlow, type StatusObject } from 'imapflow';
 import { startCyrus, type CyrusServer } from './cyrus.js';
 import { appendAndRead, ODD_MESSAGES } from './odd-messages.js';
-import { processesInPidNamespace } from './server-namespace.js';
+import { pinPidNamespace, processesInPidNamespace } from './server-namespace.js';
 
 const USERS = [
   { name: 'alice', password: 'alice-pw' },
@@ -297,14 +297,19 @@ describe('startCyrus', () => {
     const namespace = server.pidNamespace;
     assert.ok(namespace);
     assert.ok(processesInPidNamespace(namespace).length >= 3, 'launcher, syslog sink, master (and an imapd)');
-    const t0 = Date.now();
-    await server.stop();
-    await client.close();
-    assert.deepEqual(processesInPidNamespace(namespace), []);
-    assert.equal(await portAccepts(server.port), false);
-    assert.equal(existsSync(server.dir), false);
-    assert.equal(server.isRunning, false);
-    assert.ok(Date.now() - t0 < 5_000);
+    const pin = pinPidNamespace(namespace);
+    try {
+      const t0 = Date.now();
+      await server.stop();
+      await client.close();
+      assert.deepEqual(processesInPidNamespace(namespace), []);
+      assert.equal(await portAccepts(server.port), false);
+      assert.equal(existsSync(server.dir), false);
+      assert.equal(server.isRunning, false);
+      assert.ok(Date.now() - t0 < 5_000);
+    } finally {
+      pin.close();
+    }
   });
 
   test('a test process killed with SIGKILL leaves no Cyrus behind', async () => {
@@ -323,10 +328,15 @@ setInterval(() => undefined, 1000);`;
       child.once('exit', (code) => reject(new Error(`child exited early (${String(code)}): ${out}`)));
     });
     assert.ok(processesInPidNamespace(info.ns).length > 0);
-    child.kill('SIGKILL');
-    const deadline = Date.now() + ORPHAN_WAIT_MS;
-    while (processesInPidNamespace(info.ns).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(processesInPidNamespace(info.ns), []);
+    const pin = pinPidNamespace(info.ns);
+    try {
+      child.kill('SIGKILL');
+      const deadline = Date.now() + ORPHAN_WAIT_MS;
+      while (processesInPidNamespace(info.ns).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(processesInPidNamespace(info.ns), []);
+    } finally {
+      pin.close();
+    }
     assert.equal(await portAccepts(info.port), false);
     // Only the folder is left (a later run sweeps such folders once they are 10 minutes old).
     rmSync(info.dir, { recursive: true, force: true });

@@ -76,7 +76,11 @@ export interface CyrusServer {
   /** The admin (`cyrus`), for tests that need admin commands. It has no mailbox of its own. */
   readonly admin: CyrusUser;
   readonly isRunning: boolean;
-  /** `pid:[inode]` of the instance's PID namespace. */
+  /**
+   * `pid:[inode]` of the instance's PID namespace. A name only while the namespace exists: after
+   * `stop()` the kernel hands the number to the next namespace created, unless something holds the
+   * namespace open (its `/proc/PID/ns/pid` file; see pinPidNamespace).
+   */
   readonly pidNamespace: string | undefined;
   /** Connection settings for the test helpers. Default user: the first one. Plain IMAP only. */
   account(user?: string): ImapTestAccount;

@@ -26,7 +26,7 @@
  */
 import { sweepStaleDirs } from './stale-dirs.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -327,4 +327,23 @@ export const createNamespacedInstance = (options: NamespacedServerOptions): Name
     },
   };
   return instance;
+};
+
+/**
+ * Holds a PID namespace open (its `ns/pid` file, through one of its processes) until `close()`.
+ * `pid:[inode]` names the namespace only while it exists: once its last process is gone the kernel
+ * gives the lowest free number to the next namespace created on the machine (say, the server test
+ * file CI runs alongside), and processesInPidNamespace would list that one's processes.
+ */
+export const pinPidNamespace = (namespace: string): { close: () => void } => {
+  for (const pid of processesInPidNamespace(namespace)) {
+    try {
+      const fd = openSync(`/proc/${pid}/ns/pid`, 'r');
+      if (`pid:[${fstatSync(fd).ino}]` === namespace) return { close: () => closeSync(fd) };
+      closeSync(fd);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  throw new Error(`no live process of ${namespace} to pin it by`);
 };
