@@ -136,6 +136,15 @@ function movingFolders(): FolderProgress[] {
   ];
 }
 
+/** Pixels of the speed chart's canvas in the line's colour (#1d6b8f): how much of the speed is drawn. */
+const strokePixelsOf = (chart: Locator): Promise<number> =>
+  chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x1d) + Math.abs(data[i + 1]! - 0x6b) + Math.abs(data[i + 2]! - 0x8f) < 60 && data[i + 3]! > 200) count += 1;
+    return count;
+  });
+
 describe('next step in view, problems on top, pictures (fake bridge)', () => {
   for (const size of SIZES) {
     const name = `${size.width}x${size.height}`;
@@ -314,12 +323,7 @@ describe('next step in view, problems on top, pictures (fake bridge)', () => {
       }
       const chart = page.getByTestId('speed-chart');
       assert.equal(await chart.getAttribute('data-points'), String(speeds.length - 5), 'a point a second, none while paused');
-      const strokePixels = await chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
-        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-        let count = 0;
-        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x1d) + Math.abs(data[i + 1]! - 0x6b) + Math.abs(data[i + 2]! - 0x8f) < 60 && data[i + 3]! > 200) count += 1;
-        return count;
-      });
+      const strokePixels = await strokePixelsOf(chart);
       assert.ok(strokePixels > 200, `the line is drawn (${strokePixels} pixels)`);
       assert.match(await chart.innerText(), /average [\d.]+ MB\/s · fastest 3\.[\d] MB\/s/);
       await app.screenshot('next-15-move-chart');
@@ -358,12 +362,7 @@ describe('next step in view, problems on top, pictures (fake bridge)', () => {
       }
       const chart = page.getByTestId('speed-chart');
       assert.equal(await chart.getAttribute('data-points'), '3');
-      const strokePixels = await chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
-        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-        let count = 0;
-        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x1d) + Math.abs(data[i + 1]! - 0x6b) + Math.abs(data[i + 2]! - 0x8f) < 60 && data[i + 3]! > 200) count += 1;
-        return count;
-      });
+      const strokePixels = await strokePixelsOf(chart);
       // A point of 7 px covers about 38 pixels (more on a high-density screen); no line joins them.
       assert.ok(strokePixels >= 3 * 25, `three points are drawn (${strokePixels} pixels)`);
       await app.screenshot('next-16-move-chart-points');

@@ -6,15 +6,14 @@
  * even when the test process is killed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ImapFlow, type StatusObject } from 'imapflow';
 import { startCyrus, type CyrusServer } from './cyrus.js';
 import { appendAndRead, ODD_MESSAGES } from './odd-messages.js';
-import { pinPidNamespace, processesInPidNamespace } from './server-namespace.js';
+import { processesInPidNamespace } from './server-namespace.js';
+import { assertKilledTestLeavesNothing, assertStopLeavesNothing } from './instance-checks.js';
 
 const USERS = [
   { name: 'alice', password: 'alice-pw' },
@@ -27,8 +26,6 @@ const MESSAGE = Buffer.from(
 );
 const INTERNAL_DATE = new Date('2004-02-29T23:59:58.000Z');
 const FLAGS = ['\\Seen', '$Forwarded', 'MyKeyword'];
-/** Bounded wait for processes to disappear after the test process that owned them is killed. */
-const ORPHAN_WAIT_MS = 10_000;
 
 const started: CyrusServer[] = [];
 const start = async (options: Partial<Parameters<typeof startCyrus>[0]> = {}): Promise<CyrusServer> => {
@@ -82,15 +79,6 @@ const execRaw = async (client: ImapFlow, command: string, attributes: unknown[])
   const response = await (client as unknown as RawExec).exec(command, attributes);
   response.next();
 };
-
-const portAccepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 
 describe('startCyrus', () => {
   test('starts fast; each user logs in and sees personal namespace INBOX. with separator .', async (t) => {
@@ -294,51 +282,12 @@ describe('startCyrus', () => {
   test('stop() leaves no process behind, closes the port and removes the folder', async () => {
     const server = await startCyrus({ users: USERS });
     const { client } = await openClient(server, 'alice');
-    const namespace = server.pidNamespace;
-    assert.ok(namespace);
-    assert.ok(processesInPidNamespace(namespace).length >= 3, 'launcher, syslog sink, master (and an imapd)');
-    const pin = pinPidNamespace(namespace);
-    try {
-      const t0 = Date.now();
-      await server.stop();
-      await client.close();
-      assert.deepEqual(processesInPidNamespace(namespace), []);
-      assert.equal(await portAccepts(server.port), false);
-      assert.equal(existsSync(server.dir), false);
-      assert.equal(server.isRunning, false);
-      assert.ok(Date.now() - t0 < 5_000);
-    } finally {
-      pin.close();
-    }
+    assert.ok(server.pidNamespace);
+    assert.ok(processesInPidNamespace(server.pidNamespace).length >= 3, 'launcher, syslog sink, master (and an imapd)');
+    await assertStopLeavesNothing(server, () => client.close());
   });
 
   test('a test process killed with SIGKILL leaves no Cyrus behind', async () => {
-    const script = `import { startCyrus } from ${JSON.stringify(fileURLToPath(new URL('./cyrus.ts', import.meta.url)))};
-const s = await startCyrus({ users: [{ name: 'alice', password: 'pw' }] });
-console.log(JSON.stringify({ ns: s.pidNamespace, port: s.port, dir: s.dir }));
-setInterval(() => undefined, 1000);`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const info = await new Promise<{ ns: string; port: number; dir: string }>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve(JSON.parse(line) as { ns: string; port: number; dir: string });
-      });
-      child.once('exit', (code) => reject(new Error(`child exited early (${String(code)}): ${out}`)));
-    });
-    assert.ok(processesInPidNamespace(info.ns).length > 0);
-    const pin = pinPidNamespace(info.ns);
-    try {
-      child.kill('SIGKILL');
-      const deadline = Date.now() + ORPHAN_WAIT_MS;
-      while (processesInPidNamespace(info.ns).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(processesInPidNamespace(info.ns), []);
-    } finally {
-      pin.close();
-    }
-    assert.equal(await portAccepts(info.port), false);
-    // Only the folder is left (a later run sweeps such folders once they are 10 minutes old).
-    rmSync(info.dir, { recursive: true, force: true });
+    await assertKilledTestLeavesNothing(fileURLToPath(new URL('./cyrus.ts', import.meta.url)), 'startCyrus');
   });
 });
