@@ -144,8 +144,6 @@ export interface AppendChannel {
 /** A flag we can send as an atom: a system flag or a keyword without IMAP specials. */
 const isSendableFlag = (flag: string): boolean => /^\\?[^\x00-\x20\x7f-\uffff(){%*"\\\]]+$/.test(flag);
 
-export { formatInternalDate } from './wire-parse.js';
-
 /** The copier's `beforeCommit` failed (its journal could not be written): nothing more may be sent. */
 class CommitRefused extends Error {
   constructor(readonly reason: unknown) {

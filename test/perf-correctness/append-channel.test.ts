@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openAppendChannel, formatInternalDate } from '../../src/imap/append-channel.js';
+import { openAppendChannel } from '../../src/imap/append-channel.js';
+import { formatInternalDate } from '../../src/imap/wire-parse.js';
 import { encodeMailboxName } from '../../src/imap/imap-utf7.js';
 import { generateFolderOfSize, messageKeyOf, type CorpusMessage } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
