@@ -7,37 +7,41 @@
  */
 const waitersOf = new WeakMap<AbortSignal, Set<() => void>>();
 
+/** The waiters of `signal`, and on first use the one listener that calls them all, once. */
+const waitersOn = (signal: AbortSignal): Set<() => void> => {
+  const known = waitersOf.get(signal);
+  if (known) return known;
+  const waiters = new Set<() => void>();
+  waitersOf.set(signal, waiters);
+  signal.addEventListener(
+    'abort',
+    () => {
+      const called = [...waiters];
+      waiters.clear();
+      for (const waiter of called) {
+        try {
+          waiter();
+        } catch (thrown) {
+          // As an event listener's exception: reported, and the other waiters still called.
+          process.nextTick(() => {
+            throw thrown;
+          });
+        }
+      }
+    },
+    { once: true },
+  );
+  return waiters;
+};
+
 /**
  * Calls `onAbort` once when `signal` aborts (not if it has already: the caller checks that, as
  * with addEventListener). Returns the way to stop waiting.
  */
 export const onAbortOf = (signal: AbortSignal, onAbort: () => void): (() => void) => {
-  let waiters = waitersOf.get(signal);
-  if (!waiters) {
-    const all = new Set<() => void>();
-    waiters = all;
-    waitersOf.set(signal, all);
-    signal.addEventListener(
-      'abort',
-      () => {
-        const called = [...all];
-        all.clear();
-        for (const waiter of called) {
-          try {
-            waiter();
-          } catch (thrown) {
-            // As an event listener's exception: reported, and the other waiters still called.
-            process.nextTick(() => {
-              throw thrown;
-            });
-          }
-        }
-      },
-      { once: true },
-    );
-  }
+  const waiters = waitersOn(signal);
+  // An entry of its own, even for a function given twice.
   const own = (): void => onAbort();
   waiters.add(own);
-  const set = waiters;
-  return () => void set.delete(own);
+  return () => void waiters.delete(own);
 };
