@@ -240,8 +240,7 @@ export class EmlArchive implements ArchiveBackend {
     let uid = index.uidNext;
     try {
       for (const message of messages) {
-        const header = headerBlockOf(message.body);
-        const fields = parseHeaderFields(header);
+        const fields = parseHeaderFields(headerBlockOf(message.body));
         const subject = headerValue(fields, 'subject');
         const base = messageFileName(message.internalDate, subject === undefined ? undefined : decodeHeaderText(subject), '');
         let name = `${base}.eml`;

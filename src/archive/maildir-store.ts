@@ -458,8 +458,7 @@ export class MaildirArchive implements ArchiveBackend {
         const tmp = `tmp/${unique}`;
         const file = `cur/${unique}${INFO_SEPARATOR}2,${system}${kwLetters}`;
         await this.jail.writeNew(path.join(dir, tmp), piecesOf(message.body), message.internalDate);
-        const header = headerBlockOf(message.body);
-        const fields = parseHeaderFields(header);
+        const fields = parseHeaderFields(headerBlockOf(message.body));
         entries.push({
           t: 'msg',
           uid: uid++,
