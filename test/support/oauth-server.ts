@@ -66,6 +66,14 @@ export interface OAuthTestServer {
 }
 
 /** Starts the server; stop it with `stop()`. */
+/** A request's body as text (read here, so the middleware can look at it before oidc-provider). */
+const requestBody = (req: http.IncomingMessage): Promise<string> =>
+  new Promise<string>((resolve) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    req.on('end', () => resolve(text));
+  });
+
 export const startOAuthServer = async (options: OAuthServerOptions = {}): Promise<OAuthTestServer> => {
   const httpServer = http.createServer();
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', () => resolve()));
@@ -141,20 +149,12 @@ export const startOAuthServer = async (options: OAuthServerOptions = {}): Promis
   provider.use(async (ctx, next) => {
     let introspected: string | undefined;
     if (ctx.method === 'POST' && ctx.path === '/token/introspection') {
-      const body = await new Promise<string>((resolve) => {
-        let text = '';
-        ctx.req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        ctx.req.on('end', () => resolve(text));
-      });
+      const body = await requestBody(ctx.req);
       (ctx.req as unknown as { body?: string }).body = body;
       introspected = new URLSearchParams(body).get('token') ?? undefined;
     }
     if (ctx.method === 'POST' && ctx.path === '/token') {
-      const body = await new Promise<string>((resolve) => {
-        let text = '';
-        ctx.req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        ctx.req.on('end', () => resolve(text));
-      });
+      const body = await requestBody(ctx.req);
       // oidc-provider reads the body itself: hand it the bytes again.
       (ctx.req as unknown as { body?: string }).body = body;
       const isDevicePoll = new URLSearchParams(body).get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code';
